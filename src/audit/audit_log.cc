@@ -1,0 +1,116 @@
+#include "audit/audit_log.h"
+
+#include <sodium.h>
+
+#include "common/date.h"
+
+namespace doudi::audit {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * sizeof out);
+  for (unsigned char b : out) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
+
+namespace {
+std::string EntryHash(int64_t id, const std::string& at, int64_t actor_id, const std::string& actor,
+                      const Entry& e, const std::string& prev_hash) {
+  std::string s;
+  const char sep = '\x1f';
+  for (const std::string& part :
+       {std::to_string(id), at, std::to_string(actor_id), actor, e.action, e.entity, e.entity_id,
+        e.region_code, e.before_json, e.after_json, prev_hash}) {
+    s += part;
+    s += sep;
+  }
+  return Sha256Hex(s);
+}
+}  // namespace
+
+Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e) {
+  // The UPDATE takes the row lock (PostgreSQL) / is inside BEGIN IMMEDIATE (SQLite).
+  auto head = conn.Query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash");
+  if (!head.ok()) return head.status();
+  if (head->empty()) return Status::Internal("audit_head row missing");
+  int64_t id = head->rows[0].Int(0);
+  std::string prev = head->rows[0].Text(1);
+  std::string at = NowIsoShanghai();
+  std::string actor_name = actor.username.empty() ? "system" : actor.username;
+  std::string hash = EntryHash(id, at, actor.id, actor_name, e, prev);
+  auto ins = conn.Execute(
+      "INSERT INTO audit_log (id, at, actor_id, actor, action, entity, entity_id, region_code, "
+      "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code, e.before_json,
+       e.after_json, prev, hash});
+  if (!ins.ok()) return ins.status();
+  auto upd = conn.Execute("UPDATE audit_head SET last_hash = ? WHERE id = 1", {hash});
+  return upd.ok() ? Status::Ok() : upd.status();
+}
+
+Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
+                  std::string_view entity_id, std::string_view region_code) {
+  auto r = conn.Execute(
+      "INSERT INTO read_log (at, actor_id, actor, entity, entity_id, region_code) VALUES (?, ?, ?, ?, ?, ?)",
+      {NowIsoShanghai(), actor.id, actor.username, std::string(entity), std::string(entity_id),
+       std::string(region_code)});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<VerifyReport> Verify(storage::Connection& conn) {
+  VerifyReport rep;
+  std::string prev(64, '0');
+  int64_t expected = 1;
+  const int64_t kBatch = 5000;
+  for (;;) {
+    auto rs = conn.Query(
+        "SELECT id, at, actor_id, actor, action, entity, entity_id, region_code, before_json, "
+        "after_json, prev_hash, hash FROM audit_log WHERE id >= ? ORDER BY id LIMIT ?",
+        {expected, kBatch});
+    if (!rs.ok()) return rs.status();
+    for (const auto& r : rs->rows) {
+      int64_t id = r.Int(0);
+      if (id != expected) {
+        rep.ok = false;
+        rep.first_broken_id = expected;
+        rep.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
+        return rep;
+      }
+      Entry e{r.Text(4), r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
+      if (r.Text(10) != prev) {
+        rep.ok = false;
+        rep.first_broken_id = id;
+        rep.problem = "entry " + std::to_string(id) + " does not link to the previous entry";
+        return rep;
+      }
+      std::string h = EntryHash(id, r.Text(1), r.Int(2), r.Text(3), e, prev);
+      if (h != r.Text(11)) {
+        rep.ok = false;
+        rep.first_broken_id = id;
+        rep.problem = "entry " + std::to_string(id) + " was modified (hash mismatch)";
+        return rep;
+      }
+      prev = h;
+      ++expected;
+      ++rep.entries;
+    }
+    if (static_cast<int64_t>(rs->rows.size()) < kBatch) break;
+  }
+  auto head = conn.Query("SELECT seq, last_hash FROM audit_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  if (head->empty() || head->rows[0].Int(0) != rep.entries || head->rows[0].Text(1) != prev) {
+    rep.ok = false;
+    rep.first_broken_id = rep.entries + 1;
+    rep.problem = "entries after " + std::to_string(rep.entries) + " are missing (chain head is " +
+                  (head->empty() ? std::string("absent") : head->rows[0].Text(0)) + ")";
+  }
+  return rep;
+}
+
+}  // namespace doudi::audit

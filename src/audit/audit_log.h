@@ -1,0 +1,53 @@
+// The audit trail: a hash chain of every write, plus a log of every read of personal data.
+//
+// Each audit_log row holds the SHA-256 of the previous row (prev_hash) and its own hash over
+// all its fields and prev_hash. The chain's head (last id and hash) sits in audit_head; the
+// writer updates it first, which serializes concurrent writers on both databases, so the
+// chain never forks. Entries are written in the caller's transaction: the write and its
+// audit entry commit or roll back together.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/database.h"
+
+namespace doudi::audit {
+
+struct Actor {
+  int64_t id = 0;          // 0 for the system (CLI, seeding)
+  std::string username;    // "system" for the CLI
+};
+
+struct Entry {
+  std::string action;       // e.g. "household.create"
+  std::string entity;       // e.g. "household"
+  std::string entity_id;
+  std::string region_code;  // region of the record, for scoped audit views
+  std::string before_json;  // "null" when created
+  std::string after_json;   // "null" when deleted
+};
+
+// Appends an entry to the chain inside the caller's open write transaction.
+Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& entry);
+
+// Logs a read of personal data (not chained). Runs in its own statement.
+Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
+                  std::string_view entity_id, std::string_view region_code);
+
+struct VerifyReport {
+  bool ok = true;
+  int64_t entries = 0;
+  int64_t first_broken_id = 0;  // 0 when ok
+  std::string problem;          // English, for the CLI and logs
+};
+
+// Recomputes the whole chain. Detects edited rows (hash mismatch), deleted rows (gap in
+// ids or broken prev_hash) and a truncated tail (head does not match the last row).
+Result<VerifyReport> Verify(storage::Connection& conn);
+
+// Hex SHA-256 of data (libsodium). Call sodium_init() once before.
+std::string Sha256Hex(std::string_view data);
+
+}  // namespace doudi::audit

@@ -1,0 +1,23 @@
+// Demo county data for `doudi seed-demo`: staff accounts at every level and a few households.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "registry/registry.h"
+#include "storage/database.h"
+
+namespace doudi::cli {
+
+struct DemoUser {
+  std::string username, role, region_code, display_name, department;
+};
+
+// Creates the demo users and households for `county` (idempotent: an existing demo
+// user means the county was seeded; nothing is written again). One transaction.
+Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
+                                       registry::RegistryService& registry, const std::string& county,
+                                       const std::string& password);
+
+}  // namespace doudi::cli

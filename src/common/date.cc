@@ -1,0 +1,68 @@
+#include "common/date.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace doudi {
+
+bool IsValidDate(int y, int m, int d) {
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int max = kDays[m - 1] + ((m == 2 && leap) ? 1 : 0);
+  return d <= max;
+}
+
+std::string FormatDate(int y, int m, int d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  return buf;
+}
+
+bool ParseDate(std::string_view s, int* y, int* m, int* d) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  *y = std::stoi(std::string(s.substr(0, 4)));
+  *m = std::stoi(std::string(s.substr(5, 2)));
+  *d = std::stoi(std::string(s.substr(8, 2)));
+  return IsValidDate(*y, *m, *d);
+}
+
+int64_t NowUnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+std::tm ShanghaiTm() {
+  std::time_t t = static_cast<std::time_t>(NowUnixSeconds() + 8 * 3600);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string TodayShanghai() {
+  std::tm tm = ShanghaiTm();
+  return FormatDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+std::string NowIsoShanghai() {
+  std::tm tm = ShanghaiTm();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+int AgeOn(std::string_view birth, std::string_view on) {
+  int by, bm, bd, oy, om, od;
+  if (!ParseDate(birth, &by, &bm, &bd) || !ParseDate(on, &oy, &om, &od)) return 0;
+  int age = oy - by;
+  if (om < bm || (om == bm && od < bd)) --age;
+  return age < 0 ? 0 : age;
+}
+
+}  // namespace doudi

@@ -1,0 +1,21 @@
+// Dates and times. All calendar dates are Asia/Shanghai (UTC+8, no DST).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace doudi {
+
+bool IsValidDate(int y, int m, int d);
+std::string FormatDate(int y, int m, int d);  // YYYY-MM-DD
+// Parses YYYY-MM-DD strictly; returns false on anything else.
+bool ParseDate(std::string_view s, int* y, int* m, int* d);
+std::string TodayShanghai();
+// Current instant as ISO 8601 with +08:00, second precision.
+std::string NowIsoShanghai();
+int64_t NowUnixSeconds();
+// Whole years between birth and on (both YYYY-MM-DD).
+int AgeOn(std::string_view birth, std::string_view on);
+
+}  // namespace doudi

@@ -1,0 +1,277 @@
+#include "http/api.h"
+
+#include "audit/audit_log.h"
+#include "common/json_input.h"
+
+namespace doudi::http {
+namespace {
+
+using nlohmann::json;
+
+json UserJson(const auth::User& u) {
+  return {{"id", u.id},
+          {"username", u.username},
+          {"display_name", u.display_name},
+          {"role", auth::RoleName(u.role)},
+          {"region_code", u.region_code},
+          {"region_name", u.region_name},
+          {"department", u.department},
+          {"disabled", u.disabled},
+          {"version", u.version}};
+}
+
+json Page(json items, int64_t total, std::pair<int64_t, int64_t> paging) {
+  return {{"items", std::move(items)}, {"total", total}, {"page", paging.first}, {"page_size", paging.second}};
+}
+
+std::string SessionCookie(const std::string& token, int max_age) {
+  return "doudi_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+}
+
+Result<int64_t> RequiredVersion(const json& body) {
+  FieldReader r(body, "");
+  int64_t v = r.Int("version", true);
+  if (!r.ok()) return r.status();
+  return v;
+}
+
+void RegisterSession(Router& router, Services& s) {
+  router.Add("GET", "/api/v1/health", [&s](Context&) -> Result<Response> {
+    return Response::Json(200, {{"status", "ok"}, {"db", s.db.kind()}});
+  }, Access::kPublic);
+
+  router.Add("POST", "/api/v1/session", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    std::string username = r.String("username", true);
+    std::string password = r.String("password", true);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(auth::LoginResult login, s.auth.Login(username, password));
+    Response res = Response::Json(200, {{"user", UserJson(login.user)}, {"csrf_token", login.csrf_token}});
+    res.headers.emplace_back("Set-Cookie", SessionCookie(login.session_token, 12 * 3600));
+    res.user_id = login.user.id;
+    return res;
+  }, Access::kPublic);
+
+  router.Add("GET", "/api/v1/session", [](Context& c) -> Result<Response> {
+    return Response::Json(200, {{"user", UserJson(c.user())}, {"csrf_token", c.principal->csrf_token}});
+  });
+
+  router.Add("DELETE", "/api/v1/session", [&s](Context& c) -> Result<Response> {
+    DOUDI_RETURN_IF_ERROR(s.auth.Logout(CookieValue(c.req.cookie, "doudi_session")));
+    Response res = Response::NoContent();
+    res.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
+    return res;
+  });
+}
+
+void RegisterRegistry(Router& router, Services& s) {
+  router.Add("GET", "/api/v1/households", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    registry::HouseholdQuery q{c.Query("q"), c.Query("region"), paging.first, paging.second};
+    if (q.q.size() > 60) return Status::InvalidArgument("q", "搜索内容过长");
+    int64_t total = 0;
+    DOUDI_ASSIGN_OR_RETURN(auto items, s.registry.ListHouseholds(c.user(), q, &total));
+    json arr = json::array();
+    for (const auto& h : items) arr.push_back(registry::ToJson(h));
+    return Response::Json(200, Page(std::move(arr), total, paging));
+  });
+
+  router.Add("POST", "/api/v1/households", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, true));
+    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.CreateHousehold(c.user(), in));
+    return Response::Json(201, registry::ToJson(h));
+  });
+
+  router.Add("GET", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.GetHousehold(c.user(), id));
+    return Response::Json(200, registry::ToJson(h));
+  });
+
+  router.Add("PUT", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, false));
+    DOUDI_ASSIGN_OR_RETURN(int64_t version, RequiredVersion(body));
+    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.UpdateHousehold(c.user(), id, in, version));
+    return Response::Json(200, registry::ToJson(h));
+  });
+
+  router.Add("POST", "/api/v1/households/{id}/members", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(auto in, registry::PersonInputFromJson(body, ""));
+    DOUDI_ASSIGN_OR_RETURN(auto p, s.registry.AddMember(c.user(), id, in));
+    return Response::Json(201, registry::ToJson(p));
+  });
+
+  router.Add("GET", "/api/v1/persons/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(auto p, s.registry.GetPerson(c.user(), id));
+    return Response::Json(200, registry::ToJson(p));
+  });
+
+  router.Add("PUT", "/api/v1/persons/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(auto in, registry::PersonInputFromJson(body, ""));
+    DOUDI_ASSIGN_OR_RETURN(int64_t version, RequiredVersion(body));
+    DOUDI_ASSIGN_OR_RETURN(auto p, s.registry.UpdatePerson(c.user(), id, in, version));
+    return Response::Json(200, registry::ToJson(p));
+  });
+
+  router.Add("DELETE", "/api/v1/persons/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    std::string v = c.Query("version");
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+      return Status::InvalidArgument("version", "缺少版本号");
+    DOUDI_RETURN_IF_ERROR(s.registry.RemovePerson(c.user(), id, std::stoll(v)));
+    return Response::NoContent();
+  });
+
+  router.Add("GET", "/api/v1/regions", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto regions, s.registry.ListRegions(c.user(), c.Query("parent")));
+    json arr = json::array();
+    for (const auto& r : regions) arr.push_back(registry::ToJson(r));
+    return Response::Json(200, {{"items", arr}});
+  });
+
+  router.Add("GET", "/api/v1/regions/{code}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto r, s.registry.GetRegion(c.user(), c.params["code"]));
+    return Response::Json(200, registry::ToJson(r));
+  });
+
+  router.Add("PATCH", "/api/v1/regions/{code}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    int64_t population = r.Int("population", true);
+    int64_t version = r.Int("version", true);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(auto reg, s.registry.SetPopulation(c.user(), c.params["code"], population, version));
+    return Response::Json(200, registry::ToJson(reg));
+  });
+}
+
+void RegisterUsers(Router& router, Services& s) {
+  router.Add("GET", "/api/v1/users", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    DOUDI_ASSIGN_OR_RETURN(auto page, s.auth.ListUsers(c.user(), paging.first, paging.second));
+    json arr = json::array();
+    for (const auto& u : page.items) arr.push_back(UserJson(u));
+    return Response::Json(200, Page(std::move(arr), page.total, paging));
+  });
+
+  router.Add("POST", "/api/v1/users", [&s](Context& c) -> Result<Response> {
+    if (!auth::CanManageUsers(c.user().role)) return Status::PermissionDenied();
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    auth::NewUser in;
+    in.username = r.String("username", true);
+    in.password = r.String("password", true);
+    in.display_name = r.String("display_name", true);
+    in.role = r.String("role", true);
+    in.region_code = r.String("region_code", true);
+    in.department = r.String("department", false);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(auto u, s.auth.CreateUser(c.user(), in));
+    return Response::Json(201, UserJson(u));
+  });
+
+  router.Add("PATCH", "/api/v1/users/{id}", [&s](Context& c) -> Result<Response> {
+    if (!auth::CanManageUsers(c.user().role)) return Status::PermissionDenied();
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    auth::UserPatch patch;
+    patch.display_name = r.OptString("display_name");
+    patch.disabled = r.OptBool("disabled");
+    patch.password = r.OptString("password");
+    patch.version = r.Int("version", true);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(auto u, s.auth.UpdateUser(c.user(), id, patch));
+    return Response::Json(200, UserJson(u));
+  });
+}
+
+void RegisterAudit(Router& router, Services& s) {
+  // Entries are scoped: county-level roles see their county; the region column filters.
+  router.Add("GET", "/api/v1/audit", [&s](Context& c) -> Result<Response> {
+    if (!auth::CanReadAudit(c.user().role)) return Status::PermissionDenied("您的角色无权查看审计日志");
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    std::string where = " WHERE (region_code LIKE ? OR region_code = '')";
+    storage::Params params{c.user().region_code + "%"};
+    if (std::string e = c.Query("entity"); !e.empty()) {
+      where += " AND entity = ?";
+      params.push_back(e);
+    }
+    if (std::string a = c.Query("actor"); !a.empty()) {
+      where += " AND actor = ?";
+      params.push_back(a);
+    }
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
+    auto count = conn->Query("SELECT COUNT(*) FROM audit_log" + where, params);
+    if (!count.ok()) return count.status();
+    params.push_back(paging.second);
+    params.push_back((paging.first - 1) * paging.second);
+    auto rs = conn->Query(
+        "SELECT id, at, actor, action, entity, entity_id, region_code, before_json, after_json, hash FROM audit_log" +
+            where + " ORDER BY id DESC LIMIT ? OFFSET ?",
+        params);
+    if (!rs.ok()) return rs.status();
+    json arr = json::array();
+    for (const auto& r : rs->rows) {
+      arr.push_back({{"id", r.Int(0)},
+                     {"at", r.Text(1)},
+                     {"actor", r.Text(2)},
+                     {"action", r.Text(3)},
+                     {"entity", r.Text(4)},
+                     {"entity_id", r.Text(5)},
+                     {"region_code", r.Text(6)},
+                     {"before", json::parse(r.Text(7), nullptr, false)},
+                     {"after", json::parse(r.Text(8), nullptr, false)},
+                     {"hash", r.Text(9)}});
+    }
+    return Response::Json(200, Page(std::move(arr), count->rows[0].Int(0), paging));
+  });
+
+  router.Add("GET", "/api/v1/audit/reads", [&s](Context& c) -> Result<Response> {
+    if (!auth::CanReadAudit(c.user().role)) return Status::PermissionDenied("您的角色无权查看审计日志");
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
+    std::string like = c.user().region_code + "%";
+    auto count = conn->Query("SELECT COUNT(*) FROM read_log WHERE region_code LIKE ?", {like});
+    if (!count.ok()) return count.status();
+    auto rs = conn->Query(
+        "SELECT id, at, actor, entity, entity_id, region_code FROM read_log WHERE region_code LIKE ? "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        {like, paging.second, (paging.first - 1) * paging.second});
+    if (!rs.ok()) return rs.status();
+    json arr = json::array();
+    for (const auto& r : rs->rows)
+      arr.push_back({{"id", r.Int(0)}, {"at", r.Text(1)}, {"actor", r.Text(2)}, {"entity", r.Text(3)},
+                     {"entity_id", r.Text(4)}, {"region_code", r.Text(5)}});
+    return Response::Json(200, Page(std::move(arr), count->rows[0].Int(0), paging));
+  });
+
+  router.Add("GET", "/api/v1/audit/verify", [&s](Context& c) -> Result<Response> {
+    if (!auth::CanReadAudit(c.user().role)) return Status::PermissionDenied("您的角色无权查看审计日志");
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
+    DOUDI_ASSIGN_OR_RETURN(auto rep, audit::Verify(*conn));
+    json out = {{"ok", rep.ok}, {"entries", rep.entries}};
+    if (!rep.ok) out["first_broken_id"] = rep.first_broken_id;
+    return Response::Json(200, out);
+  });
+}
+
+}  // namespace
+
+void RegisterApi(Router& router, Services& services) {
+  RegisterSession(router, services);
+  RegisterRegistry(router, services);
+  RegisterUsers(router, services);
+  RegisterAudit(router, services);
+}
+
+}  // namespace doudi::http

@@ -1,0 +1,19 @@
+// The /api/v1 resources: thin handlers that parse JSON, call a service and render JSON.
+#pragma once
+
+#include "auth/auth.h"
+#include "http/router.h"
+#include "registry/registry.h"
+#include "storage/database.h"
+
+namespace doudi::http {
+
+struct Services {
+  storage::Database& db;
+  auth::AuthService& auth;
+  registry::RegistryService& registry;
+};
+
+void RegisterApi(Router& router, Services& services);
+
+}  // namespace doudi::http

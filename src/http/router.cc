@@ -1,0 +1,222 @@
+#include "http/router.h"
+
+#include <sodium.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/json_input.h"
+
+namespace doudi::http {
+namespace {
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : path) {
+    if (c == '/') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+bool Mutating(const std::string& m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
+
+const char* MimeType(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  if (ends(".woff2")) return "font/woff2";
+  if (ends(".woff")) return "font/woff";
+  if (ends(".ttf")) return "font/ttf";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+Response Response::Json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kPermissionDenied: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kConflict:
+    case Code::kFailedPrecondition: return 409;
+    case Code::kTooLarge: return 413;
+    case Code::kLocked: return 423;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response ErrorResponse(const Status& s) {
+  return Response::Json(HttpStatusOf(s),
+                        {{"error", {{"code", s.reason()}, {"message", s.message()}, {"field", s.field()}}}});
+}
+
+Result<int64_t> Context::IdParam(const std::string& name) const {
+  auto it = params.find(name);
+  if (it == params.end() || it->second.empty() || it->second.size() > 18) return Status::NotFound();
+  for (char c : it->second)
+    if (c < '0' || c > '9') return Status::NotFound();
+  return std::stoll(it->second);
+}
+
+std::string Context::Query(const std::string& name) const {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+
+Result<std::pair<int64_t, int64_t>> Context::Paging() const {
+  auto parse = [&](const char* key, int64_t def, int64_t lo, int64_t hi) -> Result<int64_t> {
+    std::string v = Query(key);
+    if (v.empty()) return def;
+    if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+      return Status::InvalidArgument(key, "应为正整数");
+    int64_t n = std::stoll(v);
+    if (n < lo || n > hi) return Status::InvalidArgument(key, "超出允许范围");
+    return n;
+  };
+  DOUDI_ASSIGN_OR_RETURN(int64_t page, parse("page", 1, 1, 1'000'000));
+  DOUDI_ASSIGN_OR_RETURN(int64_t size, parse("page_size", 20, 1, 200));
+  return std::make_pair(page, size);
+}
+
+Result<nlohmann::json> Context::JsonBody() const { return ParseJsonObject(req.body); }
+
+void Router::Add(const std::string& method, const std::string& pattern, Handler h, Access access, bool csrf_exempt) {
+  routes_.push_back({method, SplitPath(pattern), std::move(h), access, csrf_exempt});
+}
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';')) ++pos;
+    size_t eq = header.find('=', pos);
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    if (eq != std::string::npos && eq < end && header.compare(pos, eq - pos, name) == 0)
+      return header.substr(eq + 1, end - eq - 1);
+    pos = end + 1;
+  }
+  return {};
+}
+
+std::string UrlDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+Response Router::Handle(const Request& req) {
+  if (req.path.rfind("/api/", 0) != 0) {
+    if (req.method != "GET" && req.method != "HEAD") return ErrorResponse(Status::NotFound("页面不存在"));
+    return ServeStatic(req.path);
+  }
+  std::vector<std::string> segs = SplitPath(req.path);
+  bool path_matched = false;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      const std::string& p = route.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = segs[i];
+      else if (p != segs[i]) match = false;
+    }
+    if (!match) continue;
+    path_matched = true;
+    if (route.method != req.method) continue;
+
+    Context ctx{req, std::move(params), nullptr};
+    auth::Principal principal;
+    if (route.access == Access::kSession) {
+      auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
+      if (!p.ok()) return ErrorResponse(p.status());
+      principal = std::move(p).value();
+      ctx.principal = &principal;
+      if (Mutating(req.method) && !route.csrf_exempt &&
+          (req.csrf_token.size() != principal.csrf_token.size() ||
+           sodium_memcmp(req.csrf_token.data(), principal.csrf_token.data(), req.csrf_token.size()) != 0)) {
+        return ErrorResponse(Status(Code::kPermissionDenied, "csrf_failed", "请求校验失败，请刷新页面后重试"));
+      }
+    }
+    Result<Response> res = route.handler(ctx);
+    Response out = res.ok() ? std::move(res).value() : ErrorResponse(res.status());
+    out.user_id = ctx.principal ? ctx.principal->user.id : 0;
+    return out;
+  }
+  if (path_matched) {
+    Response r = ErrorResponse(Status(Code::kInvalidArgument, "method_not_allowed", "不支持该请求方法"));
+    r.status = 405;
+    return r;
+  }
+  return ErrorResponse(Status::NotFound("接口不存在"));
+}
+
+Response Router::ServeStatic(const std::string& path) {
+  if (static_dir_.empty()) return ErrorResponse(Status::NotFound("页面不存在"));
+  std::string rel = path == "/" ? "/index.html" : path;
+  if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos)
+    return ErrorResponse(Status::NotFound("页面不存在"));
+  auto load = [this](const std::string& rel_path) -> std::shared_ptr<const std::string> {
+    std::lock_guard<std::mutex> g(static_mu_);
+    auto it = static_cache_.find(rel_path);
+    if (it != static_cache_.end()) return it->second;
+    std::ifstream in(static_dir_ + rel_path, std::ios::binary);
+    if (!in) return nullptr;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto content = std::make_shared<const std::string>(ss.str());
+    static_cache_.emplace(rel_path, content);
+    return content;
+  };
+  auto content = load(rel);
+  bool is_index = rel == "/index.html";
+  if (!content) {
+    size_t slash = rel.rfind('/');
+    if (rel.find('.', slash) != std::string::npos) return ErrorResponse(Status::NotFound("页面不存在"));
+    content = load("/index.html");  // SPA route
+    is_index = true;
+    if (!content) return ErrorResponse(Status::NotFound("页面不存在"));
+  }
+  Response r;
+  r.content_type = is_index ? "text/html; charset=utf-8" : MimeType(rel);
+  r.body = *content;
+  r.headers.emplace_back("Cache-Control", rel.rfind("/assets/", 0) == 0 ? "public, max-age=31536000, immutable"
+                                                                          : "no-cache");
+  return r;
+}
+
+}  // namespace doudi::http

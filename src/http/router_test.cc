@@ -1,0 +1,110 @@
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "storage/migrations.h"
+#include "storage/test_db.h"
+
+namespace doudi::http {
+namespace {
+
+TEST(Cookies, FindsNamedValue) {
+  EXPECT_EQ(CookieValue("a=1; doudi_session=abc; b=2", "doudi_session"), "abc");
+  EXPECT_EQ(CookieValue("doudi_session_x=1; doudi_session=z", "doudi_session"), "z");
+  EXPECT_EQ(CookieValue("a=1", "doudi_session"), "");
+}
+
+TEST(Url, DecodesPercentAndPlus) {
+  EXPECT_EQ(UrlDecode("%E7%8E%8B+x"), "王 x");
+  EXPECT_EQ(UrlDecode("%zz"), "%zz");
+}
+
+TEST(Errors, MapStatusToHttp) {
+  EXPECT_EQ(HttpStatusOf(Status::InvalidArgument("f", "m")), 400);
+  EXPECT_EQ(HttpStatusOf(Status::NotFound()), 404);
+  EXPECT_EQ(HttpStatusOf(Status::VersionConflict()), 409);
+  EXPECT_EQ(HttpStatusOf(Status::Internal("x")), 500);
+  auto r = ErrorResponse(Status::InvalidArgument("members[0].citizen_id", "身份证号校验位错误"));
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["error"]["code"], "invalid_argument");
+  EXPECT_EQ(j["error"]["field"], "members[0].citizen_id");
+  auto internal = nlohmann::json::parse(ErrorResponse(Status::Internal("secret sql detail")).body);
+  EXPECT_EQ(internal["error"]["message"].get<std::string>().find("secret"), std::string::npos);
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    db_ = storage::testing::OpenFresh("sqlite");
+    ASSERT_TRUE(db_);
+    auto conn = db_->Acquire();
+    int applied = 0;
+    ASSERT_TRUE(storage::Migrate(**conn, &applied).ok());
+    ASSERT_TRUE((*conn)->Execute("INSERT INTO regions (code, level, name) VALUES ('370725', 'county', '昌乐县')").ok());
+    auth_ = std::make_unique<auth::AuthService>(*db_);
+    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"clerk", "Passw0rd123", "经办员", "county_admin", "370725", ""}).ok());
+    router_ = std::make_unique<Router>(*auth_);
+    router_->Add("POST", "/api/v1/things/{id}", [this](Context& c) -> Result<Response> {
+      ++calls_;
+      DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+      return Response::Json(200, {{"id", id}, {"user", c.user().username}});
+    });
+  }
+  Request Req(std::string method, std::string path) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    return r;
+  }
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<Router> router_;
+  int calls_ = 0;
+};
+
+TEST_F(RouterTest, RequiresSessionThenCsrf) {
+  Request r = Req("POST", "/api/v1/things/5");
+  EXPECT_EQ(router_->Handle(r).status, 401);
+  auto login = auth_->Login("clerk", "Passw0rd123");
+  ASSERT_TRUE(login.ok());
+  r.cookie = "doudi_session=" + login->session_token;
+  EXPECT_EQ(router_->Handle(r).status, 403);  // no CSRF header
+  r.csrf_token = std::string(login->csrf_token.size(), 'a');
+  EXPECT_EQ(router_->Handle(r).status, 403);  // wrong token
+  EXPECT_EQ(calls_, 0);
+  r.csrf_token = login->csrf_token;
+  Response ok = router_->Handle(r);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(ok.body)["user"], "clerk");
+  EXPECT_EQ(calls_, 1);
+}
+
+TEST_F(RouterTest, UnknownRouteAndWrongMethod) {
+  EXPECT_EQ(router_->Handle(Req("GET", "/api/v1/nothing")).status, 404);
+  EXPECT_EQ(router_->Handle(Req("GET", "/api/v1/things/5")).status, 405);
+}
+
+TEST_F(RouterTest, LockoutAfterFiveFailures) {
+  for (int i = 0; i < auth::AuthService::kMaxFailedLogins; ++i) {
+    auto r = auth_->Login("clerk", "wrong-password1");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().reason(), "invalid_credentials");
+  }
+  auto locked = auth_->Login("clerk", "Passw0rd123");
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.status().reason(), "account_locked");
+  EXPECT_EQ(HttpStatusOf(locked.status()), 423);
+}
+
+TEST_F(RouterTest, LogoutEndsSession) {
+  auto login = auth_->Login("clerk", "Passw0rd123");
+  ASSERT_TRUE(login.ok());
+  ASSERT_TRUE(auth_->Authenticate(login->session_token).ok());
+  ASSERT_TRUE(auth_->Logout(login->session_token).ok());
+  EXPECT_FALSE(auth_->Authenticate(login->session_token).ok());
+}
+
+}  // namespace
+}  // namespace doudi::http

@@ -1,0 +1,229 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace doudi::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct Shared {
+  Router& router;
+  ServerOptions opts;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::set<std::weak_ptr<class Session>, std::owner_less<std::weak_ptr<class Session>>> sessions;
+};
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos <= q.size()) {
+    size_t amp = q.find('&', pos);
+    if (amp == std::string_view::npos) amp = q.size();
+    std::string_view part = q.substr(pos, amp - pos);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string k = UrlDecode(std::string(part.substr(0, eq)));
+      std::string v = eq == std::string_view::npos ? "" : UrlDecode(std::string(part.substr(eq + 1)));
+      out[k] = v;
+    }
+    pos = amp + 1;
+  }
+  return out;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> g(shared_.mu);
+      shared_.sessions.insert(weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  ~Session() {
+    std::lock_guard<std::mutex> g(shared_.mu);
+    shared_.sessions.erase(weak_from_this());
+  }
+
+  // Called on shutdown: closes the connection if it is waiting for a request.
+  void CloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) {
+        beast::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.close();
+      }
+    });
+  }
+
+ private:
+  void DoRead() {
+    if (shared_.stopping) return Close();
+    parser_.emplace();
+    parser_->body_limit(shared_.opts.body_limit);
+    idle_ = true;
+    stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    idle_ = false;
+    if (ec == bhttp::error::body_limit) {
+      Response r = ErrorResponse(Status(Code::kTooLarge, "payload_too_large", "请求内容超过1MB上限"));
+      keep_alive_ = false;
+      return Send(std::move(r), "-", "-", std::chrono::steady_clock::now());
+    }
+    if (ec) return Close();
+    auto started = std::chrono::steady_clock::now();
+    auto& req = parser_->get();
+    Request in;
+    in.method = std::string(req.method_string());
+    std::string_view target(req.target().data(), req.target().size());
+    size_t qpos = target.find('?');
+    in.path = UrlDecode(std::string(target.substr(0, qpos)));
+    if (qpos != std::string_view::npos) in.query = ParseQuery(target.substr(qpos + 1));
+    in.body = std::move(req.body());
+    in.cookie = std::string(req[bhttp::field::cookie]);
+    in.csrf_token = std::string(req["X-CSRF-Token"]);
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    Response r;
+    try {
+      r = shared_.router.Handle(in);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception in {} {}: {}", in.method, in.path, e.what());
+      r = ErrorResponse(Status::Internal(e.what()));
+    }
+    Send(std::move(r), in.method, in.path, started);
+  }
+
+  void Send(Response r, const std::string& method, const std::string& path,
+            std::chrono::steady_clock::time_point started) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version_);
+    res->set(bhttp::field::server, "doudi");
+    if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("X-Frame-Options", "DENY");
+    res->set("Referrer-Policy", "no-referrer");
+    res->set("Content-Security-Policy",
+             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+    if (path.rfind("/api/", 0) == 0) res->set(bhttp::field::cache_control, "no-store");
+    for (auto& [k, v] : r.headers) res->insert(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_ && !shared_.stopping);
+    res->prepare_payload();
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    // Access log: no query strings, no bodies (they may hold personal data).
+    spdlog::info("{} {} {} {}B {:.1f}ms user={}", method, path, r.status, res->body().size(), ms, r.user_id);
+    response_ = res;
+    bhttp::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    bool keep = response_ && response_->keep_alive();
+    response_.reset();
+    if (ec || !keep) return Close();
+    DoRead();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  Shared& shared_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  bool idle_ = false;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, Shared& shared)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), shared_(shared) {}
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+  void Stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || shared_.stopping) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), shared_)->Start();
+    Accept();
+  }
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  Shared& shared_;
+};
+
+}  // namespace
+
+Status RunServer(const ServerOptions& opts, Router& router) {
+  net::io_context ioc(opts.threads);
+  Shared shared{router, opts};
+  beast::error_code ec;
+  auto addr = net::ip::make_address(opts.host, ec);
+  if (ec) return Status::InvalidArgument("listen", "监听地址无效：" + opts.host);
+  tcp::acceptor acceptor(ioc);
+  tcp::endpoint ep(addr, opts.port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::FailedPrecondition("无法监听 " + opts.host + ":" + std::to_string(opts.port) + "：" + ec.message());
+  auto listener = std::make_shared<Listener>(ioc, std::move(acceptor), shared);
+  listener->Accept();
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int sig) {
+    spdlog::info("signal {}: stopping; in-flight requests finish", sig);
+    shared.stopping = true;
+    listener->Stop();
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard<std::mutex> g(shared.mu);
+      for (auto& w : shared.sessions)
+        if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->CloseIfIdle();
+  });
+
+  spdlog::info("listening on http://{}:{} with {} threads", opts.host, opts.port, opts.threads);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < opts.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  spdlog::info("stopped");
+  return Status::Ok();
+}
+
+}  // namespace doudi::http

@@ -1,0 +1,22 @@
+// The HTTP/1.1 server: Boost.Beast on Asio, keep-alive, body limit, timeouts, access log,
+// graceful shutdown (SIGTERM/SIGINT stop accepting; in-flight requests finish).
+#pragma once
+
+#include <string>
+
+#include "http/router.h"
+
+namespace doudi::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  int threads = 4;
+  size_t body_limit = 1 << 20;  // 1 MiB
+  int timeout_seconds = 30;     // per request read, and keep-alive idle
+};
+
+// Runs until SIGTERM/SIGINT, then drains. Returns non-ok if it cannot bind.
+Status RunServer(const ServerOptions& opts, Router& router);
+
+}  // namespace doudi::http

@@ -1,0 +1,483 @@
+#include "registry/registry.h"
+
+#include <algorithm>
+
+#include "common/citizen_id.h"
+#include "common/date.h"
+
+namespace doudi::registry {
+namespace {
+
+using nlohmann::json;
+using storage::Connection;
+using storage::Params;
+
+constexpr const char* kRelations[] = {"head", "spouse", "child", "parent", "sibling", "grandchild", "grandparent", "other"};
+constexpr const char* kDisabilityKinds[] = {"physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple"};
+constexpr const char* kSelfCare[] = {"full", "partial_loss", "full_loss"};
+
+template <size_t N>
+bool OneOf(const std::string& v, const char* const (&set)[N]) {
+  return std::find_if(std::begin(set), std::end(set), [&](const char* s) { return v == s; }) != std::end(set);
+}
+
+// --- SQL, next to the code that uses it ---------------------------------------------------
+constexpr const char* kPersonColumns =
+    "id, version, household_id, citizen_id, name, relation, birth_date, sex, disability_kind, "
+    "disability_grade, serious_illness, self_care, in_school, employed, has_supporter, income_wage_fen, "
+    "income_business_fen, income_property_fen, income_transfer_fen, income_pension_fen, income_other_fen";
+constexpr const char* kHouseholdSelect =
+    "SELECT h.id, h.version, h.village_code, h.town_code, h.county_code, v.name, t.name, h.area, "
+    "h.residence_address, h.phone, h.deposits_fen, h.vehicles, h.extra_properties, h.business, "
+    "h.medical_expenditure_fen, h.education_expenditure_fen, h.created_at, h.updated_at "
+    "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code "
+    "WHERE h.id = ?";
+constexpr const char* kInsertHousehold =
+    "INSERT INTO households (county_code, town_code, village_code, area, residence_address, phone, "
+    "deposits_fen, vehicles, extra_properties, business, medical_expenditure_fen, education_expenditure_fen, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr const char* kInsertPerson =
+    "INSERT INTO persons (household_id, citizen_id, name, relation, birth_date, sex, disability_kind, "
+    "disability_grade, serious_illness, self_care, in_school, employed, has_supporter, income_wage_fen, "
+    "income_business_fen, income_property_fen, income_transfer_fen, income_pension_fen, income_other_fen, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+const char* ScopeColumn(const std::string& code) {
+  switch (LevelOfCode(code)) {
+    case RegionLevel::kCounty: return "county_code";
+    case RegionLevel::kTown: return "town_code";
+    default: return "village_code";
+  }
+}
+
+Person PersonFromRow(const storage::Row& r) {
+  Person p;
+  p.id = r.Int(0);
+  p.version = r.Int(1);
+  p.household_id = r.Int(2);
+  p.citizen_id = r.Text(3);
+  p.name = r.Text(4);
+  p.relation = r.Text(5);
+  p.birth_date = r.Text(6);
+  p.sex = r.Text(7);
+  if (!r.IsNull(8)) p.disability = Disability{r.Text(8), static_cast<int>(r.Int(9))};
+  p.serious_illness = r.Bool(10);
+  p.self_care = r.Text(11);
+  p.in_school = r.Bool(12);
+  p.employed = r.Bool(13);
+  p.has_supporter = r.Bool(14);
+  p.income = {r.Int(15), r.Int(16), r.Int(17), r.Int(18), r.Int(19), r.Int(20)};
+  return p;
+}
+
+// Person columns after household_id in insert/update order.
+Params PersonParams(const PersonInput& p, const CitizenIdInfo& id) {
+  return {id.normalized,
+          p.name,
+          p.relation,
+          id.birth_date,
+          std::string(id.male ? "male" : "female"),
+          p.disability ? storage::Value(p.disability->kind) : storage::Value(nullptr),
+          p.disability ? storage::Value(int64_t{p.disability->grade}) : storage::Value(nullptr),
+          int64_t{p.serious_illness},
+          p.self_care,
+          int64_t{p.in_school},
+          int64_t{p.employed},
+          int64_t{p.has_supporter},
+          p.income.wage,
+          p.income.business,
+          p.income.property,
+          p.income.transfer,
+          p.income.pension,
+          p.income.other};
+}
+
+Result<Household> LoadHousehold(Connection& conn, int64_t id, const std::string& scope) {
+  auto rs = conn.Query(kHouseholdSelect, {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::NotFound("家庭不存在");
+  const auto& r = rs->rows[0];
+  Household h;
+  h.id = r.Int(0);
+  h.version = r.Int(1);
+  h.village_code = r.Text(2);
+  h.town_code = r.Text(3);
+  h.county_code = r.Text(4);
+  if (!CodeWithin(h.village_code, scope)) return Status::NotFound("家庭不存在");
+  h.village_name = r.Text(5);
+  h.town_name = r.Text(6);
+  h.area = r.Text(7);
+  h.residence_address = r.Text(8);
+  h.phone = r.Text(9);
+  h.deposits_fen = r.Int(10);
+  h.vehicles = r.Int(11);
+  h.extra_properties = r.Int(12);
+  h.business = r.Bool(13);
+  h.medical_expenditure_fen = r.Int(14);
+  h.education_expenditure_fen = r.Int(15);
+  h.created_at = r.Text(16);
+  h.updated_at = r.Text(17);
+  auto ps = conn.Query(std::string("SELECT ") + kPersonColumns + " FROM persons WHERE household_id = ? ORDER BY id",
+                       {id});
+  if (!ps.ok()) return ps.status();
+  for (const auto& row : ps->rows) h.members.push_back(PersonFromRow(row));
+  return h;
+}
+
+// Looks up a village code: 400 when unknown or not a village, 404 when outside scope.
+Result<std::string> CheckVillage(Connection& conn, const std::string& code, const std::string& scope) {
+  auto rs = conn.Query("SELECT level, parent_code FROM regions WHERE code = ?", {code});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || rs->rows[0].Text(0) != "village")
+    return Status::InvalidArgument("village_code", "村（社区）区划代码不存在");
+  if (!CodeWithin(code, scope)) return Status::NotFound("该村（社区）不在您的管辖范围内");
+  return rs->rows[0].Text(1);  // town code
+}
+
+Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const PersonInput& p, const std::string& path) {
+  auto id = ParseCitizenId(p.citizen_id);
+  if (!id.ok()) return id.status().WithFieldPrefix(path.empty() ? "" : path);
+  Params params{household_id};
+  for (auto& v : PersonParams(p, *id)) params.push_back(std::move(v));
+  std::string now = NowIsoShanghai();
+  params.push_back(now);
+  params.push_back(now);
+  auto rs = conn.Query(kInsertPerson, params);
+  if (!rs.ok()) {
+    if (rs.status().code() == Code::kConflict)
+      return Status::Conflict(path.empty() ? "citizen_id" : path + ".citizen_id", "该身份证号已登记在其他家庭");
+    return rs.status();
+  }
+  return rs->rows[0].Int(0);
+}
+
+Status RequireWrite(const auth::User& actor) {
+  return auth::CanWriteRegistry(actor.role) ? Status::Ok() : Status::PermissionDenied("您的角色无权修改户籍信息");
+}
+Status RequireRead(const auth::User& actor) {
+  return auth::CanReadRegistry(actor.role) ? Status::Ok() : Status::PermissionDenied("您的角色无权查看户籍信息");
+}
+
+Result<Person> LoadPerson(Connection& conn, int64_t id, const std::string& scope, std::string* village) {
+  auto rs = conn.Query(std::string("SELECT ") + kPersonColumns +
+                           ", (SELECT village_code FROM households h WHERE h.id = persons.household_id)"
+                           " FROM persons WHERE id = ?",
+                       {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(21), scope)) return Status::NotFound("人员不存在");
+  if (village) *village = rs->rows[0].Text(21);
+  return PersonFromRow(rs->rows[0]);
+}
+
+Status Audit(Connection& conn, const auth::User& actor, const char* action, const char* entity, int64_t id,
+             const std::string& region, const json& before, const json& after) {
+  return audit::RecordWrite(conn, actor.actor(),
+                            {action, entity, std::to_string(id), region, before.dump(), after.dump()});
+}
+
+}  // namespace
+
+Status ValidatePerson(const PersonInput& p) {
+  auto id = ParseCitizenId(p.citizen_id);
+  if (!id.ok()) return id.status();
+  if (p.name.empty() || p.name.size() > 60) return Status::InvalidArgument("name", "姓名不能为空且不超过20个汉字");
+  if (!OneOf(p.relation, kRelations)) return Status::InvalidArgument("relation", "与户主关系无效");
+  if (p.disability) {
+    if (!OneOf(p.disability->kind, kDisabilityKinds)) return Status::InvalidArgument("disability.kind", "残疾类别无效");
+    if (p.disability->grade < 1 || p.disability->grade > 4)
+      return Status::InvalidArgument("disability.grade", "残疾等级应为1至4级");
+  }
+  if (!OneOf(p.self_care, kSelfCare)) return Status::InvalidArgument("self_care", "自理能力无效");
+  return Status::Ok();
+}
+
+Status ValidateHouseholdFields(const HouseholdFields& h) {
+  if (LevelOfCode(h.village_code) != RegionLevel::kVillage)
+    return Status::InvalidArgument("village_code", "村（社区）区划代码应为12位数字");
+  if (h.area != "urban" && h.area != "rural") return Status::InvalidArgument("area", "城乡类别应为 urban 或 rural");
+  if (h.residence_address.size() > 300) return Status::InvalidArgument("residence_address", "居住地址过长");
+  if (h.phone.size() > 30) return Status::InvalidArgument("phone", "电话号码过长");
+  if (h.vehicles < 0 || h.vehicles > 100) return Status::InvalidArgument("assets.vehicles", "车辆数应在0到100之间");
+  if (h.extra_properties < 0 || h.extra_properties > 100)
+    return Status::InvalidArgument("assets.extra_properties", "房产数应在0到100之间");
+  return Status::Ok();
+}
+
+Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth::User& actor,
+                                                                     const HouseholdQuery& q, int64_t* total) {
+  DOUDI_RETURN_IF_ERROR(RequireRead(actor));
+  std::string where = std::string(" WHERE h.") + ScopeColumn(actor.region_code) + " = ?";
+  Params params{actor.region_code};
+  if (!q.region.empty() && q.region != actor.region_code) {
+    if (LevelOfCode(q.region) == RegionLevel::kInvalid)
+      return Status::InvalidArgument("region", "区划代码应为6、9或12位数字");
+    if (!CodeWithin(q.region, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
+    where += std::string(" AND h.") + ScopeColumn(q.region) + " = ?";
+    params.push_back(q.region);
+  }
+  if (!q.q.empty()) {
+    std::string needle = q.q;
+    bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
+      return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
+    });
+    if (id_like) {
+      std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
+      where += " AND EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id AND p.citizen_id >= ? AND p.citizen_id < ?)";
+      params.push_back(needle);
+      params.push_back(needle + "Z");
+    } else {
+      std::string esc;
+      for (char c : needle) {
+        if (c == '%' || c == '_' || c == '\\') esc += '\\';
+        esc += c;
+      }
+      where += " AND EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id AND p.name LIKE ? ESCAPE '\\')";
+      params.push_back("%" + esc + "%");
+    }
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM households h" + where, params);
+  if (!count.ok()) return count.status();
+  *total = count->rows[0].Int(0);
+  params.push_back(q.page_size);
+  params.push_back((q.page - 1) * q.page_size);
+  auto rs = conn->Query(
+      "SELECT h.id, h.version, h.village_code, v.name, t.name, h.area, "
+      "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
+      "(SELECT p.citizen_id FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
+      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id), h.updated_at "
+      "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code" +
+          where + " ORDER BY h.id DESC LIMIT ? OFFSET ?",
+      params);
+  if (!rs.ok()) return rs.status();
+  std::vector<HouseholdSummary> out;
+  for (const auto& r : rs->rows) {
+    HouseholdSummary s;
+    s.id = r.Int(0);
+    s.version = r.Int(1);
+    s.village_code = r.Text(2);
+    s.village_name = r.Text(3);
+    s.town_name = r.Text(4);
+    s.area = r.Text(5);
+    s.head_name = r.Text(6);
+    s.head_citizen_id = r.Text(7);
+    s.member_count = r.Int(8);
+    s.updated_at = r.Text(9);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t id) {
+  DOUDI_RETURN_IF_ERROR(RequireRead(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "household", std::to_string(id), h.village_code));
+  return h;
+}
+
+Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in) {
+  DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(conn, in.village_code, actor.region_code));
+  std::string now = NowIsoShanghai();
+  auto rs = conn.Query(kInsertHousehold,
+                       {in.village_code.substr(0, 6), town, in.village_code, in.area, in.residence_address, in.phone,
+                        in.deposits_fen, in.vehicles, in.extra_properties, int64_t{in.business},
+                        in.medical_expenditure_fen, in.education_expenditure_fen, now, now});
+  if (!rs.ok()) return rs.status();
+  int64_t id = rs->rows[0].Int(0);
+  for (size_t i = 0; i < in.members.size(); ++i) {
+    auto pid = InsertPerson(conn, id, in.members[i], "members[" + std::to_string(i) + "]");
+    if (!pid.ok()) return pid.status();
+  }
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(Audit(conn, actor, "household.create", "household", id, h.village_code, nullptr, ToJson(h)));
+  return id;
+}
+
+Result<Household> RegistryService::CreateHousehold(const auth::User& actor, const HouseholdInput& in) {
+  DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertHousehold(*conn, actor, in));
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return h;
+}
+
+Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
+                                                   int64_t version) {
+  DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(*conn, in.village_code, actor.region_code));
+  auto n = conn->Execute(
+      "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
+      "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, medical_expenditure_fen = ?, "
+      "education_expenditure_fen = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+      {in.village_code.substr(0, 6), town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
+       in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
+       in.education_expenditure_fen, NowIsoShanghai(), id, version});
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::VersionConflict();
+  DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, id, actor.region_code));
+  json b = ToJson(before), a = ToJson(after);
+  b.erase("members");
+  a.erase("members");
+  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "household.update", "household", id, after.village_code, b, a));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+Result<Person> RegistryService::GetPerson(const auth::User& actor, int64_t id) {
+  DOUDI_RETURN_IF_ERROR(RequireRead(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  std::string village;
+  DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, &village));
+  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "person", std::to_string(id), village));
+  return p;
+}
+
+Result<Person> RegistryService::AddMember(const auth::User& actor, int64_t household_id, const PersonInput& in) {
+  DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, household_id, actor.region_code));
+  if (in.relation == "head") return Status::InvalidArgument("relation", "该家庭已有户主");
+  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertPerson(*conn, household_id, in, ""));
+  DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, nullptr));
+  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "person.create", "person", id, h.village_code, nullptr, ToJson(p)));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return p;
+}
+
+Result<Person> RegistryService::UpdatePerson(const auth::User& actor, int64_t id, const PersonInput& in,
+                                             int64_t version) {
+  DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::string village;
+  DOUDI_ASSIGN_OR_RETURN(Person before, LoadPerson(*conn, id, actor.region_code, &village));
+  if ((before.relation == "head") != (in.relation == "head"))
+    return Status::InvalidArgument("relation", before.relation == "head" ? "户主的关系不能修改，请先变更户主"
+                                                                         : "该家庭已有户主");
+  auto cid = ParseCitizenId(in.citizen_id);
+  if (!cid.ok()) return cid.status();
+  Params params = PersonParams(in, *cid);
+  params.push_back(NowIsoShanghai());
+  params.push_back(id);
+  params.push_back(version);
+  auto n = conn->Execute(
+      "UPDATE persons SET citizen_id = ?, name = ?, relation = ?, birth_date = ?, sex = ?, disability_kind = ?, "
+      "disability_grade = ?, serious_illness = ?, self_care = ?, in_school = ?, employed = ?, has_supporter = ?, "
+      "income_wage_fen = ?, income_business_fen = ?, income_property_fen = ?, income_transfer_fen = ?, "
+      "income_pension_fen = ?, income_other_fen = ?, updated_at = ?, version = version + 1 "
+      "WHERE id = ? AND version = ?",
+      params);
+  if (!n.ok()) {
+    if (n.status().code() == Code::kConflict) return Status::Conflict("citizen_id", "该身份证号已登记在其他家庭");
+    return n.status();
+  }
+  if (*n == 0) return Status::VersionConflict();
+  DOUDI_ASSIGN_OR_RETURN(Person after, LoadPerson(*conn, id, actor.region_code, nullptr));
+  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "person.update", "person", id, village, ToJson(before), ToJson(after)));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+Status RegistryService::RemovePerson(const auth::User& actor, int64_t id, int64_t version) {
+  DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::string village;
+  DOUDI_ASSIGN_OR_RETURN(Person before, LoadPerson(*conn, id, actor.region_code, &village));
+  if (before.relation == "head") return Status::FailedPrecondition("不能删除户主", "relation");
+  auto n = conn->Execute("DELETE FROM persons WHERE id = ? AND version = ?", {id, version});
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::VersionConflict();
+  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "person.delete", "person", id, village, ToJson(before), nullptr));
+  return tx.Commit();
+}
+
+namespace {
+Region RegionFromRow(const storage::Row& r) {
+  return Region{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5), {}};
+}
+constexpr const char* kRegionColumns = "code, parent_code, level, name, population, version";
+}  // namespace
+
+Result<std::vector<Region>> RegistryService::ListRegions(const auth::User& actor, const std::string& parent) {
+  std::string p = parent.empty() ? actor.region_code : parent;
+  std::vector<Region> out;
+  if (!CodeWithin(p, actor.region_code)) {
+    // A parent above the user's scope lists only the user's own region on that path.
+    if (!CodeWithin(actor.region_code, p)) return Status::NotFound("区划不存在");
+    auto own = GetRegion(actor, actor.region_code);
+    if (!own.ok()) return own.status();
+    own->path.clear();
+    out.push_back(*own);
+    return out;
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query(std::string("SELECT ") + kRegionColumns + " FROM regions WHERE parent_code = ? ORDER BY code",
+                        {p});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) {
+    auto exists = conn->Query("SELECT 1 FROM regions WHERE code = ?", {p});
+    if (!exists.ok()) return exists.status();
+    if (exists->empty()) return Status::NotFound("区划不存在");
+  }
+  for (const auto& r : rs->rows) out.push_back(RegionFromRow(r));
+  return out;
+}
+
+Result<Region> RegistryService::GetRegion(const auth::User& actor, const std::string& code) {
+  // Users may see their own region, everything below it and the names above it.
+  if (!CodeWithin(code, actor.region_code) && !CodeWithin(actor.region_code, code))
+    return Status::NotFound("区划不存在");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query(std::string("SELECT ") + kRegionColumns + " FROM regions WHERE code = ?", {code});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::NotFound("区划不存在");
+  Region reg = RegionFromRow(rs->rows[0]);
+  for (size_t len : {6u, 9u, 12u}) {
+    if (len > code.size()) break;
+    auto n = conn->Query("SELECT name FROM regions WHERE code = ?", {code.substr(0, len)});
+    if (!n.ok()) return n.status();
+    if (!n->empty()) reg.path.push_back(n->rows[0].Text(0));
+  }
+  return reg;
+}
+
+Result<Region> RegistryService::SetPopulation(const auth::User& actor, const std::string& code, int64_t population,
+                                              int64_t version) {
+  if (actor.role != auth::Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以修改人口数");
+  if (population < 0 || population > 10'000'000) return Status::InvalidArgument("population", "人口数应在0到1000万之间");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto rs = conn->Query(std::string("SELECT ") + kRegionColumns + " FROM regions WHERE code = ?", {code});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(code, actor.region_code)) return Status::NotFound("区划不存在");
+  Region before = RegionFromRow(rs->rows[0]);
+  if (before.level != "town") return Status::InvalidArgument("code", "只能修改镇（街道）的人口数");
+  auto n = conn->Execute("UPDATE regions SET population = ?, version = version + 1 WHERE code = ? AND version = ?",
+                         {population, code, version});
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::VersionConflict();
+  Region after = before;
+  after.population = population;
+  after.version = before.version + 1;
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"region.update", "region", code, code, ToJson(before).dump(),
+                                            ToJson(after).dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+}  // namespace doudi::registry

@@ -1,0 +1,135 @@
+// The registry: regions (county → town → village), households and persons.
+//
+// Every method takes the acting user and enforces region scope: records outside the
+// user's region answer NotFound, exactly like records that do not exist. Every write
+// runs in one transaction together with its audit entry; reads of persons are logged.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/auth.h"
+#include "storage/database.h"
+
+namespace doudi::registry {
+
+struct MonthlyIncome {
+  int64_t wage = 0, business = 0, property = 0, transfer = 0, pension = 0, other = 0;
+};
+
+struct Disability {
+  std::string kind;  // physical|visual|hearing|speech|intellectual|mental|multiple
+  int grade = 0;     // 1..4
+};
+
+struct PersonInput {
+  std::string citizen_id;
+  std::string name;
+  std::string relation;  // head|spouse|child|parent|sibling|grandchild|grandparent|other
+  std::optional<Disability> disability;
+  bool serious_illness = false;
+  std::string self_care = "full";  // full|partial_loss|full_loss
+  bool in_school = false;
+  bool employed = false;
+  bool has_supporter = true;
+  MonthlyIncome income;
+};
+
+struct Person : PersonInput {
+  int64_t id = 0;
+  int64_t version = 0;
+  int64_t household_id = 0;
+  std::string birth_date;
+  std::string sex;  // male|female
+};
+
+struct HouseholdFields {
+  std::string village_code;
+  std::string area;  // urban|rural
+  std::string residence_address;
+  std::string phone;
+  int64_t deposits_fen = 0;
+  int64_t vehicles = 0;
+  int64_t extra_properties = 0;
+  bool business = false;
+  int64_t medical_expenditure_fen = 0;
+  int64_t education_expenditure_fen = 0;
+};
+
+struct HouseholdInput : HouseholdFields {
+  std::vector<PersonInput> members;
+};
+
+struct Household : HouseholdFields {
+  int64_t id = 0;
+  int64_t version = 0;
+  std::string town_code, county_code, village_name, town_name;
+  std::string created_at, updated_at;
+  std::vector<Person> members;
+};
+
+struct HouseholdSummary {
+  int64_t id = 0, version = 0, member_count = 0;
+  std::string village_code, village_name, town_name, area, head_name, head_citizen_id, updated_at;
+};
+
+struct HouseholdQuery {
+  std::string q;       // name substring or citizen id prefix
+  std::string region;  // optional sub-region inside the user's scope
+  int64_t page = 1;
+  int64_t page_size = 20;
+};
+
+struct Region {
+  std::string code, parent_code, level, name;
+  int64_t population = 0;
+  int64_t version = 0;
+  std::vector<std::string> path;  // names from the county down (Get only)
+};
+
+// Validation shared by the API, the CLI and seeding. Fields are relative ("citizen_id").
+Status ValidatePerson(const PersonInput& p);
+Status ValidateHouseholdFields(const HouseholdFields& h);
+
+// Thread-safe; methods borrow their own connection.
+class RegistryService {
+ public:
+  explicit RegistryService(storage::Database& db) : db_(db) {}
+
+  Result<std::vector<HouseholdSummary>> ListHouseholds(const auth::User& actor, const HouseholdQuery& q,
+                                                      int64_t* total);
+  Result<Household> GetHousehold(const auth::User& actor, int64_t id);
+  Result<Household> CreateHousehold(const auth::User& actor, const HouseholdInput& in);
+  Result<Household> UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
+                                    int64_t version);
+
+  Result<Person> GetPerson(const auth::User& actor, int64_t id);
+  Result<Person> AddMember(const auth::User& actor, int64_t household_id, const PersonInput& in);
+  Result<Person> UpdatePerson(const auth::User& actor, int64_t id, const PersonInput& in, int64_t version);
+  Status RemovePerson(const auth::User& actor, int64_t id, int64_t version);
+
+  Result<std::vector<Region>> ListRegions(const auth::User& actor, const std::string& parent);
+  Result<Region> GetRegion(const auth::User& actor, const std::string& code);
+  Result<Region> SetPopulation(const auth::User& actor, const std::string& code, int64_t population,
+                               int64_t version);
+
+  // Used by seeding and imports: runs inside the caller's transaction, audited as actor.
+  Result<int64_t> InsertHousehold(storage::Connection& conn, const auth::User& actor, const HouseholdInput& in);
+
+ private:
+  storage::Database& db_;
+};
+
+// JSON mapping (API shapes, see docs/api.md).
+Result<HouseholdInput> HouseholdInputFromJson(const nlohmann::json& j, bool with_members);
+Result<PersonInput> PersonInputFromJson(const nlohmann::json& j, const std::string& path);
+nlohmann::json ToJson(const Person& p);
+nlohmann::json ToJson(const Household& h);
+nlohmann::json ToJson(const HouseholdSummary& s);
+nlohmann::json ToJson(const Region& r);
+
+}  // namespace doudi::registry

@@ -1,0 +1,81 @@
+#include "storage/database.h"
+
+namespace doudi::storage {
+
+namespace {
+const std::string kEmpty;
+}
+
+const std::string& Row::Text(size_t i) const { return cells[i] ? *cells[i] : kEmpty; }
+
+int64_t Row::Int(size_t i) const {
+  if (!cells[i] || cells[i]->empty()) return 0;
+  const std::string& s = *cells[i];
+  if (s == "t" || s == "true") return 1;  // PostgreSQL booleans
+  if (s == "f" || s == "false") return 0;
+  return std::stoll(s);
+}
+
+Lease::~Lease() {
+  if (conn_ && db_) db_->Release(std::move(conn_));
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int max_connections) {
+  std::unique_ptr<Database> db;
+  if (url.rfind("sqlite:", 0) == 0) {
+    db.reset(new Database(Dialect::kSqlite, url.substr(7), max_connections));
+  } else if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    db.reset(new Database(Dialect::kPostgres, url, max_connections));
+  } else {
+    return Status::InvalidArgument("db", "数据库地址应为 sqlite:路径 或 postgresql://…");
+  }
+  // Open one connection now so a bad URL fails at start-up, not on the first request.
+  auto conn = db->Connect();
+  if (!conn.ok()) return conn.status();
+  db->open_ = 1;
+  db->idle_.push_back(std::move(conn).value());
+  return db;
+}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<Connection>> Database::Connect() {
+  Status st;
+  std::unique_ptr<Connection> c =
+      dialect_ == Dialect::kSqlite ? OpenSqlite(target_, &st) : OpenPostgres(target_, &st);
+  if (!c) return st;
+  return c;
+}
+
+Result<Lease> Database::Acquire() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(c));
+    }
+    if (open_ < max_) {
+      ++open_;
+      lock.unlock();
+      auto c = Connect();
+      if (!c.ok()) {
+        std::lock_guard<std::mutex> g(mu_);
+        --open_;
+        return c.status();
+      }
+      return Lease(this, std::move(c).value());
+    }
+    cv_.wait(lock);
+  }
+}
+
+void Database::Release(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    idle_.push_back(std::move(conn));
+  }
+  cv_.notify_one();
+}
+
+}  // namespace doudi::storage

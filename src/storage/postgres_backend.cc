@@ -1,0 +1,184 @@
+// PostgreSQL backend over libpq. `?` placeholders are rewritten to $n (outside quotes);
+// bulk loads use COPY … FROM STDIN (text format).
+#include <libpq-fe.h>
+
+#include <unordered_map>
+
+#include "storage/database.h"
+
+namespace doudi::storage {
+namespace {
+
+std::string RewritePlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  bool in_str = false;
+  for (char c : sql) {
+    if (c == '\'') in_str = !in_str;
+    if (c == '?' && !in_str) {
+      out += '$';
+      out += std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status PgError(PGresult* res, PGconn* conn, std::string_view sql) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = PQerrorMessage(conn);
+  if (state && std::string_view(state) == "23505") return Status(Code::kConflict, "conflict", "记录已存在", "");
+  if (state && std::string_view(state) == "23503")
+    return Status(Code::kFailedPrecondition, "failed_precondition", "关联记录不存在", "");
+  return Status::Internal("postgresql: " + msg + " in: " + std::string(sql.substr(0, 200)));
+}
+
+void CopyEscape(const std::string& in, std::string* out) {
+  for (char c : in) {
+    switch (c) {
+      case '\\': *out += "\\\\"; break;
+      case '\t': *out += "\\t"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      default: *out += c;
+    }
+  }
+}
+
+class PgConnection final : public Connection {
+ public:
+  explicit PgConnection(PGconn* c) : conn_(c) {}
+  ~PgConnection() override { PQfinish(conn_); }
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  Result<int64_t> Execute(std::string_view sql, const Params& params) override {
+    PGresult* res = Run(sql, params);
+    auto st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      Status s = PgError(res, conn_, sql);
+      PQclear(res);
+      return s;
+    }
+    const char* n = PQcmdTuples(res);
+    int64_t changed = (n && *n) ? std::stoll(n) : 0;
+    PQclear(res);
+    return changed;
+  }
+
+  Result<ResultSet> Query(std::string_view sql, const Params& params) override {
+    PGresult* res = Run(sql, params);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+      Status s = PgError(res, conn_, sql);
+      PQclear(res);
+      return s;
+    }
+    ResultSet rs;
+    int nf = PQnfields(res), nt = PQntuples(res);
+    for (int i = 0; i < nf; ++i) rs.columns.emplace_back(PQfname(res, i));
+    rs.rows.reserve(nt);
+    for (int r = 0; r < nt; ++r) {
+      Row row;
+      row.cells.reserve(nf);
+      for (int i = 0; i < nf; ++i) {
+        if (PQgetisnull(res, r, i)) row.cells.emplace_back(std::nullopt);
+        else row.cells.emplace_back(std::string(PQgetvalue(res, r, i), PQgetlength(res, r, i)));
+      }
+      rs.rows.push_back(std::move(row));
+    }
+    PQclear(res);
+    return rs;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    std::string s(sql);
+    PGresult* res = PQexec(conn_, s.c_str());
+    auto st = PQresultStatus(res);
+    Status out = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? Status::Ok() : PgError(res, conn_, sql);
+    PQclear(res);
+    return out;
+  }
+
+  Status Begin(bool) override { return ExecScript("BEGIN"); }
+  Status Commit() override { return ExecScript("COMMIT"); }
+  Status Rollback() override { return ExecScript("ROLLBACK"); }
+
+  Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
+                    const std::vector<std::vector<std::optional<std::string>>>& rows) override {
+    std::string sql = "COPY " + std::string(table) + " (";
+    for (size_t i = 0; i < columns.size(); ++i) sql += (i ? "," : "") + columns[i];
+    sql += ") FROM STDIN";
+    PGresult* res = PQexec(conn_, sql.c_str());
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+      Status s = PgError(res, conn_, sql);
+      PQclear(res);
+      return s;
+    }
+    PQclear(res);
+    std::string buf;
+    for (const auto& r : rows) {
+      for (size_t i = 0; i < r.size(); ++i) {
+        if (i) buf += '\t';
+        if (r[i]) CopyEscape(*r[i], &buf);
+        else buf += "\\N";
+      }
+      buf += '\n';
+      if (buf.size() > (1 << 20)) {
+        if (PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) != 1) break;
+        buf.clear();
+      }
+    }
+    if (!buf.empty()) PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size()));
+    PQputCopyEnd(conn_, nullptr);
+    res = PQgetResult(conn_);
+    Status s = PQresultStatus(res) == PGRES_COMMAND_OK ? Status::Ok() : PgError(res, conn_, sql);
+    PQclear(res);
+    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+    return s;
+  }
+
+ private:
+  PGresult* Run(std::string_view sql, const Params& params) {
+    auto it = rewritten_.find(std::string(sql));
+    if (it == rewritten_.end()) it = rewritten_.emplace(std::string(sql), RewritePlaceholders(sql)).first;
+    std::vector<std::string> storage;
+    storage.reserve(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (auto* n = std::get_if<int64_t>(&params[i])) {
+        storage.push_back(std::to_string(*n));
+        values[i] = storage.back().c_str();
+      } else if (auto* s = std::get_if<std::string>(&params[i])) {
+        storage.push_back(*s);
+        values[i] = storage.back().c_str();
+      }
+    }
+    return PQexecParams(conn_, it->second.c_str(), static_cast<int>(params.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0);
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> rewritten_;
+};
+
+}  // namespace
+
+std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* status) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    *status = Status::InvalidArgument("db", std::string("无法连接 PostgreSQL：") + PQerrorMessage(c));
+    PQfinish(c);
+    return nullptr;
+  }
+  auto conn = std::make_unique<PgConnection>(c);
+  Status s = conn->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'Asia/Shanghai'");
+  if (!s.ok()) {
+    *status = s;
+    return nullptr;
+  }
+  return conn;
+}
+
+}  // namespace doudi::storage

@@ -1,0 +1,164 @@
+// SQLite backend: WAL journal, foreign keys on, 5 s busy timeout, prepared-statement cache.
+#include <sqlite3.h>
+
+#include <unordered_map>
+
+#include "storage/database.h"
+
+namespace doudi::storage {
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view sql) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return Status(Code::kConflict, "conflict", "记录已存在", "");
+  if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return Status(Code::kFailedPrecondition, "failed_precondition", "关联记录不存在", "");
+  return Status::Internal("sqlite: " + msg + " in: " + std::string(sql.substr(0, 200)));
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [k, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Result<int64_t> Execute(std::string_view sql, const Params& params) override {
+    sqlite3_stmt* st = nullptr;
+    DOUDI_RETURN_IF_ERROR(Prepare(sql, params, &st));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    Status s = rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc, sql);
+    sqlite3_reset(st);
+    if (!s.ok()) return s;
+    return static_cast<int64_t>(sqlite3_changes(db_));
+  }
+
+  Result<ResultSet> Query(std::string_view sql, const Params& params) override {
+    sqlite3_stmt* st = nullptr;
+    DOUDI_RETURN_IF_ERROR(Prepare(sql, params, &st));
+    ResultSet rs;
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; ++i) rs.columns.emplace_back(sqlite3_column_name(st, i));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Row row;
+      row.cells.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+          row.cells.emplace_back(std::nullopt);
+        } else {
+          const unsigned char* t = sqlite3_column_text(st, i);
+          row.cells.emplace_back(std::string(reinterpret_cast<const char*>(t),
+                                             static_cast<size_t>(sqlite3_column_bytes(st, i))));
+        }
+      }
+      rs.rows.push_back(std::move(row));
+    }
+    Status s = rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc, sql);
+    sqlite3_reset(st);
+    if (!s.ok()) return s;
+    return rs;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    char* err = nullptr;
+    std::string s(sql);
+    if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      return Status::Internal("sqlite script: " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Begin(bool write) override {
+    return ExecScript(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  }
+  Status Commit() override { return ExecScript("COMMIT"); }
+  Status Rollback() override { return ExecScript("ROLLBACK"); }
+
+  Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
+                    const std::vector<std::vector<std::optional<std::string>>>& rows) override {
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    std::string marks;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? "," : "") + columns[i];
+      marks += i ? ",?" : "?";
+    }
+    sql += ") VALUES (" + marks + ")";
+    for (const auto& r : rows) {
+      Params p;
+      p.reserve(r.size());
+      for (const auto& c : r) {
+        if (c) p.emplace_back(*c);
+        else p.emplace_back(nullptr);
+      }
+      auto res = Execute(sql, p);
+      if (!res.ok()) return res.status();
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Prepare(std::string_view sql, const Params& params, sqlite3_stmt** out) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    sqlite3_stmt* st;
+    if (it != cache_.end()) {
+      st = it->second;
+    } else {
+      int rc = sqlite3_prepare_v2(db_, key.c_str(), static_cast<int>(key.size()), &st, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, sql);
+      cache_.emplace(std::move(key), st);
+    }
+    sqlite3_clear_bindings(st);
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(st))
+      return Status::Internal("sqlite: parameter count mismatch in: " + std::string(sql.substr(0, 200)));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) sqlite3_bind_null(st, idx);
+      else if (auto* n = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st, idx, *n);
+      else {
+        const auto& s = std::get<std::string>(v);
+        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+    }
+    *out = st;
+    return Status::Ok();
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Connection> OpenSqlite(const std::string& path, Status* status) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    *status = Status::InvalidArgument("db", "无法打开 SQLite 数据库：" + path);
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto conn = std::make_unique<SqliteConnection>(db);
+  Status s = conn->ExecScript(
+      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+  if (!s.ok()) {
+    *status = s;
+    return nullptr;
+  }
+  return conn;
+}
+
+}  // namespace doudi::storage

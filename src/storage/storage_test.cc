@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include "storage/database.h"
+#include "storage/migrations.h"
+#include "storage/test_db.h"
+
+namespace doudi::storage {
+namespace {
+
+class StorageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = testing::OpenFresh(GetParam());
+    ASSERT_TRUE(db_);
+    auto lease = db_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    conn_.emplace(std::move(lease).value());
+    ASSERT_TRUE((*conn_)->ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n BIGINT, note TEXT)").ok());
+  }
+  Connection& conn() { return **conn_; }
+  std::unique_ptr<Database> db_;
+  std::optional<Lease> conn_;
+};
+
+TEST_P(StorageTest, RoundTripsValuesAndNulls) {
+  auto n = conn().Execute("INSERT INTO things (id, name, n, note) VALUES (?, ?, ?, ?)",
+                          {int64_t{1}, std::string("王秀英"), int64_t{-9007199254740993}, nullptr});
+  ASSERT_TRUE(n.ok()) << n.status().detail();
+  EXPECT_EQ(*n, 1);
+  auto rs = conn().Query("SELECT name, n, note FROM things WHERE id = ?", {int64_t{1}});
+  ASSERT_TRUE(rs.ok());
+  ASSERT_EQ(rs->rows.size(), 1u);
+  EXPECT_EQ(rs->rows[0].Text(0), "王秀英");
+  EXPECT_EQ(rs->rows[0].Int(1), -9007199254740993);
+  EXPECT_TRUE(rs->rows[0].IsNull(2));
+}
+
+TEST_P(StorageTest, QuestionMarkInsideLiteralIsNotAPlaceholder) {
+  ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (?, 'what?')", {int64_t{7}}).ok());
+  auto rs = conn().Query("SELECT name FROM things WHERE id = ?", {int64_t{7}});
+  ASSERT_TRUE(rs.ok());
+  EXPECT_EQ(rs->rows[0].Text(0), "what?");
+}
+
+TEST_P(StorageTest, UniqueViolationIsConflict) {
+  ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (1, 'a')").ok());
+  auto dup = conn().Execute("INSERT INTO things (id, name) VALUES (2, 'a')");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), Code::kConflict);
+}
+
+TEST_P(StorageTest, TransactionRollsBackUnlessCommitted) {
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (1, 'gone')").ok());
+  }
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (2, 'kept')").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto rs = conn().Query("SELECT name FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok());
+  ASSERT_EQ(rs->rows.size(), 1u);
+  EXPECT_EQ(rs->rows[0].Text(0), "kept");
+}
+
+TEST_P(StorageTest, BulkInsertEscapesAndNulls) {
+  Transaction tx(conn(), true);
+  std::vector<std::vector<std::optional<std::string>>> rows = {
+      {"1", "tab\there", std::nullopt}, {"2", "back\\slash\nnewline", "x"}};
+  ASSERT_TRUE(conn().BulkInsert("things", {"id", "name", "note"}, rows).ok());
+  ASSERT_TRUE(tx.Commit().ok());
+  auto rs = conn().Query("SELECT name, note FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok());
+  ASSERT_EQ(rs->rows.size(), 2u);
+  EXPECT_EQ(rs->rows[0].Text(0), "tab\there");
+  EXPECT_TRUE(rs->rows[0].IsNull(1));
+  EXPECT_EQ(rs->rows[1].Text(0), "back\\slash\nnewline");
+}
+
+TEST_P(StorageTest, MigrateIsIdempotentAndReturningWorks) {
+  int applied = -1;
+  ASSERT_TRUE(Migrate(conn(), &applied).ok());
+  EXPECT_GE(applied, 1);
+  ASSERT_TRUE(Migrate(conn(), &applied).ok());
+  EXPECT_EQ(applied, 0);
+  ASSERT_TRUE(conn().Execute("INSERT INTO regions (code, parent_code, level, name) VALUES ('370725', NULL, 'county', '昌乐县')").ok());
+  auto rs = conn().Query(
+      "INSERT INTO users (username, display_name, password_hash, role, region_code, created_at) "
+      "VALUES ('a', 'A', 'h', 'auditor', '370725', 'now') RETURNING id");
+  ASSERT_TRUE(rs.ok()) << rs.status().detail();
+  EXPECT_GE(rs->rows[0].Int(0), 1);
+}
+
+TEST_P(StorageTest, ForeignKeysAreEnforced) {
+  int applied = 0;
+  ASSERT_TRUE(Migrate(conn(), &applied).ok());
+  auto r = conn().Execute(
+      "INSERT INTO users (username, display_name, password_hash, role, region_code, created_at) "
+      "VALUES ('a', 'A', 'h', 'auditor', '999999', 'now')");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+}
+
+TEST(Csv, SplitsQuotedCells) {
+  auto cells = SplitCsvLine(R"(370725,"昌乐县, ""demo""",x)");
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[1], "昌乐县, \"demo\"");
+}
+
+TEST(DatabaseUrl, RejectsUnknownScheme) {
+  auto db = Database::Open("mysql://x");
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().field(), "db");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::Backends()));
+
+}  // namespace
+}  // namespace doudi::storage

@@ -1,0 +1,51 @@
+// Test helper: the databases a unit test runs on. Always a fresh SQLite file; PostgreSQL too
+// when DOUDI_TEST_PG_URL is set (tests/run.sh sets it), each test in its own schema.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+
+namespace doudi::storage::testing {
+
+inline std::vector<std::string> Backends() {
+  std::vector<std::string> b{"sqlite"};
+  const char* pg = std::getenv("DOUDI_TEST_PG_URL");
+  if (pg && *pg) b.push_back("postgresql");
+  return b;
+}
+
+inline std::string UniqueName() {
+  std::random_device rd;
+  return "t" + std::to_string(rd()) + std::to_string(rd() % 100000);
+}
+
+// Opens a fresh, empty database of the given backend.
+inline std::unique_ptr<Database> OpenFresh(const std::string& backend) {
+  std::string url;
+  if (backend == "sqlite") {
+    auto path = std::filesystem::temp_directory_path() / (UniqueName() + ".db");
+    url = "sqlite:" + path.string();
+  } else {
+    std::string base = std::getenv("DOUDI_TEST_PG_URL");
+    auto admin = Database::Open(base, 1);
+    EXPECT_TRUE(admin.ok()) << admin.status().detail();
+    if (!admin.ok()) return nullptr;
+    std::string schema = UniqueName();
+    auto conn = (*admin)->Acquire();
+    EXPECT_TRUE((*conn)->ExecScript("CREATE SCHEMA " + schema).ok());
+    url = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+  }
+  auto db = Database::Open(url, 4);
+  EXPECT_TRUE(db.ok()) << db.status().detail();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+}  // namespace doudi::storage::testing

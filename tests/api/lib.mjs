@@ -1,0 +1,382 @@
+// Shared helpers of the black-box HTTP API suite (node 20 built-ins only).
+//
+// Environment (set by the runner script):
+//   DOUDI_URL       base URL of the live server, e.g. http://127.0.0.1:18081
+//   DOUDI_DB        the server's database URL: sqlite:/abs/path.db or postgresql://…
+//   DOUDI_BIN       absolute path of the doudi binary
+//   DOUDI_PASSWORD  password of every demo user
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import assert from 'node:assert/strict';
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is required`);
+  return v;
+}
+
+export const BASE = env('DOUDI_URL').replace(/\/+$/, '');
+export const DB = env('DOUDI_DB');
+export const BIN = env('DOUDI_BIN');
+export const PASSWORD = env('DOUDI_PASSWORD');
+export const API = '/api/v1';
+
+/** 'sqlite' or 'postgresql', from DOUDI_DB's scheme. */
+export const DB_KIND = /^sqlite:/i.test(DB) ? 'sqlite'
+  : /^postgres(ql)?:/i.test(DB) ? 'postgresql'
+  : (() => { throw new Error(`unsupported DOUDI_DB ${DB}`); })();
+
+/** Short token unique to this run, for usernames and the like. */
+export const RUN = Date.now().toString(36) + randomBytes(3).toString('hex');
+export function uniq(prefix = 't') {
+  return `${prefix}${RUN}${randomBytes(3).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------- demo data
+export const COUNTY = '370725';
+export const TOWN1 = '370725107'; // 乔官镇
+export const TOWN2 = '370725001'; // 宝都街道
+export const VILLAGE1 = '370725107202'; // 乔南村 (village1)
+export const VILLAGE2 = '370725107206'; // 龙泉院村 (village2)
+export const VILLAGE3 = '370725001036'; // (village3), in 宝都街道
+export const UNKNOWN_VILLAGE = '370725107999'; // well-formed, not a division
+
+// ---------------------------------------------------------------- HTTP client
+function parseBody(text) {
+  if (text === '') return null;
+  try { return JSON.parse(text); } catch { return text; }
+}
+
+/** A client with its own cookie jar and CSRF token. */
+export class Client {
+  constructor(name = 'anonymous') {
+    this.name = name;
+    this.cookies = new Map();
+    this.csrf = null;
+    this.user = null;
+  }
+
+  cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  storeCookies(res) {
+    for (const sc of res.headers.getSetCookie()) {
+      const first = sc.split(';')[0];
+      const eq = first.indexOf('=');
+      if (eq < 0) continue;
+      const k = first.slice(0, eq).trim();
+      const v = first.slice(eq + 1).trim();
+      const expired = /max-age=0\b/i.test(sc) || /expires=thu, 01 jan 1970/i.test(sc);
+      if (v === '' || expired) this.cookies.delete(k); else this.cookies.set(k, v);
+    }
+  }
+
+  /**
+   * request(method, path, opts) → {status, body, text, headers}
+   * opts.json: value to send as JSON; opts.raw: string/Buffer body sent as is;
+   * opts.csrf: false to omit X-CSRF-Token, a string to send that value;
+   * opts.headers: extra headers; opts.cookies: false to send no cookie.
+   */
+  async request(method, path, opts = {}) {
+    const headers = { accept: 'application/json', ...(opts.headers || {}) };
+    let body;
+    if (opts.raw !== undefined) {
+      body = opts.raw;
+      if (!('content-type' in headers)) headers['content-type'] = 'application/json';
+    } else if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers['content-type'] = 'application/json';
+    }
+    if (opts.cookies !== false && this.cookies.size) headers.cookie = this.cookieHeader();
+    const mutating = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+    if (mutating && opts.csrf !== false) {
+      const token = typeof opts.csrf === 'string' ? opts.csrf : this.csrf;
+      if (token) headers['x-csrf-token'] = token;
+    }
+    const url = path.startsWith('http') ? path : BASE + (path.startsWith('/api/') ? path : API + path);
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    this.storeCookies(res);
+    const text = await res.text();
+    return { status: res.status, body: parseBody(text), text, headers: res.headers };
+  }
+
+  get(path, opts) { return this.request('GET', path, opts); }
+  post(path, json, opts = {}) { return this.request('POST', path, { ...opts, json }); }
+  put(path, json, opts = {}) { return this.request('PUT', path, { ...opts, json }); }
+  patch(path, json, opts = {}) { return this.request('PATCH', path, { ...opts, json }); }
+  del(path, opts) { return this.request('DELETE', path, opts); }
+}
+
+/** Attempts a login; returns {client, res} whatever the outcome. */
+export async function tryLogin(username, password = PASSWORD) {
+  const c = new Client(username);
+  const res = await c.post('/session', { username, password });
+  if (res.status === 200 && res.body && typeof res.body === 'object') {
+    c.csrf = res.body.csrf_token;
+    c.user = res.body.user;
+  }
+  return { client: c, res };
+}
+
+/** Logs in (must succeed) and returns the client. */
+export async function login(username, password = PASSWORD) {
+  const { client, res } = await tryLogin(username, password);
+  assert.equal(res.status, 200, `login ${username}: ${res.status} ${res.text}`);
+  assert.ok(client.cookies.get('doudi_session'), `login ${username}: no doudi_session cookie`);
+  assert.equal(typeof client.csrf, 'string', `login ${username}: no csrf_token`);
+  return client;
+}
+
+const clientCache = new Map();
+/** Logged-in client reused within one test file. */
+export async function as(username) {
+  if (!clientCache.has(username)) clientCache.set(username, await login(username));
+  return clientCache.get(username);
+}
+
+// ---------------------------------------------------------------- assertions
+/** Asserts the error envelope and returns the error object. */
+export function expectError(res, status, code, field) {
+  const ctx = `${res.status} ${res.text.slice(0, 500)}`;
+  assert.equal(res.status, status, `expected HTTP ${status} ${code}, got ${ctx}`);
+  assert.ok(res.body && typeof res.body === 'object' && res.body.error, `no error envelope: ${ctx}`);
+  const e = res.body.error;
+  if (code !== undefined) assert.equal(e.code, code, `error code: ${ctx}`);
+  assert.equal(typeof e.message, 'string', `error.message: ${ctx}`);
+  assert.ok(e.message.length > 0, `empty error.message: ${ctx}`);
+  assert.equal(typeof e.field, 'string', `error.field must be a string: ${ctx}`);
+  if (field !== undefined) assert.equal(e.field, field, `error field: ${ctx}`);
+  return e;
+}
+
+export function expectStatus(res, status, what = '') {
+  assert.equal(res.status, status, `${what} expected ${status}, got ${res.status} ${res.text.slice(0, 800)}`);
+  return res.body;
+}
+
+// ---------------------------------------------------------------- citizen ids
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK = '10X98765432';
+
+export function checkChar(first17) {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i];
+  return CHECK[sum % 11];
+}
+
+function pad(n, w) { return String(n).padStart(w, '0'); }
+
+/**
+ * A random valid 18-character citizen id (GB 11643) of county 370725.
+ * opts.check: force the check character (e.g. 'X'); opts.sex: 'male'|'female';
+ * opts.birth: 'YYYYMMDD'.
+ */
+export function citizenId(opts = {}) {
+  for (;;) {
+    let birth = opts.birth;
+    if (!birth) {
+      const start = Date.UTC(1940, 0, 1), end = Date.UTC(2015, 11, 31);
+      const d = new Date(start + randomInt(0, Math.floor((end - start) / 86400000) + 1) * 86400000);
+      birth = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`;
+    }
+    let seq = randomInt(0, 1000);
+    if (opts.sex === 'male' && seq % 2 === 0) seq = (seq + 1) % 1000;
+    if (opts.sex === 'female' && seq % 2 === 1) seq = seq - 1;
+    const first17 = `370725${birth}${pad(seq, 3)}`;
+    const c = checkChar(first17);
+    if (opts.check && c !== opts.check) continue;
+    return first17 + c;
+  }
+}
+
+/** Same id with a wrong check character. */
+export function wrongCheck(id) {
+  const right = checkChar(id.slice(0, 17));
+  const options = CHECK.split('').filter(c => c !== right);
+  return id.slice(0, 17) + options[randomInt(0, options.length)];
+}
+
+/** Recomputes the check character (for building ids with e.g. a bad birth date). */
+export function withCheck(first17) { return first17 + checkChar(first17); }
+
+export function birthOf(id) { return `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`; }
+export function sexOf(id) { return Number(id[16]) % 2 === 1 ? 'male' : 'female'; }
+
+// ---------------------------------------------------------------- payloads
+const SURNAMES = '赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜';
+const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红文斌玉梅海燕春雪松柏林森波浩宇轩然鹏飞';
+/** A random 4-character Chinese name, practically unique. */
+export function chineseName() {
+  let s = SURNAMES[randomInt(0, SURNAMES.length)];
+  for (let i = 0; i < 3; i++) s += GIVEN[randomInt(0, GIVEN.length)];
+  return s;
+}
+
+export function personInput(overrides = {}) {
+  return {
+    citizen_id: citizenId(),
+    name: chineseName(),
+    relation: 'head',
+    disability: null,
+    serious_illness: false,
+    self_care: 'full',
+    in_school: false,
+    employed: false,
+    has_supporter: true,
+    monthly_income_fen: { wage: 0, business: 0, property: 0, transfer: 0, pension: 0, other: 0 },
+    ...overrides,
+  };
+}
+
+export function householdInput(village = VILLAGE1, members, overrides = {}) {
+  return {
+    village_code: village,
+    area: 'rural',
+    residence_address: `测试地址 ${randomInt(1, 999)} 号`,
+    phone: `138${pad(randomInt(0, 1e8), 8)}`,
+    assets: { deposits_fen: 0, vehicles: 0, extra_properties: 0, business: false },
+    annual_rigid_expenditure_fen: { medical: 0, education: 0 },
+    members: members || [personInput({ relation: 'head' })],
+    ...overrides,
+  };
+}
+
+/** Creates a household (must succeed, 201) and returns the Household body. */
+export async function createHousehold(client, village = VILLAGE1, members, overrides = {}) {
+  const input = householdInput(village, members, overrides);
+  const res = await client.post('/households', input);
+  assert.equal(res.status, 201, `create household in ${village}: ${res.status} ${res.text.slice(0, 500)}`);
+  return res.body;
+}
+
+/** All items of a paged list endpoint (page_size 200). */
+export async function listAll(client, path) {
+  const sep = path.includes('?') ? '&' : '?';
+  const items = [];
+  for (let page = 1; ; page++) {
+    const res = await client.get(`${path}${sep}page=${page}&page_size=200`);
+    assert.equal(res.status, 200, `${path} page ${page}: ${res.status} ${res.text.slice(0, 300)}`);
+    items.push(...res.body.items);
+    if (res.body.items.length === 0 || items.length >= res.body.total) return items;
+    if (page > 100) throw new Error('too many pages');
+  }
+}
+
+// ---------------------------------------------------------------- database
+function sqlitePath() { return DB.replace(/^sqlite:(\/\/(?=\/))?/i, ''); }
+
+function run(cmd, args, input) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Runs a SELECT directly on the server's database and returns the rows as objects.
+ * (Values are JSON: integers as numbers, text as strings.)
+ */
+export function dbQuery(sql) {
+  if (DB_KIND === 'sqlite') {
+    const out = run('sqlite3', ['-bail', '-cmd', '.timeout 10000', '-json', sqlitePath(), sql]);
+    return out.trim() === '' ? [] : JSON.parse(out);
+  }
+  const wrapped = `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql.replace(/;\s*$/, '')}) t`;
+  const out = run('psql', [DB, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-c', wrapped]);
+  return JSON.parse(out);
+}
+
+/** Runs statements (UPDATE/DELETE/INSERT…) directly on the database. */
+export function dbExec(sql) {
+  if (DB_KIND === 'sqlite') {
+    return run('sqlite3', ['-bail', '-cmd', '.timeout 10000', sqlitePath()], sql.trim().replace(/;?$/, ';\n'));
+  }
+  return run('psql', [DB, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'], sql.trim().replace(/;?$/, ';\n'));
+}
+
+/** SELECT count(*) helper. */
+export function dbCount(table, where = '1=1') {
+  const rows = dbQuery(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
+  return Number(rows[0].n);
+}
+
+export function sqlString(s) { return `'${String(s).replace(/'/g, "''")}'`; }
+
+// ---------------------------------------------------------------- binary
+/** Runs DOUDI_BIN with args → {code, stdout, stderr}. */
+export function runBin(args, opts = {}) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: opts.timeout ?? 60000, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+// ---------------------------------------------------------------- schema names
+// Table names from the server's migrations (src/storage/migrations.h).
+export const T = {
+  households: 'households',
+  persons: 'persons',
+  audit: 'audit_log',
+};
+
+/** Row counts used to assert "nothing was written". */
+export function dbSnapshot() {
+  return {
+    households: dbCount(T.households),
+    persons: dbCount(T.persons),
+    audit: dbCount(T.audit),
+  };
+}
+
+export function personsWithId(citizenId) {
+  return dbCount(T.persons, `citizen_id = ${sqlString(citizenId.toUpperCase())}`);
+}
+
+// ---------------------------------------------------------------- users
+/** A password satisfying the policy (≥ 10 characters, letters and digits). */
+export function strongPassword() { return `Pw${randomBytes(6).toString('hex')}9z`; }
+
+/** Admin creates a throwaway user (must succeed); returns {user, username, password}. */
+export async function createUser(admin, fields = {}) {
+  const username = fields.username || uniq('u');
+  const password = fields.password || strongPassword();
+  const body = {
+    username, password,
+    display_name: fields.display_name || '测试用户',
+    role: fields.role || 'village_assistant',
+    region_code: fields.region_code || VILLAGE1,
+    department: fields.department ?? '',
+  };
+  const res = await admin.post('/users', body);
+  assert.equal(res.status, 201, `create user ${username}: ${res.status} ${res.text.slice(0, 500)}`);
+  return { user: res.body, username, password };
+}
+
+/** Today's date in Asia/Shanghai as YYYY-MM-DD. */
+export function todayShanghai() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date());
+}
+
+/** Completed years between birth (YYYY-MM-DD) and today in Asia/Shanghai. */
+export function ageOn(birth, today = todayShanghai()) {
+  const [by, bm, bd] = birth.split('-').map(Number);
+  const [ty, tm, td] = today.split('-').map(Number);
+  return ty - by - ((tm < bm || (tm === bm && td < bd)) ? 1 : 0);
+}
+
+export const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+08:00$/;
+
+export function maskId(id) { return id.slice(0, 6) + '********' + id.slice(-4); }
+
+// ---------------------------------------------------------------- audit
+/** audit_log rows (from the database) about one entity id, oldest first. */
+export function auditRowsFor(entityLike, entityId) {
+  return dbQuery(`SELECT * FROM ${T.audit} WHERE entity LIKE ${sqlString(entityLike)} AND entity_id = ${sqlString(String(entityId))} ORDER BY id`);
+}
+
+/** JSON value of an audit before/after field as returned by the API (object or JSON text). */
+export function auditJson(v) {
+  if (typeof v === 'string') { try { return JSON.parse(v); } catch { return v; } }
+  return v;
+}

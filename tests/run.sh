@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `make test`: every suite, then one summary line "N passed, N failed".
+#   1. C++ unit tests (GoogleTest via CTest), on SQLite and on PostgreSQL
+#   2. black-box API tests (tests/api) against a live server on SQLite, then on PostgreSQL
+#   3. browser tests (tests/e2e) in headless Debian Chromium (playwright-core)
+# PostgreSQL 15 is started here on loopback in a throw-away cluster and stopped at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/build/doudi"
+WORK=$(mktemp -d /tmp/doudi-test.XXXXXX)
+chmod 755 "$WORK"
+PASSWORD='Demo@2026pw'
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_PORT=${DOUDI_TEST_PG_PORT:-55432}
+PASSED=0
+FAILED=0
+SERVER_PID=""
+
+log() { printf '\n==> %s\n' "$*"; }
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  if [ -d "$WORK/pg" ]; then runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Adds the counts of a node --test TAP log.
+count_node() {
+  local p f
+  p=$(grep -E '^# pass [0-9]+' "$1" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$1" | tail -1 | awk '{print $3}')
+  if [ -z "$p" ] && [ -z "$f" ]; then f=1; echo "   (suite did not run: see above)"; fi
+  PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-0}))
+  echo "   $2: ${p:-0} passed, ${f:-0} failed"
+}
+
+start_pg() {
+  log "starting PostgreSQL 15 on 127.0.0.1:$PG_PORT"
+  mkdir -p "$WORK/pg" && chown postgres:postgres "$WORK/pg"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 \
+    || { cat "$WORK/initdb.log"; return 1; }
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w \
+    -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null \
+    || { cat "$WORK/pg/server.log"; return 1; }
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE ROLE doudi LOGIN" >/dev/null
+}
+pg_url() {  # a fresh database per use
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $1 OWNER doudi" >/dev/null
+  echo "postgresql://doudi@127.0.0.1:$PG_PORT/$1"
+}
+
+# Starts a server on a fresh, migrated, seeded database; sets SERVER_PID and URL.
+start_server() {
+  local db="$1" port
+  "$BIN" migrate --db "$db" >/dev/null || return 1
+  "$BIN" seed-demo --db "$db" --password "$PASSWORD" >/dev/null || return 1
+  port=$(free_port)
+  URL="http://127.0.0.1:$port"
+  "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --web "$ROOT/web/dist" >"$WORK/server-$port.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    curl -sf "$URL/api/v1/health" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server did not start:"; cat "$WORK/server-$port.log"; return 1
+}
+# SIGTERM must stop the server cleanly (graceful shutdown).
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  if wait "$SERVER_PID"; then PASSED=$((PASSED + 1)); echo "   graceful shutdown: ok"
+  else FAILED=$((FAILED + 1)); echo "   graceful shutdown: FAILED (exit $?)"; fi
+  SERVER_PID=""
+}
+
+run_node_suite() {  # $1 name, $2 dir, $3 db url
+  local out="$WORK/$1.tap"
+  DOUDI_URL="$URL" DOUDI_DB="$3" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" \
+    node --test --test-concurrency=1 --test-reporter=tap "$2" >"$out" 2>&1
+  grep -E '^not ok|^# (pass|fail)' "$out" | head -40
+  grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150
+  count_node "$out" "$1"
+}
+
+PG_OK=1
+start_pg || PG_OK=0
+[ $PG_OK = 1 ] || { echo "PostgreSQL did not start"; FAILED=$((FAILED + 1)); }
+
+log "C++ unit tests (SQLite$([ $PG_OK = 1 ] && echo ' and PostgreSQL'))"
+UNIT_PG=""
+[ $PG_OK = 1 ] && UNIT_PG=$(pg_url doudi_unit)
+DOUDI_TEST_PG_URL="$UNIT_PG" ctest --test-dir build --output-on-failure -j2 >"$WORK/ctest.log" 2>&1
+grep -E 'tests passed|Failed|\*\*\*' "$WORK/ctest.log" | head -30
+total=$(grep -oE 'tests failed out of [0-9]+' "$WORK/ctest.log" | awk '{print $5}')
+nfail=$(grep -oE '[0-9]+ tests failed out of' "$WORK/ctest.log" | awk '{print $1}')
+if [ -z "$total" ]; then cat "$WORK/ctest.log"; FAILED=$((FAILED + 1)); else
+  PASSED=$((PASSED + total - nfail)); FAILED=$((FAILED + nfail)); fi
+
+log "API tests on SQLite"
+if start_server "sqlite:$WORK/api.db"; then
+  run_node_suite api-sqlite tests/api "sqlite:$WORK/api.db"
+  stop_server
+else FAILED=$((FAILED + 1)); fi
+
+if [ $PG_OK = 1 ]; then
+  log "API tests on PostgreSQL"
+  PGDB=$(pg_url doudi_api)
+  if start_server "$PGDB"; then
+    run_node_suite api-postgresql tests/api "$PGDB"
+    stop_server
+  else FAILED=$((FAILED + 1)); fi
+fi
+
+if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+  log "browser tests (headless Chromium)"
+  if start_server "sqlite:$WORK/e2e.db"; then
+    run_node_suite e2e tests/e2e "sqlite:$WORK/e2e.db"
+    stop_server
+  else FAILED=$((FAILED + 1)); fi
+fi
+
+echo
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,176 @@
+// The one HTTP wrapper of the app. Every call to the doudi server goes through `request`.
+//
+// - same origin, cookies sent (`credentials: 'same-origin'`), JSON in and out;
+// - POST/PUT/PATCH/DELETE carry the session's CSRF token in `X-CSRF-Token`;
+// - an error body `{"error":{"code","message","field"}}` becomes an `ApiError`
+//   (message is the server's Chinese text, field a JSON path such as `members[1].citizen_id`);
+// - a 401 `unauthenticated` answer (session gone) calls the unauthenticated handler, which
+//   sends the user to the login page.
+import { i18n } from '@/locales'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** Error codes of docs/api.md plus two client-side ones (`network`, `bad_response`). */
+export type ApiErrorCode =
+  | 'malformed_json'
+  | 'invalid_argument'
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'csrf_failed'
+  | 'permission_denied'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'version_conflict'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'account_locked'
+  | 'internal'
+  | 'network'
+  | 'bad_response'
+  | (string & {})
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: ApiErrorCode
+  /** JSON path of the offending input, '' when no single field is at fault. */
+  readonly field: string
+
+  constructor(status: number, code: ApiErrorCode, message: string, field = '') {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.field = field
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError
+}
+
+/** Paged list answer shared by every list endpoint. */
+export interface Page<T> {
+  items: T[]
+  total: number
+  page: number
+  page_size: number
+}
+
+export interface PageQuery {
+  page?: number
+  page_size?: number
+}
+
+interface HttpConfig {
+  csrfToken: () => string
+  onUnauthenticated: () => void
+}
+
+let config: HttpConfig = {
+  csrfToken: () => '',
+  onUnauthenticated: () => {},
+}
+
+/** Wires the wrapper to the session store and the router (done once in main.ts). */
+export function configureHttp(c: HttpConfig): void {
+  config = c
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | null>
+  body?: unknown
+  /** Do not treat a 401 as "session expired" (login and session restore). */
+  noAuthRedirect?: boolean
+}
+
+const UNSAFE: ReadonlySet<HttpMethod> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export function buildUrl(path: string, query?: RequestOptions['query']): string {
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null || v === '') continue
+    params.append(k, String(v))
+  }
+  const qs = params.toString()
+  return qs ? `${path}?${qs}` : path
+}
+
+export async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  let body: string | undefined
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(opts.body)
+  }
+  if (UNSAFE.has(method)) {
+    const token = config.csrfToken()
+    if (token) headers['X-CSRF-Token'] = token
+  }
+
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, opts.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+    })
+  } catch {
+    throw new ApiError(0, 'network', i18n.global.t('error.network'))
+  }
+
+  if (res.status === 204) return undefined as T
+
+  const text = await res.text()
+  let data: unknown = undefined
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = undefined
+    }
+  }
+
+  if (!res.ok) {
+    const err = toApiError(res.status, data)
+    if (res.status === 401 && !opts.noAuthRedirect && err.code !== 'invalid_credentials') {
+      config.onUnauthenticated()
+    }
+    throw err
+  }
+  if (text && data === undefined) {
+    throw new ApiError(res.status, 'bad_response', i18n.global.t('error.badResponse'))
+  }
+  return data as T
+}
+
+function toApiError(status: number, data: unknown): ApiError {
+  const e = (data as { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined)?.error
+  if (e && typeof e.code === 'string') {
+    const message = typeof e.message === 'string' && e.message ? e.message : fallbackMessage(status)
+    return new ApiError(status, e.code, message, typeof e.field === 'string' ? e.field : '')
+  }
+  return new ApiError(status, status >= 500 ? 'internal' : 'bad_response', fallbackMessage(status))
+}
+
+function fallbackMessage(status: number): string {
+  const t = i18n.global.t
+  if (status === 401) return t('error.unauthenticated')
+  if (status === 403) return t('error.forbidden')
+  if (status === 404) return t('error.notFound')
+  if (status >= 500) return t('error.server')
+  return t('error.unknown', { status })
+}
+
+export const http = {
+  get: <T>(path: string, query?: RequestOptions['query'], o: Omit<RequestOptions, 'query' | 'body'> = {}) =>
+    request<T>('GET', path, { ...o, query }),
+  post: <T>(path: string, body?: unknown, o: Omit<RequestOptions, 'body'> = {}) =>
+    request<T>('POST', path, { ...o, body }),
+  put: <T>(path: string, body?: unknown, o: Omit<RequestOptions, 'body'> = {}) =>
+    request<T>('PUT', path, { ...o, body }),
+  patch: <T>(path: string, body?: unknown, o: Omit<RequestOptions, 'body'> = {}) =>
+    request<T>('PATCH', path, { ...o, body }),
+  delete: <T = void>(path: string, query?: RequestOptions['query'], o: Omit<RequestOptions, 'query' | 'body'> = {}) =>
+    request<T>('DELETE', path, { ...o, query }),
+}

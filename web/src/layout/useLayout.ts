@@ -1,0 +1,65 @@
+import { computed, ref, watch, type Component } from 'vue'
+import { useRoute, useRouter } from 'vue-router'
+import { useI18n } from 'vue-i18n'
+import { Document, House, MapLocation, User } from '@element-plus/icons-vue'
+import { useSessionStore } from '@/stores/session'
+import { useIsMobile } from '@/composables/useIsMobile'
+import type { Permission } from '@/utils/permissions'
+
+export interface MenuEntry {
+  key: string
+  path: string
+  label: string
+  icon: Component
+  perm: Permission
+}
+
+const ENTRIES: Omit<MenuEntry, 'label'>[] = [
+  { key: 'households', path: '/households', icon: House, perm: 'registry.read' },
+  { key: 'regions', path: '/regions', icon: MapLocation, perm: 'regions.read' },
+  { key: 'users', path: '/users', icon: User, perm: 'users.manage' },
+  { key: 'audit', path: '/audit', icon: Document, perm: 'audit.read' },
+]
+
+export function useLayout() {
+  const { t } = useI18n()
+  const route = useRoute()
+  const router = useRouter()
+  const session = useSessionStore()
+  const { isMobile } = useIsMobile()
+  const drawerOpen = ref(false)
+
+  /** Only the entries the role may use. */
+  const menu = computed<MenuEntry[]>(() =>
+    ENTRIES.filter((e) => session.can(e.perm)).map((e) => ({ ...e, label: t(`menu.${e.key}`) })),
+  )
+  const activeMenu = computed(() => route.meta.menu ?? route.path)
+
+  const user = computed(() => session.user)
+  const roleLabel = computed(() => (session.user ? t(`role.${session.user.role}`) : ''))
+
+  watch(
+    () => route.fullPath,
+    () => {
+      drawerOpen.value = false
+    },
+  )
+  watch(isMobile, (m) => {
+    if (!m) drawerOpen.value = false
+  })
+
+  const loggingOut = ref(false)
+  async function logout(): Promise<void> {
+    loggingOut.value = true
+    try {
+      await session.logout()
+    } catch {
+      // The session is cleared locally anyway.
+    } finally {
+      loggingOut.value = false
+    }
+    await router.replace({ name: 'login' })
+  }
+
+  return { isMobile, drawerOpen, menu, activeMenu, user, roleLabel, logout, loggingOut }
+}

@@ -1,0 +1,109 @@
+import { createRouter, createWebHistory, type RouteLocationRaw, type RouteRecordRaw } from 'vue-router'
+import { useSessionStore } from '@/stores/session'
+import type { Permission } from '@/utils/permissions'
+import Layout from '@/layout/index.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session. */
+    public?: boolean
+    /** What the role must be allowed to do. */
+    perm?: Permission
+    /** i18n key of the page title. */
+    title?: string
+    /** Menu entry highlighted for this page. */
+    menu?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/login/index.vue'),
+    meta: { public: true, title: 'login.title' },
+  },
+  {
+    path: '/',
+    component: Layout,
+    children: [
+      { path: '', name: 'home', redirect: () => firstAllowedPage() },
+      {
+        path: 'households',
+        name: 'households',
+        component: () => import('@/views/households/index.vue'),
+        meta: { perm: 'registry.read', title: 'menu.households', menu: '/households' },
+      },
+      {
+        path: 'households/new',
+        name: 'household-new',
+        component: () => import('@/views/households/form.vue'),
+        meta: { perm: 'registry.write', title: 'household.form.createTitle', menu: '/households' },
+      },
+      {
+        path: 'households/:id(\\d+)',
+        name: 'household-detail',
+        component: () => import('@/views/households/detail.vue'),
+        meta: { perm: 'registry.read', title: 'household.detail.title', menu: '/households' },
+      },
+      {
+        path: 'households/:id(\\d+)/edit',
+        name: 'household-edit',
+        component: () => import('@/views/households/form.vue'),
+        meta: { perm: 'registry.write', title: 'household.form.editTitle', menu: '/households' },
+      },
+      {
+        path: 'regions',
+        name: 'regions',
+        component: () => import('@/views/regions/index.vue'),
+        meta: { perm: 'regions.read', title: 'menu.regions', menu: '/regions' },
+      },
+      {
+        path: 'users',
+        name: 'users',
+        component: () => import('@/views/users/index.vue'),
+        meta: { perm: 'users.manage', title: 'menu.users', menu: '/users' },
+      },
+      {
+        path: 'audit',
+        name: 'audit',
+        component: () => import('@/views/audit/index.vue'),
+        meta: { perm: 'audit.read', title: 'menu.audit', menu: '/audit' },
+      },
+      {
+        path: ':pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('@/views/error/not-found.vue'),
+        meta: { title: 'notFound.title' },
+      },
+    ],
+  },
+]
+
+/** The first page of the menu the current role may open. */
+export function firstAllowedPage(): RouteLocationRaw {
+  const session = useSessionStore()
+  if (session.can('registry.read')) return { name: 'households' }
+  if (session.can('audit.read')) return { name: 'audit' }
+  return { name: 'regions' }
+}
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+router.beforeEach(async (to) => {
+  const session = useSessionStore()
+  await session.restore()
+  if (to.meta.public) {
+    if (to.name === 'login' && session.loggedIn) return firstAllowedPage()
+    return true
+  }
+  if (!session.loggedIn) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.meta.perm && !session.can(to.meta.perm)) return firstAllowedPage()
+  return true
+})

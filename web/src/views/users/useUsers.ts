@@ -1,0 +1,247 @@
+// User management (county_admin): paged list, create, disable/enable, reset password.
+import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { ElMessage, ElMessageBox, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import { createUser, listUsers, patchUser } from '@/api/users'
+import { ROLES, type Role, type User } from '@/api/session'
+import { isApiError } from '@/api/http'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { useRegionChoices } from '@/composables/useRegionChoices'
+import { useSessionStore } from '@/stores/session'
+
+const TOWN_ROLES: readonly Role[] = ['town_clerk', 'town_reviewer']
+
+/** The level of region a role's users hold (docs/api.md § Roles). */
+export function regionLevelOfRole(role: Role | ''): 'county' | 'town' | 'village' {
+  if (role === 'village_assistant') return 'village'
+  if (role && TOWN_ROLES.includes(role)) return 'town'
+  return 'county'
+}
+
+/** ≥ 10 characters with letters and digits. */
+export function passwordProblem(p: string): boolean {
+  return p.length < 10 || !/[A-Za-z]/.test(p) || !/\d/.test(p)
+}
+
+export function useUsers() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+
+  const rows = ref<User[]>([])
+  const total = ref(0)
+  const page = ref(1)
+  const pageSize = ref(20)
+  const loading = ref(false)
+  const error = ref('')
+
+  async function load(): Promise<void> {
+    loading.value = true
+    error.value = ''
+    try {
+      const res = await listUsers({ page: page.value, page_size: pageSize.value })
+      rows.value = res.items
+      total.value = res.total
+    } catch (e) {
+      error.value = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      loading.value = false
+    }
+  }
+
+  function onPageChange(p: number): void {
+    page.value = p
+    void load()
+  }
+  function onSizeChange(s: number): void {
+    pageSize.value = s
+    page.value = 1
+    void load()
+  }
+
+  // ---- create ----
+  const createRef = useTemplateRef<FormInstance>('createRef')
+  const createVisible = ref(false)
+  const creating = ref(false)
+  const createForm = reactive({
+    username: '',
+    display_name: '',
+    password: '',
+    role: '' as Role | '',
+    town_code: '',
+    village_code: '',
+    department: '',
+  })
+  const createErrors = useFieldErrors((f) =>
+    ['username', 'display_name', 'password', 'role', 'region_code', 'department'].includes(f),
+  )
+  const roleLevel = computed(() => regionLevelOfRole(createForm.role))
+  const needsDepartment = computed(() => createForm.role === 'department_liaison')
+
+  const passwordRule: FormItemRule = {
+    validator: (_r, v: string, cb) => cb(passwordProblem(v ?? '') ? new Error(t('user.passwordRule')) : undefined),
+    trigger: 'blur',
+  }
+  const createRules = computed<FormRules>(() => ({
+    username: [{ required: true, message: t('user.usernameRequired'), trigger: 'blur' }],
+    display_name: [{ required: true, message: t('user.displayNameRequired'), trigger: 'blur' }],
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
+    role: [{ required: true, message: t('user.roleRequired'), trigger: 'change' }],
+    town_code:
+      roleLevel.value !== 'county' ? [{ required: true, message: t('user.townRequired'), trigger: 'change' }] : [],
+    village_code:
+      roleLevel.value === 'village' ? [{ required: true, message: t('user.villageRequired'), trigger: 'change' }] : [],
+    department: needsDepartment.value
+      ? [{ required: true, message: t('user.departmentRequired'), trigger: 'change' }]
+      : [],
+  }))
+
+  function regionCode(): string {
+    if (roleLevel.value === 'village') return createForm.village_code
+    if (roleLevel.value === 'town') return createForm.town_code
+    return session.user?.region_code ?? ''
+  }
+
+  function openCreate(): void {
+    Object.assign(createForm, {
+      username: '',
+      display_name: '',
+      password: '',
+      role: '',
+      town_code: '',
+      village_code: '',
+      department: '',
+    })
+    createErrors.clear()
+    createVisible.value = true
+    createRef.value?.clearValidate()
+    if (!regions.towns.value.length) void regions.loadTowns()
+  }
+
+  function onCreateTownChange(): void {
+    createForm.village_code = ''
+    if (roleLevel.value === 'village') void regions.loadVillages(createForm.town_code)
+  }
+
+  function onRoleChange(): void {
+    if (!needsDepartment.value) createForm.department = ''
+    if (roleLevel.value === 'village' && createForm.town_code) void regions.loadVillages(createForm.town_code)
+  }
+
+  async function submitCreate(): Promise<void> {
+    createErrors.clear()
+    const ok = await createRef.value?.validate().catch(() => false)
+    if (!ok) return
+    creating.value = true
+    try {
+      await createUser({
+        username: createForm.username.trim(),
+        display_name: createForm.display_name.trim(),
+        password: createForm.password,
+        role: createForm.role as Role,
+        region_code: regionCode(),
+        department: needsDepartment.value ? createForm.department : '',
+      })
+      createVisible.value = false
+      ElMessage.success(t('user.created'))
+      page.value = 1
+      await load()
+    } catch (e) {
+      createErrors.show(e)
+    } finally {
+      creating.value = false
+    }
+  }
+
+  // ---- disable / enable ----
+  async function toggleDisabled(u: User): Promise<void> {
+    const disabling = !u.disabled
+    try {
+      await ElMessageBox.confirm(
+        t(disabling ? 'user.disableConfirm' : 'user.enableConfirm', { name: u.display_name }),
+        t(disabling ? 'user.disable' : 'user.enable'),
+        { type: 'warning', confirmButtonText: t('common.confirm'), cancelButtonText: t('common.cancel') },
+      )
+    } catch {
+      return
+    }
+    try {
+      const updated = await patchUser(u.id, { disabled: disabling, version: u.version })
+      Object.assign(u, updated)
+      ElMessage.success(t(disabling ? 'user.disabledDone' : 'user.enabledDone'))
+    } catch (e) {
+      ElMessage.error(
+        isApiError(e) && e.code === 'version_conflict' ? t('error.versionConflict') : isApiError(e) ? e.message : t('error.unexpected'),
+      )
+      await load()
+    }
+  }
+
+  // ---- reset password ----
+  const resetRef = useTemplateRef<FormInstance>('resetRef')
+  const reset = reactive({ visible: false, saving: false, user: null as User | null, password: '' })
+  const resetErrors = useFieldErrors((f) => f === 'password')
+  const resetRules = computed<FormRules>(() => ({
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
+  }))
+
+  function openReset(u: User): void {
+    reset.user = u
+    reset.password = ''
+    resetErrors.clear()
+    reset.visible = true
+    resetRef.value?.clearValidate()
+  }
+
+  async function submitReset(): Promise<void> {
+    const u = reset.user
+    if (!u) return
+    resetErrors.clear()
+    const ok = await resetRef.value?.validate().catch(() => false)
+    if (!ok) return
+    reset.saving = true
+    try {
+      const updated = await patchUser(u.id, { password: reset.password, version: u.version })
+      Object.assign(u, updated)
+      reset.visible = false
+      ElMessage.success(t('user.passwordReset'))
+    } catch (e) {
+      resetErrors.show(e)
+    } finally {
+      reset.saving = false
+    }
+  }
+
+  onMounted(load)
+
+  return {
+    rows,
+    total,
+    page,
+    pageSize,
+    loading,
+    error,
+    onPageChange,
+    onSizeChange,
+    roles: ROLES,
+    regions,
+    createVisible,
+    creating,
+    createForm,
+    createRules,
+    createErrors,
+    roleLevel,
+    needsDepartment,
+    openCreate,
+    onCreateTownChange,
+    onRoleChange,
+    submitCreate,
+    toggleDisabled,
+    reset,
+    resetErrors,
+    resetRules,
+    openReset,
+    submitReset,
+    countyName: computed(() => session.user?.region_name ?? ''),
+  }
+}
