@@ -113,4 +113,47 @@ Result<VerifyReport> Verify(storage::Connection& conn) {
   return rep;
 }
 
+Result<std::vector<ListedEntry>> ListEntries(storage::Connection& conn, const ListFilter& f, int64_t* total) {
+  std::string where = " WHERE (region_code LIKE ? OR region_code = '')";
+  storage::Params params{f.scope + "%"};
+  if (!f.entity.empty()) {
+    where += " AND entity = ?";
+    params.push_back(f.entity);
+  }
+  if (!f.actor.empty()) {
+    where += " AND actor = ?";
+    params.push_back(f.actor);
+  }
+  auto count = conn.Query("SELECT COUNT(*) FROM audit_log" + where, params);
+  if (!count.ok()) return count.status();
+  *total = count->rows[0].Int(0);
+  params.push_back(f.page_size);
+  params.push_back((f.page - 1) * f.page_size);
+  auto rs = conn.Query(
+      "SELECT id, at, actor, action, entity, entity_id, region_code, before_json, after_json, hash FROM audit_log" +
+          where + " ORDER BY id DESC LIMIT ? OFFSET ?",
+      params);
+  if (!rs.ok()) return rs.status();
+  std::vector<ListedEntry> out;
+  for (const auto& r : rs->rows)
+    out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7), r.Text(8),
+                   r.Text(9)});
+  return out;
+}
+
+Result<std::vector<ListedRead>> ListReads(storage::Connection& conn, const ListFilter& f, int64_t* total) {
+  std::string like = f.scope + "%";
+  auto count = conn.Query("SELECT COUNT(*) FROM read_log WHERE region_code LIKE ?", {like});
+  if (!count.ok()) return count.status();
+  *total = count->rows[0].Int(0);
+  auto rs = conn.Query(
+      "SELECT id, at, actor, entity, entity_id, region_code FROM read_log WHERE region_code LIKE ? "
+      "ORDER BY id DESC LIMIT ? OFFSET ?",
+      {like, f.page_size, (f.page - 1) * f.page_size});
+  if (!rs.ok()) return rs.status();
+  std::vector<ListedRead> out;
+  for (const auto& r : rs->rows) out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5)});
+  return out;
+}
+
 }  // namespace doudi::audit

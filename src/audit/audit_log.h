@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/database.h"
 
@@ -46,6 +47,25 @@ struct VerifyReport {
 // Recomputes the whole chain. Detects edited rows (hash mismatch), deleted rows (gap in
 // ids or broken prev_hash) and a truncated tail (head does not match the last row).
 Result<VerifyReport> Verify(storage::Connection& conn);
+
+struct ListedEntry {
+  int64_t id = 0;
+  std::string at, actor, action, entity, entity_id, region_code, before_json, after_json, hash;
+};
+struct ListedRead {
+  int64_t id = 0;
+  std::string at, actor, entity, entity_id, region_code;
+};
+struct ListFilter {
+  std::string scope;   // region code; entries of that subtree plus region-less ones (logins)
+  std::string entity;  // optional exact match
+  std::string actor;   // optional exact match
+  int64_t page = 1, page_size = 20;
+};
+
+// Newest first. *total receives the number of matching entries.
+Result<std::vector<ListedEntry>> ListEntries(storage::Connection& conn, const ListFilter& f, int64_t* total);
+Result<std::vector<ListedRead>> ListReads(storage::Connection& conn, const ListFilter& f, int64_t* total);
 
 // Hex SHA-256 of data (libsodium). Call sodium_init() once before.
 std::string Sha256Hex(std::string_view data);

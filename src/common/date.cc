@@ -14,7 +14,7 @@ bool IsValidDate(int y, int m, int d) {
 }
 
 std::string FormatDate(int y, int m, int d) {
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
   return buf;
 }
@@ -51,7 +51,7 @@ std::string TodayShanghai() {
 
 std::string NowIsoShanghai() {
   std::tm tm = ShanghaiTm();
-  char buf[40];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;

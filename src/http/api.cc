@@ -200,59 +200,38 @@ void RegisterAudit(Router& router, Services& s) {
   router.Add("GET", "/api/v1/audit", [&s](Context& c) -> Result<Response> {
     if (!auth::CanReadAudit(c.user().role)) return Status::PermissionDenied("您的角色无权查看审计日志");
     DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
-    std::string where = " WHERE (region_code LIKE ? OR region_code = '')";
-    storage::Params params{c.user().region_code + "%"};
-    if (std::string e = c.Query("entity"); !e.empty()) {
-      where += " AND entity = ?";
-      params.push_back(e);
-    }
-    if (std::string a = c.Query("actor"); !a.empty()) {
-      where += " AND actor = ?";
-      params.push_back(a);
-    }
+    audit::ListFilter f{c.user().region_code, c.Query("entity"), c.Query("actor"), paging.first, paging.second};
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
-    auto count = conn->Query("SELECT COUNT(*) FROM audit_log" + where, params);
-    if (!count.ok()) return count.status();
-    params.push_back(paging.second);
-    params.push_back((paging.first - 1) * paging.second);
-    auto rs = conn->Query(
-        "SELECT id, at, actor, action, entity, entity_id, region_code, before_json, after_json, hash FROM audit_log" +
-            where + " ORDER BY id DESC LIMIT ? OFFSET ?",
-        params);
-    if (!rs.ok()) return rs.status();
+    int64_t total = 0;
+    DOUDI_ASSIGN_OR_RETURN(auto entries, audit::ListEntries(*conn, f, &total));
     json arr = json::array();
-    for (const auto& r : rs->rows) {
-      arr.push_back({{"id", r.Int(0)},
-                     {"at", r.Text(1)},
-                     {"actor", r.Text(2)},
-                     {"action", r.Text(3)},
-                     {"entity", r.Text(4)},
-                     {"entity_id", r.Text(5)},
-                     {"region_code", r.Text(6)},
-                     {"before", json::parse(r.Text(7), nullptr, false)},
-                     {"after", json::parse(r.Text(8), nullptr, false)},
-                     {"hash", r.Text(9)}});
+    for (const auto& e : entries) {
+      arr.push_back({{"id", e.id},
+                     {"at", e.at},
+                     {"actor", e.actor},
+                     {"action", e.action},
+                     {"entity", e.entity},
+                     {"entity_id", e.entity_id},
+                     {"region_code", e.region_code},
+                     {"before", json::parse(e.before_json, nullptr, false)},
+                     {"after", json::parse(e.after_json, nullptr, false)},
+                     {"hash", e.hash}});
     }
-    return Response::Json(200, Page(std::move(arr), count->rows[0].Int(0), paging));
+    return Response::Json(200, Page(std::move(arr), total, paging));
   });
 
   router.Add("GET", "/api/v1/audit/reads", [&s](Context& c) -> Result<Response> {
     if (!auth::CanReadAudit(c.user().role)) return Status::PermissionDenied("您的角色无权查看审计日志");
     DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    audit::ListFilter f{c.user().region_code, "", "", paging.first, paging.second};
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
-    std::string like = c.user().region_code + "%";
-    auto count = conn->Query("SELECT COUNT(*) FROM read_log WHERE region_code LIKE ?", {like});
-    if (!count.ok()) return count.status();
-    auto rs = conn->Query(
-        "SELECT id, at, actor, entity, entity_id, region_code FROM read_log WHERE region_code LIKE ? "
-        "ORDER BY id DESC LIMIT ? OFFSET ?",
-        {like, paging.second, (paging.first - 1) * paging.second});
-    if (!rs.ok()) return rs.status();
+    int64_t total = 0;
+    DOUDI_ASSIGN_OR_RETURN(auto reads, audit::ListReads(*conn, f, &total));
     json arr = json::array();
-    for (const auto& r : rs->rows)
-      arr.push_back({{"id", r.Int(0)}, {"at", r.Text(1)}, {"actor", r.Text(2)}, {"entity", r.Text(3)},
-                     {"entity_id", r.Text(4)}, {"region_code", r.Text(5)}});
-    return Response::Json(200, Page(std::move(arr), count->rows[0].Int(0), paging));
+    for (const auto& r : reads)
+      arr.push_back({{"id", r.id}, {"at", r.at}, {"actor", r.actor}, {"entity", r.entity},
+                     {"entity_id", r.entity_id}, {"region_code", r.region_code}});
+    return Response::Json(200, Page(std::move(arr), total, paging));
   });
 
   router.Add("GET", "/api/v1/audit/verify", [&s](Context& c) -> Result<Response> {

@@ -21,6 +21,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 struct Shared {
+  Shared(Router& r, const ServerOptions& o) : router(r), opts(o) {}
   Router& router;
   ServerOptions opts;
   std::atomic<bool> stopping{false};
@@ -189,7 +190,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 Status RunServer(const ServerOptions& opts, Router& router) {
   net::io_context ioc(opts.threads);
-  Shared shared{router, opts};
+  Shared shared(router, opts);
   beast::error_code ec;
   auto addr = net::ip::make_address(opts.host, ec);
   if (ec) return Status::InvalidArgument("listen", "监听地址无效：" + opts.host);

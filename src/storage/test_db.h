@@ -24,7 +24,10 @@ inline std::vector<std::string> Backends() {
 
 inline std::string UniqueName() {
   std::random_device rd;
-  return "t" + std::to_string(rd()) + std::to_string(rd() % 100000);
+  std::string name = "t";
+  name += std::to_string(rd());
+  name += std::to_string(rd() % 100000);
+  return name;
 }
 
 // Opens a fresh, empty database of the given backend.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   as, expectError, expectStatus, householdInput, personInput, citizenId, birthOf, sexOf, ageOn,
-  createHousehold, personsWithId, maskId, ISO_TS, VILLAGE1, dbQuery, T, sqlString,
+  createHousehold, personsWithId, maskId, ISO_TS, VILLAGE1, dbQuery, T, sqlString, dbSnapshot,
 } from './lib.mjs';
 
 function checkPerson(p, input, householdId) {
@@ -220,7 +220,7 @@ test('PUT /households/{id} with version → version increments; stale → 409 an
   expectError(await c.put('/households/987654321', { ...input, version: 1 }), 404, 'not_found');
 });
 
-test('members: add, edit (incl. new citizen id) and delete; the head cannot be removed', async () => {
+test('members: add, edit (incl. new citizen id) and delete', async () => {
   const c = await as('village1');
   const h = await createHousehold(c, VILLAGE1);
   const headId = h.members[0].id;
@@ -253,13 +253,6 @@ test('members: add, edit (incl. new citizen id) and delete; the head cannot be r
   expectError(await c.put(`/persons/${child.id}`, { ...editIn, name: '不该写入', version: child.version }), 409, 'version_conflict');
   assert.equal(expectStatus(await c.get(`/persons/${child.id}`), 200).name, editIn.name);
 
-  // the head cannot be removed
-  const headNow = expectStatus(await c.get(`/persons/${headId}`), 200);
-  const delHead = await c.del(`/persons/${headId}?version=${headNow.version}`);
-  assert.ok([400, 409].includes(delHead.status), `delete head: ${delHead.status} ${delHead.text}`);
-  expectError(delHead, delHead.status);
-  expectStatus(await c.get(`/persons/${headId}`), 200);
-
   // stale delete, then delete
   expectError(await c.del(`/persons/${child.id}?version=${child.version}`), 409, 'version_conflict');
   expectStatus(await c.get(`/persons/${child.id}`), 200);
@@ -270,6 +263,18 @@ test('members: add, edit (incl. new citizen id) and delete; the head cannot be r
   assert.deepEqual(hh.members.map(m => m.id), [headId]);
   // deleting again → 404
   expectError(await c.del(`/persons/${child.id}?version=${edited.version}`), 404, 'not_found');
+});
+
+test('the head cannot be removed: 400/409 with a documented error code, head kept', async () => {
+  const c = await as('village1');
+  const h = await createHousehold(c, VILLAGE1, [personInput({ relation: 'head' }), personInput({ relation: 'spouse' })]);
+  const head = h.members.find(m => m.relation === 'head');
+  const before = dbSnapshot();
+  const delHead = await c.del(`/persons/${head.id}?version=${head.version}`);
+  assert.ok([400, 409].includes(delHead.status), `delete head: ${delHead.status} ${delHead.text}`);
+  expectError(delHead, delHead.status);
+  assert.deepEqual(dbSnapshot(), before);
+  assert.deepEqual(expectStatus(await c.get(`/persons/${head.id}`), 200), head);
 });
 
 test('members: a second head, a duplicate citizen id, or an unknown household are refused', async () => {
@@ -288,6 +293,36 @@ test('members: a second head, a duplicate citizen id, or an unknown household ar
 });
 
 function chineseNameLike(name) { return name.slice(0, 1) + '新' + name.slice(2); }
+
+test('list: LIKE wildcards in q are matched literally', async () => {
+  const c = await as('village1');
+  const all = expectStatus(await c.get('/households'), 200);
+  assert.ok(all.total > 0);
+  for (const q of ['%', '_', '%%', '3707_5', '3707%', '\\', '*']) {
+    const page = expectStatus(await c.get(`/households?q=${encodeURIComponent(q)}`), 200);
+    assert.equal(page.total, 0, `q=${q} matched ${page.total} households`);
+  }
+});
+
+test('town_clerk moves a household between its villages; scope follows the record', async () => {
+  const v1 = await as('village1');
+  const h = await createHousehold(v1, VILLAGE1);
+  const tc = await as('town_clerk');
+  const { members, ...input } = householdInput('370725107206');
+  const moved = expectStatus(await tc.put(`/households/${h.id}`, { ...input, version: h.version }), 200, 'move');
+  assert.equal(moved.village_code, '370725107206');
+  assert.equal(moved.town_code, '370725107');
+  assert.match(moved.village_name, /龙泉院/);
+  expectError(await v1.get(`/households/${h.id}`), 404, 'not_found');
+  expectError(await v1.get(`/persons/${h.members[0].id}`), 404, 'not_found');
+  assert.equal(expectStatus(await v1.get(`/households?q=${h.members[0].citizen_id}`), 200).total, 0);
+  const v2 = await as('village2');
+  expectStatus(await v2.get(`/households/${h.id}`), 200);
+  assert.equal(expectStatus(await v2.get(`/households?q=${h.members[0].citizen_id}`), 200).total, 1);
+  // and into an unknown village → 400, unchanged
+  expectError(await tc.put(`/households/${h.id}`, { ...input, village_code: '370725107999', version: moved.version }), 400, 'invalid_argument', 'village_code');
+  assert.equal(expectStatus(await v2.get(`/households/${h.id}`), 200).version, moved.version);
+});
 
 test('household rows are visible to the county and town of the village', async () => {
   const { h } = shared;

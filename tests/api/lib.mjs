@@ -136,12 +136,21 @@ export async function as(username) {
 }
 
 // ---------------------------------------------------------------- assertions
-/** Asserts the error envelope and returns the error object. */
+/** The error table of docs/api.md: code → HTTP status. No other codes exist. */
+export const ERROR_CODES = {
+  malformed_json: 400, invalid_argument: 400, unauthenticated: 401, invalid_credentials: 401,
+  csrf_failed: 403, permission_denied: 403, not_found: 404, method_not_allowed: 405,
+  version_conflict: 409, conflict: 409, failed_precondition: 409, payload_too_large: 413, account_locked: 423, internal: 500,
+};
+
+/** Asserts the error envelope (with a documented code matching the status) and returns it. */
 export function expectError(res, status, code, field) {
   const ctx = `${res.status} ${res.text.slice(0, 500)}`;
-  assert.equal(res.status, status, `expected HTTP ${status} ${code}, got ${ctx}`);
+  assert.equal(res.status, status, `expected HTTP ${status} ${code ?? ''}, got ${ctx}`);
   assert.ok(res.body && typeof res.body === 'object' && res.body.error, `no error envelope: ${ctx}`);
   const e = res.body.error;
+  assert.ok(Object.hasOwn(ERROR_CODES, e.code), `undocumented error code "${e.code}": ${ctx}`);
+  assert.equal(ERROR_CODES[e.code], res.status, `code ${e.code} with HTTP ${res.status}: ${ctx}`);
   if (code !== undefined) assert.equal(e.code, code, `error code: ${ctx}`);
   assert.equal(typeof e.message, 'string', `error.message: ${ctx}`);
   assert.ok(e.message.length > 0, `empty error.message: ${ctx}`);

@@ -192,6 +192,9 @@ test('town and county writers can write inside their scope', async () => {
   const a = await createHousehold(tc, VILLAGE2);
   assert.equal(a.village_code, VILLAGE2);
   expectError(await tc.post('/households', householdInput(VILLAGE3)), 404, 'not_found');
+  const tr = await as('town_reviewer');
+  assert.equal((await createHousehold(tr, VILLAGE1)).village_code, VILLAGE1);
+  expectError(await tr.post('/households', householdInput(VILLAGE3)), 404, 'not_found');
   const rv = await as('reviewer');
   const b = await createHousehold(rv, VILLAGE3);
   assert.equal(b.town_code, TOWN2);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Client, PASSWORD, tryLogin, login, expectError, createUser, expectStatus,
+  Client, PASSWORD, tryLogin, login, expectError, createUser, expectStatus, dbQuery, dbExec,
+  householdInput, VILLAGE1,
 } from './lib.mjs';
 
 const DEMO = {
@@ -147,4 +148,34 @@ test('a successful login resets the failed-attempt counter', async () => {
     const ok = await tryLogin(username, password);
     assert.equal(ok.res.status, 200, `round ${round}: ${ok.res.text}`);
   }
+});
+
+test('GET /session returns the session\'s csrf token, usable for writes', async () => {
+  const c = await login('village1');
+  const res = expectStatus(await c.get('/session'), 200);
+  assert.equal(res.csrf_token, c.csrf);
+  const w = await c.post('/households', householdInput(VILLAGE1), { csrf: res.csrf_token });
+  assert.equal(w.status, 201, w.text);
+});
+
+/** Moves the last_seen of all sessions of a user back by `seconds` (seconds or ms epoch). */
+function ageSessions(userId, seconds) {
+  const rows = dbQuery(`SELECT last_seen FROM sessions WHERE user_id = ${Number(userId)}`);
+  assert.ok(rows.length >= 1, 'no session row for the user');
+  const ms = Number(rows[0].last_seen) > 1e11;
+  dbExec(`UPDATE sessions SET last_seen = last_seen - ${ms ? seconds * 1000 : seconds} WHERE user_id = ${Number(userId)}`);
+}
+
+test('sessions expire after 30 minutes idle, not before', async () => {
+  const admin = await login('admin');
+  const a = await createUser(admin);
+  const fresh = await login(a.username, a.password);
+  expectStatus(await fresh.get('/session'), 200);
+  ageSessions(a.user.id, 25 * 60); // 25 minutes idle: still valid
+  expectStatus(await fresh.get('/session'), 200, 'after 25 min idle');
+  ageSessions(a.user.id, 31 * 60); // the request above refreshed it; now 31 minutes idle
+  expectError(await fresh.get('/session'), 401, 'unauthenticated');
+  expectError(await fresh.get('/households'), 401, 'unauthenticated');
+  const w = await fresh.post('/households', householdInput(VILLAGE1));
+  expectError(w, 401, 'unauthenticated');
 });

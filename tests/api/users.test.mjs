@@ -63,6 +63,30 @@ test('weak passwords → 400 field password', async () => {
   assert.equal(dbCount('users'), before);
 });
 
+test('password policy boundary: 10 characters with letters and digits', async () => {
+  const admin = await as('admin');
+  const mk = password => admin.post('/users', { username: uniq('pw'), password, display_name: '口令', role: 'village_assistant', region_code: VILLAGE1, department: '' });
+  expectError(await mk('abcdefgh1'), 400, 'invalid_argument', 'password'); // 9
+  const ok = await mk('abcdefghi1'); // 10
+  assert.equal(ok.status, 201, ok.text);
+  expectError(await mk('abcdefghij'), 400, 'invalid_argument', 'password');
+  expectError(await mk('1234567890'), 400, 'invalid_argument', 'password');
+});
+
+test('a display name with a NUL character is rejected or stored verbatim', async () => {
+  const admin = await as('admin');
+  const n = dbCount('users');
+  const res = await admin.post('/users', { username: uniq('nul'), password: strongPassword(), display_name: '王\u0000五', role: 'village_assistant', region_code: VILLAGE1, department: '' });
+  if (res.status === 201) {
+    assert.equal(res.body.display_name, '王\u0000五', 'accepted but not stored as sent');
+    const all = await listAll(admin, '/users');
+    assert.equal(all.find(u => u.username === res.body.username).display_name, '王\u0000五', 'read back differently');
+  } else {
+    expectError(res, 400, 'invalid_argument', 'display_name');
+    assert.equal(dbCount('users'), n);
+  }
+});
+
 test('invalid role or region → 400 naming the field', async () => {
   const admin = await as('admin');
   const before = dbCount('users');

@@ -160,3 +160,23 @@ test('the same citizen id twice in one body is refused, nothing written', async 
   assert.deepEqual(dbSnapshot(), before);
   assert.equal(personsWithId(id), 0);
 });
+
+test('a NUL character in a text field is rejected (400 naming the field) or stored verbatim', async () => {
+  const c = await as('village1');
+  const cases = [
+    [householdInput(VILLAGE1, [personInput({ name: '张\u0000三' })]), 'members[0].name', h => h.members[0].name, '张\u0000三'],
+    [householdInput(VILLAGE1, undefined, { residence_address: '乔南村\u00007 号' }), 'residence_address', h => h.residence_address, '乔南村\u00007 号'],
+  ];
+  for (const [input, field, pick, sent] of cases) {
+    const before = dbSnapshot();
+    const res = await c.post('/households', input);
+    if (res.status === 201) {
+      assert.equal(pick(res.body), sent, `${field}: accepted but not stored as sent`);
+      const got = await c.get(`/households/${res.body.id}`);
+      assert.equal(pick(got.body), sent, `${field}: accepted but read back differently`);
+    } else {
+      expectError(res, 400, 'invalid_argument', field);
+      assert.deepEqual(dbSnapshot(), before);
+    }
+  }
+});

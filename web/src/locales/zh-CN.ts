@@ -249,7 +249,6 @@ export default {
     verifyBroken: '审计链校验失败：第 {id} 条被篡改（共 {n} 条）',
     changesTab: '变更日志',
     readsTab: '查阅日志',
-    entityFilter: '对象类型',
     actorFilter: '操作人',
     at: '时间',
     actor: '操作人',
@@ -260,5 +259,26 @@ export default {
     before: '变更前',
     after: '变更后',
     empty: '暂无记录',
+    allEntities: '全部对象',
+  },
+  // Audit actions and entities as the server names them; unknown ones are shown as they are.
+  auditAction: {
+    household: { create: '新增家庭', update: '修改家庭' },
+    person: { create: '新增成员', update: '修改成员', delete: '移除成员' },
+    region: { update: '修改区划' },
+    session: { login: '登录', login_failed: '登录失败', lock: '账号锁定' },
+    user: {
+      create: '新增用户',
+      update: '修改用户',
+      disable: '停用用户',
+      enable: '启用用户',
+      reset_password: '重置密码',
+    },
+  },
+  auditEntity: {
+    household: '家庭',
+    person: '成员',
+    region: '区划',
+    user: '用户',
   },
 }

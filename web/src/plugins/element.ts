@@ -32,8 +32,7 @@ import {
   ElMenuItem,
   ElOption,
   ElPagination,
-  ElRadioButton,
-  ElRadioGroup,
+  ElRadio,
   ElResult,
   ElRow,
   ElSelect,
@@ -79,6 +78,7 @@ import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
 import 'element-plus/es/components/option/style/css'
 import 'element-plus/es/components/pagination/style/css'
+import 'element-plus/es/components/radio/style/css'
 import 'element-plus/es/components/radio-button/style/css'
 import 'element-plus/es/components/radio-group/style/css'
 import 'element-plus/es/components/result/style/css'
@@ -123,8 +123,7 @@ const components: Plugin[] = [
   ElMenuItem,
   ElOption,
   ElPagination,
-  ElRadioButton,
-  ElRadioGroup,
+  ElRadio,
   ElResult,
   ElRow,
   ElSelect,

@@ -43,8 +43,20 @@ function usePaged<T>(fetch: (page: number, pageSize: number) => Promise<Page<T>>
   return reactive({ rows, total, page, pageSize, loading, error, load, onPageChange, onSizeChange, ensureLoaded })
 }
 
+export const AUDIT_ENTITIES = ['household', 'person', 'region', 'user'] as const
+
 export function useAudit() {
-  const { t } = useI18n()
+  const { t, te } = useI18n()
+
+  /** Chinese name of a server action code such as `household.create`; unknown codes as they are. */
+  function actionLabel(action: string): string {
+    const key = `auditAction.${action}`
+    return te(key) ? t(key) : action
+  }
+  function entityLabel(entity: string): string {
+    const key = `auditEntity.${entity}`
+    return te(key) ? t(key) : entity
+  }
   const tab = ref<'changes' | 'reads'>('changes')
   const filters = reactive({ entity: '', actor: '' })
 
@@ -81,5 +93,5 @@ export function useAudit() {
 
   onMounted(() => changes.load())
 
-  return { tab, filters, changes, reads, search, onTabChange, verifying, verifyResult, verifyError, verify }
+  return { actionLabel, entityLabel, tab, filters, changes, reads, search, onTabChange, verifying, verifyResult, verifyError, verify }
 }

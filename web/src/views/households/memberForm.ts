@@ -19,8 +19,7 @@ export interface MemberForm {
   citizen_id: string
   name: string
   relation: Relation | ''
-  /** '' = no disability */
-  disability_kind: DisabilityKind | ''
+  disability_kind: DisabilityKind | 'none'
   disability_grade: number | null
   serious_illness: boolean
   self_care: SelfCare
@@ -43,7 +42,7 @@ export function emptyMember(relation: Relation | '' = ''): MemberForm {
     citizen_id: '',
     name: '',
     relation,
-    disability_kind: '',
+    disability_kind: 'none',
     disability_grade: null,
     serious_illness: false,
     self_care: 'full',
@@ -65,7 +64,7 @@ export function memberFromPerson(p: Person): MemberForm {
     citizen_id: p.citizen_id,
     name: p.name,
     relation: p.relation,
-    disability_kind: p.disability?.kind ?? '',
+    disability_kind: p.disability?.kind ?? 'none',
     disability_grade: p.disability?.grade ?? null,
     serious_illness: p.serious_illness,
     self_care: p.self_care,
@@ -87,7 +86,7 @@ export function memberToInput(m: MemberForm): PersonInput {
     citizen_id: normalizeCitizenId(m.citizen_id),
     name: m.name.trim(),
     relation: m.relation as Relation,
-    disability: m.disability_kind ? { kind: m.disability_kind, grade: m.disability_grade ?? 0 } : null,
+    disability: m.disability_kind !== 'none' ? { kind: m.disability_kind, grade: m.disability_grade ?? 0 } : null,
     serious_illness: m.serious_illness,
     self_care: m.self_care,
     in_school: m.in_school,

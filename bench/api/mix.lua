@@ -1,0 +1,55 @@
+-- A town clerk's realistic mix against /api/v1 (wrk Lua):
+--   45% list households (random page), 20% search by surname, 25% read one household,
+--   10% update one household (PUT with the version last seen; 409s are counted).
+-- Env: DOUDI_COOKIE, DOUDI_CSRF, DOUDI_IDS ("lo-hi" household ids inside the clerk's town
+-- are not contiguous, so reads sample the list of ids in DOUDI_ID_FILE).
+local cookie = os.getenv("DOUDI_COOKIE")
+local csrf = os.getenv("DOUDI_CSRF")
+local ids = {}
+for line in io.lines(os.getenv("DOUDI_ID_FILE")) do ids[#ids + 1] = line end
+local surnames = {"%E7%8E%8B", "%E6%9D%8E", "%E5%BC%A0", "%E5%88%98", "%E9%99%88"}
+local versions = {}
+local statuses = {}
+local last_kind
+local last_id
+
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+
+local function headers()
+  return { ["Cookie"] = "doudi_session=" .. cookie, ["X-CSRF-Token"] = csrf, ["Content-Type"] = "application/json" }
+end
+
+request = function()
+  local r = math.random(100)
+  if r <= 45 then
+    last_kind = "list"
+    return wrk.format("GET", "/api/v1/households?page=" .. math.random(50) .. "&page_size=20", headers())
+  elseif r <= 65 then
+    last_kind = "search"
+    return wrk.format("GET", "/api/v1/households?q=" .. surnames[math.random(#surnames)] .. "&page_size=20", headers())
+  end
+  last_id = ids[math.random(#ids)]
+  if r <= 90 or versions[last_id] == nil then
+    last_kind = "read"
+    return wrk.format("GET", "/api/v1/households/" .. last_id, headers())
+  end
+  last_kind = "update"
+  local body = '{"village_code":"' .. versions[last_id].village .. '","area":"rural","residence_address":"更新地址' ..
+      math.random(1000) .. '","version":' .. versions[last_id].v .. '}'
+  return wrk.format("PUT", "/api/v1/households/" .. last_id, headers(), body)
+end
+
+response = function(status, hdrs, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if (last_kind == "read" or last_kind == "update") and status == 200 then
+    local v = body:match('"version":(%d+),"village_code"')
+    local village = body:match('"village_code":"(%d+)"')
+    if v and village then versions[last_id] = { v = v, village = village } end
+  end
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("non-2xx/3xx: %d\n", summary.errors.status))
+end

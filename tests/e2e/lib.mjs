@@ -1,0 +1,142 @@
+// Shared helpers of the browser tests (node 20 built-ins + playwright-core, Debian chromium).
+//
+// Environment:
+//   DOUDI_URL       base URL of a live server that serves web/dist at `/`
+//   DOUDI_PASSWORD  password of every demo user
+//   DOUDI_CHROMIUM  optional, default /usr/bin/chromium
+import assert from 'node:assert/strict'
+import { chromium } from 'playwright-core'
+
+export const BASE = (process.env.DOUDI_URL ?? 'http://127.0.0.1:18080').replace(/\/+$/, '')
+export const PASSWORD = process.env.DOUDI_PASSWORD ?? 'Demo@2026pw'
+const CHROMIUM = process.env.DOUDI_CHROMIUM ?? '/usr/bin/chromium'
+
+export const DESKTOP = { width: 1280, height: 900 }
+export const PHONE = { width: 375, height: 812 }
+
+// ---------------------------------------------------------------- citizen ids (GB 11643, MOD 11-2)
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+const CHECK = '10X98765432'
+
+export function checkChar(first17) {
+  let sum = 0
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i]
+  return CHECK[sum % 11]
+}
+
+export function randInt(lo, hi) {
+  return lo + Math.floor(Math.random() * (hi - lo + 1))
+}
+
+/** A random valid id of 昌乐县 (370725), born between the given years. */
+export function randomCitizenId(fromYear, toYear) {
+  const y = randInt(fromYear, toYear)
+  const m = String(randInt(1, 12)).padStart(2, '0')
+  const d = String(randInt(1, 28)).padStart(2, '0')
+  const seq = String(randInt(0, 999)).padStart(3, '0')
+  const first17 = `370725${y}${m}${d}${seq}`
+  return first17 + checkChar(first17)
+}
+
+/** The same id with a wrong but well-formed check character. */
+export function withWrongCheck(id) {
+  const right = id[17]
+  return id.slice(0, 17) + CHECK.split('').find((c) => c !== right && c !== 'X')
+}
+
+const SURNAMES = '赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦许何吕施张孔曹严华金魏陶姜'
+const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰春梅'
+export function randomName() {
+  const pick = (s) => s[randInt(0, s.length - 1)]
+  return pick(SURNAMES) + pick(GIVEN) + pick(GIVEN)
+}
+
+// ---------------------------------------------------------------- browser
+let browser = null
+
+export async function launch() {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  })
+  return browser
+}
+
+export async function close() {
+  await browser?.close()
+  browser = null
+}
+
+export async function newPage(viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const errors = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.pageErrors = errors
+  return page
+}
+
+/**
+ * Runs `fn(page)` on a fresh page; on failure saves /tmp/e2e-<name>.png (full page) and
+ * rethrows. Uncaught errors in the page fail the test too.
+ */
+export async function withPage(name, viewport, fn) {
+  const page = await newPage(viewport)
+  try {
+    await fn(page)
+    assert.deepEqual(page.pageErrors, [], 'uncaught errors in the page')
+  } catch (e) {
+    await page.screenshot({ path: `/tmp/e2e-${name}.png`, fullPage: true }).catch(() => {})
+    throw e
+  } finally {
+    await page.context().close()
+  }
+}
+
+// ---------------------------------------------------------------- page helpers
+export const tid = (id) => `[data-testid="${id}"]`
+
+export async function login(page, username, password = PASSWORD) {
+  await page.goto(`${BASE}/login`)
+  await page.locator(tid('login-username')).fill(username)
+  await page.locator(tid('login-password')).fill(password)
+  await page.locator(tid('login-submit')).click()
+}
+
+/** Picks the option with `optionText` in the el-select carrying data-testid `testId`. */
+export async function choose(page, testId, optionText) {
+  await page.locator(tid(testId)).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first().click()
+}
+
+/** The error text under the form item bound to server field `field` (e.g. members[1].citizen_id). */
+export function fieldError(scope, field) {
+  return scope.locator(`${tid(`field-${field}`)} .el-form-item__error`)
+}
+
+export async function fillMember(page, index, { citizenId, name, relation }) {
+  await page.locator(tid(`member-citizen-id-${index}`)).fill(citizenId)
+  await page.locator(tid(`member-name-${index}`)).fill(name)
+  if (relation) await choose(page, `member-relation-${index}`, relation)
+}
+
+/** Clicks `target` and returns the first API response whose path ends with `pathEnd`. */
+export async function clickFor(page, target, pathEnd, method) {
+  const [res] = await Promise.all([
+    page.waitForResponse(
+      (r) => new URL(r.url()).pathname.endsWith(pathEnd) && (!method || r.request().method() === method),
+    ),
+    page.locator(target).click(),
+  ])
+  return res
+}
