@@ -13,6 +13,7 @@ WORK=$(mktemp -d /tmp/doudi-bench.XXXXXX); chmod 755 "$WORK"
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_PORT=55433
 PASSWORD='Bench@2026pw'
+SPID=""
 trap 'kill $SPID 2>/dev/null; [ -d $WORK/pg ] && runuser -u postgres -- $PG_BIN/pg_ctl -D $WORK/pg -m fast stop >/dev/null 2>&1; rm -rf $WORK' EXIT
 command -v wrk >/dev/null || { echo "wrk missing: make deps"; exit 1; }
 
@@ -62,5 +63,6 @@ bench_backend sqlite "sqlite:$WORK/bench.db"
 mkdir -p "$WORK/pg" && chown postgres:postgres "$WORK/pg"
 runuser -u postgres -- $PG_BIN/initdb -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C >/dev/null
 runuser -u postgres -- $PG_BIN/pg_ctl -D "$WORK/pg" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null
-psql -h 127.0.0.1 -p $PG_PORT -U postgres -qc "CREATE ROLE doudi LOGIN; CREATE DATABASE doudi_bench OWNER doudi" >/dev/null
+psql -h 127.0.0.1 -p $PG_PORT -U postgres -qc "CREATE ROLE doudi LOGIN" >/dev/null
+psql -h 127.0.0.1 -p $PG_PORT -U postgres -qc "CREATE DATABASE doudi_bench OWNER doudi" >/dev/null
 bench_backend postgresql "postgresql://doudi@127.0.0.1:$PG_PORT/doudi_bench"

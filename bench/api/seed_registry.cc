@@ -65,14 +65,15 @@ int main(int argc, char** argv) {
       // number; their block (seq / 336000) differs, and so does year mod 5: ids stay unique.
       int block = static_cast<int>(seq / 336000);
       int year = m < 2 ? 1940 + block + 5 * static_cast<int>(rng() % 10) : 2000 + block + 5 * static_cast<int>(rng() % 4);
-      char buf[24];
-      std::snprintf(buf, sizeof buf, "%s%04d%02d%02d%03ld", county.c_str(), year, static_cast<int>(1 + seq % 12),
+      char buf[48];
+      // Ids use the neighbouring area code 370702 so they never meet the demo persons'.
+      std::snprintf(buf, sizeof buf, "370702%04d%02d%02d%03ld", year, static_cast<int>(1 + seq % 12),
                     static_cast<int>(1 + (seq / 12) % 28), (seq / 336) % 1000);
       std::string id17(buf);
       std::string id = id17 + doudi::CitizenIdCheckChar(id17);
       bool male = ((id[16] - '0') % 2) == 1;
       std::string name = std::string(surnames[rng() % 16]) + given[rng() % 16];
-      prows.push_back({std::to_string(pid), std::to_string(hid), id, name, m == 0 ? "head" : (m == 1 ? "spouse" : "child"),
+      prows.push_back({std::to_string(pid), std::to_string(hid), county, town, village, id, name, m == 0 ? "head" : (m == 1 ? "spouse" : "child"),
                        doudi::FormatDate(year, static_cast<int>(1 + seq % 12), static_cast<int>(1 + (seq / 12) % 28)),
                        male ? "male" : "female", now, now});
     }
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
                                hrows);
   if (s.ok())
     s = (*conn)->BulkInsert("persons",
-                            {"id", "household_id", "citizen_id", "name", "relation", "birth_date", "sex", "created_at",
+                            {"id", "household_id", "county_code", "town_code", "village_code", "citizen_id", "name", "relation", "birth_date", "sex", "created_at",
                              "updated_at"},
                             prows);
   if (s.ok()) s = tx.Commit();

@@ -1,6 +1,15 @@
 #include "common/json_input.h"
 
 namespace doudi {
+namespace {
+// Text fields never hold control characters (NUL would be cut by C APIs; others break
+// exports and notices).
+bool HasControlChar(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+}  // namespace
 
 FieldReader::FieldReader(const nlohmann::json& obj, std::string path) : obj_(obj), path_(std::move(path)) {
   if (!obj_.is_object()) status_ = Status::InvalidArgument(path_, "应为 JSON 对象");
@@ -24,6 +33,7 @@ std::string FieldReader::String(const char* key, bool required, std::string def)
     return def;
   }
   std::string s = v->get<std::string>();
+  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), "不能包含控制字符"));
   if (required && s.empty()) Fail(Status::InvalidArgument(PathOf(key), "不能为空"));
   return s;
 }
@@ -35,7 +45,9 @@ std::optional<std::string> FieldReader::OptString(const char* key) {
     Fail(Status::InvalidArgument(PathOf(key), "应为字符串"));
     return std::nullopt;
   }
-  return v->get<std::string>();
+  std::string s = v->get<std::string>();
+  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), "不能包含控制字符"));
+  return s;
 }
 
 int64_t FieldReader::Int(const char* key, bool required, int64_t def) {

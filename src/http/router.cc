@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -190,16 +191,23 @@ Response Router::ServeStatic(const std::string& path) {
   std::string rel = path == "/" ? "/index.html" : path;
   if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos)
     return ErrorResponse(Status::NotFound("页面不存在"));
+  // Files are cached in memory and re-read when their modification time changes, so a new
+  // web build is served without a restart.
   auto load = [this](const std::string& rel_path) -> std::shared_ptr<const std::string> {
+    std::error_code ec;
+    std::filesystem::path file = static_dir_ + rel_path;
+    if (!std::filesystem::is_regular_file(file, ec)) return nullptr;
+    auto mtime = std::filesystem::last_write_time(file, ec);
+    if (ec) return nullptr;
     std::lock_guard<std::mutex> g(static_mu_);
     auto it = static_cache_.find(rel_path);
-    if (it != static_cache_.end()) return it->second;
-    std::ifstream in(static_dir_ + rel_path, std::ios::binary);
+    if (it != static_cache_.end() && it->second.mtime == mtime) return it->second.content;
+    std::ifstream in(file, std::ios::binary);
     if (!in) return nullptr;
     std::ostringstream ss;
     ss << in.rdbuf();
     auto content = std::make_shared<const std::string>(ss.str());
-    static_cache_.emplace(rel_path, content);
+    static_cache_[rel_path] = {content, mtime};
     return content;
   };
   auto content = load(rel);

@@ -2,6 +2,7 @@
 // The Beast server (server.h) turns wire requests into Request and Response into bytes.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,7 +88,11 @@ class Router {
   std::vector<Route> routes_;
   std::string static_dir_;
   std::mutex static_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const std::string>> static_cache_;
+  struct CachedFile {
+    std::shared_ptr<const std::string> content;
+    std::filesystem::file_time_type mtime;
+  };
+  std::unordered_map<std::string, CachedFile> static_cache_;
 };
 
 // Extracts a cookie value from a Cookie header.

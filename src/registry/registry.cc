@@ -36,11 +36,14 @@ constexpr const char* kInsertHousehold =
     "INSERT INTO households (county_code, town_code, village_code, area, residence_address, phone, "
     "deposits_fen, vehicles, extra_properties, business, medical_expenditure_fen, education_expenditure_fen, "
     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+// The region codes are copied from the household (kept in step by UpdateHousehold).
 constexpr const char* kInsertPerson =
-    "INSERT INTO persons (household_id, citizen_id, name, relation, birth_date, sex, disability_kind, "
-    "disability_grade, serious_illness, self_care, in_school, employed, has_supporter, income_wage_fen, "
-    "income_business_fen, income_property_fen, income_transfer_fen, income_pension_fen, income_other_fen, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "INSERT INTO persons (household_id, county_code, town_code, village_code, citizen_id, name, relation, "
+    "birth_date, sex, disability_kind, disability_grade, serious_illness, self_care, in_school, employed, "
+    "has_supporter, income_wage_fen, income_business_fen, income_property_fen, income_transfer_fen, "
+    "income_pension_fen, income_other_fen, created_at, updated_at) "
+    "SELECT h.id, h.county_code, h.town_code, h.village_code, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ? FROM households h WHERE h.id = ? RETURNING id";
 
 const char* ScopeColumn(const std::string& code) {
   switch (LevelOfCode(code)) {
@@ -137,17 +140,18 @@ Result<std::string> CheckVillage(Connection& conn, const std::string& code, cons
 Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const PersonInput& p, const std::string& path) {
   auto id = ParseCitizenId(p.citizen_id);
   if (!id.ok()) return id.status().WithFieldPrefix(path.empty() ? "" : path);
-  Params params{household_id};
-  for (auto& v : PersonParams(p, *id)) params.push_back(std::move(v));
+  Params params = PersonParams(p, *id);
   std::string now = NowIsoShanghai();
   params.push_back(now);
   params.push_back(now);
+  params.push_back(household_id);
   auto rs = conn.Query(kInsertPerson, params);
   if (!rs.ok()) {
     if (rs.status().code() == Code::kConflict)
       return Status::Conflict(path.empty() ? "citizen_id" : path + ".citizen_id", "该身份证号已登记在其他家庭");
     return rs.status();
   }
+  if (rs->empty()) return Status::NotFound("家庭不存在");
   return rs->rows[0].Int(0);
 }
 
@@ -222,7 +226,9 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
     });
     if (id_like) {
       std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
-      where += " AND EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id AND p.citizen_id >= ? AND p.citizen_id < ?)";
+      where += std::string(" AND h.id IN (SELECT p.household_id FROM persons p WHERE p.") + ScopeColumn(actor.region_code) +
+               " = ? AND p.citizen_id >= ? AND p.citizen_id < ?)";
+      params.push_back(actor.region_code);
       params.push_back(needle);
       params.push_back(needle + "Z");
     } else {
@@ -231,7 +237,9 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
         if (c == '%' || c == '_' || c == '\\') esc += '\\';
         esc += c;
       }
-      where += " AND EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id AND p.name LIKE ? ESCAPE '\\')";
+      where += std::string(" AND h.id IN (SELECT p.household_id FROM persons p WHERE p.") + ScopeColumn(actor.region_code) +
+               " = ? AND p.name LIKE ? ESCAPE '\\')";
+      params.push_back(actor.region_code);
       params.push_back("%" + esc + "%");
     }
   }
@@ -322,6 +330,9 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
        in.education_expenditure_fen, NowIsoShanghai(), id, version});
   if (!n.ok()) return n.status();
   if (*n == 0) return Status::VersionConflict();
+  auto moved = conn->Execute("UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
+                             {in.village_code.substr(0, 6), town, in.village_code, id});
+  if (!moved.ok()) return moved.status();
   DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, id, actor.region_code));
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");

@@ -140,6 +140,25 @@ CREATE TABLE read_log (
   region_code TEXT NOT NULL
 );
 )SQL"},
+    // Persons carry their household's region codes so that name and id searches run on
+    // covering (scope, name|citizen_id, household_id) indexes instead of visiting every
+    // household in scope.
+    {2, "person_scope_columns", R"SQL(
+ALTER TABLE persons ADD COLUMN county_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE persons ADD COLUMN town_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE persons ADD COLUMN village_code TEXT NOT NULL DEFAULT '';
+UPDATE persons SET
+  county_code = (SELECT h.county_code FROM households h WHERE h.id = persons.household_id),
+  town_code = (SELECT h.town_code FROM households h WHERE h.id = persons.household_id),
+  village_code = (SELECT h.village_code FROM households h WHERE h.id = persons.household_id);
+DROP INDEX persons_name;
+CREATE INDEX persons_county_name ON persons(county_code, name, household_id);
+CREATE INDEX persons_town_name ON persons(town_code, name, household_id);
+CREATE INDEX persons_village_name ON persons(village_code, name, household_id);
+CREATE INDEX persons_county_cid ON persons(county_code, citizen_id, household_id);
+CREATE INDEX persons_town_cid ON persons(town_code, citizen_id, household_id);
+CREATE INDEX persons_village_cid ON persons(village_code, citizen_id, household_id);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

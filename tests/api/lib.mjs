@@ -330,11 +330,9 @@ export const T = {
 
 /** Row counts used to assert "nothing was written". */
 export function dbSnapshot() {
-  return {
-    households: dbCount(T.households),
-    persons: dbCount(T.persons),
-    audit: dbCount(T.audit),
-  };
+  const [r] = dbQuery(`SELECT (SELECT count(*) FROM ${T.households}) AS households,
+    (SELECT count(*) FROM ${T.persons}) AS persons, (SELECT count(*) FROM ${T.audit}) AS audit`);
+  return { households: Number(r.households), persons: Number(r.persons), audit: Number(r.audit) };
 }
 
 export function personsWithId(citizenId) {

@@ -85,12 +85,17 @@ test('village assistant registers a household, finds it, and sees server field e
     await page.locator(tid('menu-households')).click()
     await page.waitForURL(/\/households(\?.*)?$/)
     await page.locator(tid('household-search')).fill(headId)
-    await page.locator(tid('household-search')).press('Enter')
+    const [searchRes] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/households' && r.url().includes('q=')),
+      page.locator(tid('household-search')).press('Enter'),
+    ])
+    assert.equal((await searchRes.json()).total, 1)
     await page.waitForURL(/[?&]q=/)
-    const rows = page.locator(`${tid('household-table')} .el-table__body-wrapper tr.el-table__row`)
-    const row = rows.filter({ hasText: headName })
+    const rowsSel = `${tid('household-table')} .el-table__body-wrapper tr.el-table__row`
+    // The table shows exactly the one household (it showed more before the search).
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, rowsSel)
+    const row = page.locator(rowsSel).filter({ hasText: headName })
     await row.waitFor()
-    assert.equal(await rows.count(), 1)
     const rowText = await row.innerText()
     assert.ok(rowText.includes(`${headId.slice(0, 6)}********${headId.slice(14)}`), `masked id in: ${rowText}`)
     assert.ok(rowText.includes('乔南村'), rowText)

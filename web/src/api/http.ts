@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | 'method_not_allowed'
   | 'version_conflict'
   | 'conflict'
+  | 'failed_precondition'
   | 'payload_too_large'
   | 'account_locked'
   | 'internal'
