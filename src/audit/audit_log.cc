@@ -114,7 +114,7 @@ Result<VerifyReport> Verify(storage::Connection& conn) {
 }
 
 Result<std::vector<ListedEntry>> ListEntries(storage::Connection& conn, const ListFilter& f, int64_t* total) {
-  std::string where = " WHERE (region_code LIKE ? OR region_code = '')";
+  std::string where = " WHERE region_code LIKE ?";
   storage::Params params{f.scope + "%"};
   if (!f.entity.empty()) {
     where += " AND entity = ?";

@@ -57,7 +57,7 @@ struct ListedRead {
   std::string at, actor, entity, entity_id, region_code;
 };
 struct ListFilter {
-  std::string scope;   // region code; entries of that subtree plus region-less ones (logins)
+  std::string scope;   // region code; entries of that subtree
   std::string entity;  // optional exact match
   std::string actor;   // optional exact match
   int64_t page = 1, page_size = 20;

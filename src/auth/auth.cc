@@ -122,7 +122,7 @@ Result<User> AuthService::LoadUser(storage::Connection& conn, int64_t id) {
 Result<LoginResult> AuthService::Login(const std::string& username, const std::string& password) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   auto rs = conn->Query(
-      "SELECT id, password_hash, disabled, failed_logins, locked_until FROM users WHERE username = ?",
+      "SELECT id, password_hash, disabled, failed_logins, locked_until, region_code FROM users WHERE username = ?",
       {username});
   if (!rs.ok()) return rs.status();
   if (rs->empty()) {
@@ -151,7 +151,7 @@ Result<LoginResult> AuthService::Login(const std::string& username, const std::s
     if (!upd.ok()) return upd.status();
     DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
         *conn, actor,
-        {locked_until ? "session.lock" : "session.login_failed", "user", std::to_string(id), "", "null",
+        {locked_until ? "session.lock" : "session.login_failed", "user", std::to_string(id), row.Text(5), "null",
          "null"}));
     DOUDI_RETURN_IF_ERROR(tx.Commit());
     return InvalidCredentials();
@@ -168,7 +168,7 @@ Result<LoginResult> AuthService::Login(const std::string& username, const std::s
       {audit::Sha256Hex(out.session_token), id, out.csrf_token, now, now});
   if (!ins.ok()) return ins.status();
   DOUDI_RETURN_IF_ERROR(
-      audit::RecordWrite(*conn, actor, {"session.login", "user", std::to_string(id), "", "null", "null"}));
+      audit::RecordWrite(*conn, actor, {"session.login", "user", std::to_string(id), row.Text(5), "null", "null"}));
   DOUDI_ASSIGN_OR_RETURN(out.user, LoadUser(*conn, id));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return out;
@@ -283,7 +283,7 @@ Result<User> AuthService::UpdateUser(const User& actor, int64_t id, const UserPa
        int64_t{patch.disabled.value_or(before->disabled) ? 1 : 0}, hash, hash, hash, hash, id, patch.version});
   if (!upd.ok()) return upd.status();
   if (*upd == 0) return Status::VersionConflict();
-  if (patch.disabled.value_or(false)) {
+  if (patch.disabled.value_or(false) || patch.password) {  // a reset password ends old sessions too
     auto del = conn->Execute("DELETE FROM sessions WHERE user_id = ?", {id});
     if (!del.ok()) return del.status();
   }
@@ -346,6 +346,8 @@ Status AuthService::ResetPasswordUnchecked(const std::string& username, const st
       {hash, username});
   if (!rs.ok()) return rs.status();
   if (rs->empty()) return Status::NotFound("用户不存在：" + username);
+  auto del = conn->Execute("DELETE FROM sessions WHERE user_id = ?", {rs->rows[0].Int(0)});
+  if (!del.ok()) return del.status();
   DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, {0, "system"},
                                            {"user.reset_password", "user", rs->rows[0].Text(0),
                                             rs->rows[0].Text(1), "null", R"({"password_reset":true})"}));

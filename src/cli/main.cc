@@ -13,6 +13,7 @@
 #include "cli/demo.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "policy/service.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -44,6 +45,62 @@ std::unique_ptr<doudi::storage::Database> OpenDb(const std::string& url, int* rc
   return std::move(db).value();
 }
 
+// policy show / check: prints the pack (JSON) or its violations; exit 1 on an error violation.
+int PrintPolicy(const doudi::policy::Pack& pack, bool show, const std::string& date_text) {
+  auto date = doudi::policy::DateOrToday(date_text, "date");
+  if (!date.ok()) return Fail(date.status());
+  if (show) {
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [key, p] : pack.params()) {
+      const doudi::policy::Entry* e = pack.EntryOn(key, *date);
+      if (!e) continue;
+      nlohmann::json v;
+      if (auto* i = std::get_if<int64_t>(&e->value)) v = *i;
+      else if (auto* b = std::get_if<bool>(&e->value)) v = *b;
+      else if (auto* r = std::get_if<doudi::policy::Rational>(&e->value)) v = std::stod(r->ToString());
+      else if (auto* l = std::get_if<std::vector<std::string>>(&e->value)) v = *l;
+      else v = std::get<std::string>(e->value);
+      params[key] = {{"value", v}, {"from", e->from}, {"source", e->source}, {"cite", e->cite},
+                     {"basis", e->basis}, {"label", p.label}, {"unit", doudi::policy::UnitName(p.unit)},
+                     {"editable", pack.Editable(key, *date)}};
+    }
+    std::cout << nlohmann::json{{"county", pack.county()}, {"date", *date}, {"parameters", params}}.dump(2) << "\n";
+    return 0;
+  }
+  auto violations = pack.Check(date_text.empty() ? std::nullopt : std::optional<std::string>(*date));
+  if (!violations.ok()) return Fail(violations.status());
+  int errors = 0, warnings = 0;
+  for (const auto& v : *violations) {
+    (v.severity == "error" ? errors : warnings)++;
+    std::cout << (v.severity == "error" ? "ERROR   " : "WARNING ") << v.constraint_id << " " << v.date << " "
+              << v.message << "（" << v.detail << "；" << v.cite << "）\n";
+  }
+  std::cout << pack.county() << " " << pack.name() << "：" << pack.constraints().size() << " 条约束，" << errors
+            << " 项错误，" << warnings << " 项警告\n";
+  return errors ? 1 : 0;
+}
+
+int RunPolicyWithoutDb(bool eval, bool show, const std::string& county, const std::string& date_text,
+                       const std::string& dir) {
+  auto pack = doudi::policy::Pack::Load(dir, county);
+  if (!pack.ok()) return Fail(pack.status());
+  if (!eval) return PrintPolicy(**pack, show, date_text);
+  auto date = doudi::policy::DateOrToday(date_text, "date");
+  if (!date.ok()) return Fail(date.status());
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  nlohmann::json j = nlohmann::json::parse(input, nullptr, false);
+  if (j.is_discarded()) return Fail(Status::InvalidArgument("", "标准输入不是有效的 JSON"));
+  auto facts = doudi::policy::FactsFromJson(j);
+  if (!facts.ok()) return Fail(facts.status());
+  auto params = doudi::policy::ResolveParams(**pack, *date);
+  if (!params.ok()) return Fail(params.status());
+  doudi::policy::Explain explain;
+  auto d = doudi::policy::Evaluate(*facts, *params, &explain);
+  if (!d.ok()) return Fail(d.status());
+  std::cout << doudi::policy::ToJson(*facts, *params, *d, &explain).dump(2) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,6 +112,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string db_url = "sqlite:var/doudi.db";
   std::string data_dir = ExeDir() + "/data";
+  std::string policies_dir = ExeDir() + "/../policies";
 
   // serve
   auto* serve = app.add_subcommand("serve", "启动 HTTP 服务");
@@ -65,6 +123,7 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "监听地址 HOST:PORT");
   serve->add_option("--web", web_dir, "前端构建目录（web/dist）");
   serve->add_option("--threads", threads, "工作线程数")->check(CLI::Range(1, 64));
+  serve->add_option("--policies", policies_dir, "政策参数包目录（policies/）");
 
   // migrate
   auto* migrate = app.add_subcommand("migrate", "创建或升级数据库结构，并载入区划与节假日参考数据");
@@ -107,6 +166,36 @@ int main(int argc, char** argv) {
   user_reset->add_option("username", target_user, "用户名")->required();
   user_reset->add_option("--password", new_password, "新密码")->required();
 
+  // eval
+  auto* eval = app.add_subcommand("eval", "从标准输入读入一户家庭（JSON），输出各项救助的认定结果（JSON）");
+  std::string eval_county, eval_date;
+  eval->add_option("--county", eval_county, "县级区划代码")->required();
+  eval->add_option("--date", eval_date, "认定日期 YYYY-MM-DD（默认今天）");
+  eval->add_option("--policies", policies_dir, "政策参数包目录");
+
+  // policy show|check
+  auto* policy_cmd = app.add_subcommand("policy", "政策参数包");
+  policy_cmd->require_subcommand(1);
+  auto* policy_show = policy_cmd->add_subcommand("show", "以 JSON 输出某日生效的全部参数（含出处）");
+  auto* policy_check = policy_cmd->add_subcommand("check", "按县级文件的数值约束校验参数包，逐条列出违反项");
+  std::string policy_county, policy_date;
+  for (auto* sub : {policy_show, policy_check}) {
+    sub->add_option("--county", policy_county, "县级区划代码")->required();
+    sub->add_option("--date", policy_date, "日期 YYYY-MM-DD");
+    sub->add_option("--policies", policies_dir, "政策参数包目录");
+    sub->add_option("--db", db_url, "数据库地址（含管理员修改的参数；可省略）");
+  }
+
+  // simulate
+  auto* simulate = app.add_subcommand("simulate", "模拟政策参数调整：重新测算全县家庭，按镇街汇总");
+  std::string sim_county = "370725", sim_date;
+  std::vector<std::string> sim_sets;
+  simulate->add_option("--db", db_url, "数据库地址")->required();
+  simulate->add_option("--county", sim_county, "县级区划代码");
+  simulate->add_option("--date", sim_date, "测算日期 YYYY-MM-DD（默认今天）");
+  simulate->add_option("--set", sim_sets, "参数=新值，可重复")->required();
+  simulate->add_option("--policies", policies_dir, "政策参数包目录");
+
   // audit verify
   auto* audit_cmd = app.add_subcommand("audit", "审计链");
   audit_cmd->require_subcommand(1);
@@ -115,11 +204,17 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (eval->parsed() || (policy_cmd->parsed() && policy_show->get_option("--db")->count() == 0 &&
+                        policy_check->get_option("--db")->count() == 0))
+    return RunPolicyWithoutDb(eval->parsed(), policy_show->parsed(), eval_county.empty() ? policy_county : eval_county,
+                              eval_date.empty() ? policy_date : eval_date, policies_dir);
+
   int rc = 0;
   auto db = OpenDb(db_url, &rc);
   if (!db) return rc;
   doudi::auth::AuthService auth(*db);
   doudi::registry::RegistryService registry(*db);
+  doudi::policy::PolicyService policy(*db, registry, policies_dir);
 
   if (*serve) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -135,10 +230,16 @@ int main(int argc, char** argv) {
       return Fail(Status::InvalidArgument("listen", "端口无效"));
     }
     opts.threads = threads;
+    {
+      auto conn = db->Acquire();
+      if (!conn.ok()) return Fail(conn.status());
+      Status current = doudi::storage::CheckSchemaCurrent(**conn);
+      if (!current.ok()) return Fail(current);
+    }
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
-    doudi::http::Services services{*db, auth, registry};
+    doudi::http::Services services{*db, auth, registry, policy};
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
     Status s = doudi::http::RunServer(opts, router);
@@ -195,6 +296,25 @@ int main(int argc, char** argv) {
     Status s = auth.ResetPasswordUnchecked(target_user, new_password);
     if (!s.ok()) return Fail(s);
     std::cout << "已重置 " << target_user << " 的密码\n";
+    return 0;
+  }
+  if (*policy_cmd) {
+    auto pack = policy.PackFor(policy_county);
+    if (!pack.ok()) return Fail(pack.status());
+    return PrintPolicy(**pack, policy_show->parsed(), policy_date);
+  }
+  if (*simulate) {
+    auto date = doudi::policy::DateOrToday(sim_date, "date");
+    if (!date.ok()) return Fail(date.status());
+    std::vector<doudi::policy::SimulationChange> changes;
+    for (const auto& kv : sim_sets) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return Fail(Status::InvalidArgument("set", "应为 参数=新值：" + kv));
+      changes.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+    }
+    auto out = policy.Simulate(sim_county, *date, changes);
+    if (!out.ok()) return Fail(out.status());
+    std::cout << out->dump(2) << "\n";
     return 0;
   }
   if (*verify) {

@@ -3,6 +3,7 @@
 
 #include "auth/auth.h"
 #include "http/router.h"
+#include "policy/service.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 
@@ -12,6 +13,7 @@ struct Services {
   storage::Database& db;
   auth::AuthService& auth;
   registry::RegistryService& registry;
+  policy::PolicyService& policy;
 };
 
 void RegisterApi(Router& router, Services& services);

@@ -200,7 +200,8 @@ Status ValidateHouseholdFields(const HouseholdFields& h) {
     return Status::InvalidArgument("village_code", "村（社区）区划代码应为12位数字");
   if (h.area != "urban" && h.area != "rural") return Status::InvalidArgument("area", "城乡类别应为 urban 或 rural");
   if (h.residence_address.size() > 300) return Status::InvalidArgument("residence_address", "居住地址过长");
-  if (h.phone.size() > 30) return Status::InvalidArgument("phone", "电话号码过长");
+  if (h.phone.size() > 20 || h.phone.find_first_not_of("0123456789-+ ") != std::string::npos)
+    return Status::InvalidArgument("phone", "电话号码只能包含数字、空格、+ 和 -，且不超过20位");
   if (h.vehicles < 0 || h.vehicles > 100) return Status::InvalidArgument("assets.vehicles", "车辆数应在0到100之间");
   if (h.extra_properties < 0 || h.extra_properties > 100)
     return Status::InvalidArgument("assets.extra_properties", "房产数应在0到100之间");

@@ -159,6 +159,22 @@ CREATE INDEX persons_county_cid ON persons(county_code, citizen_id, household_id
 CREATE INDEX persons_town_cid ON persons(town_code, citizen_id, household_id);
 CREATE INDEX persons_village_cid ON persons(village_code, citizen_id, household_id);
 )SQL"},
+    // County admins' edits of "local setting" parameters: entries added on top of the pack
+    // files (docs/policy-packs.md §5). Rows are never updated; a later entry supersedes.
+    {3, "policy_overlay", R"SQL(
+CREATE TABLE policy_overlay (
+  id {{PK}},
+  county TEXT NOT NULL,
+  param_key TEXT NOT NULL,
+  from_date TEXT NOT NULL,
+  value TEXT NOT NULL,
+  basis TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX policy_overlay_county ON policy_overlay(county, param_key, from_date);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {
@@ -198,6 +214,14 @@ Status Migrate(Connection& conn, int* applied) {
     DOUDI_RETURN_IF_ERROR(tx.Commit());
     ++*applied;
   }
+  return Status::Ok();
+}
+
+Status CheckSchemaCurrent(Connection& conn) {
+  auto rs = conn.Query("SELECT COUNT(*) FROM schema_migrations");
+  int64_t expected = static_cast<int64_t>(std::size(kMigrations));
+  if (!rs.ok() || rs->rows[0].Int(0) < expected)
+    return Status::FailedPrecondition("数据库结构不是最新版本，请先运行 doudi migrate --db …");
   return Status::Ok();
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  as, expectError, expectStatus, householdInput, personInput, citizenId, birthOf, sexOf, ageOn, chineseName,
+  as, expectError, expectStatus, householdInput, personInput, citizenId, wrongCheck, birthOf, sexOf, ageOn, chineseName,
   createHousehold, personsWithId, maskId, ISO_TS, VILLAGE1, dbQuery, T, sqlString, dbSnapshot,
 } from './lib.mjs';
 
@@ -274,6 +274,28 @@ test('the head cannot be removed: 409 failed_precondition, head kept', async () 
   expectError(delHead, 409, 'failed_precondition');
   assert.deepEqual(dbSnapshot(), before);
   assert.deepEqual(expectStatus(await c.get(`/persons/${head.id}`), 200), head);
+});
+
+test('member edits keep exactly one head; moving a citizen id onto a registered one → 409', async () => {
+  const c = await as('village1');
+  const h = await createHousehold(c, VILLAGE1, [personInput({ relation: 'head' }), personInput({ relation: 'spouse' })]);
+  const head = h.members.find(m => m.relation === 'head');
+  const sp = h.members.find(m => m.relation === 'spouse');
+  const edit = (p, over) => ({ ...personInput({ relation: p.relation, citizen_id: p.citizen_id, name: p.name }), ...over, version: p.version });
+  const before = dbSnapshot();
+  expectError(await c.put(`/persons/${sp.id}`, edit(sp, { relation: 'head' })), 400, 'invalid_argument', 'relation');
+  const demote = await c.put(`/persons/${head.id}`, edit(head, { relation: 'spouse' }));
+  assert.ok(demote.status === 400 || demote.status === 409, `demoting the only head: ${demote.status} ${demote.text}`);
+  expectError(demote, demote.status);
+  const other = await createHousehold(c, VILLAGE1);
+  const mid = dbSnapshot();
+  expectError(await c.put(`/persons/${sp.id}`, edit(sp, { citizen_id: other.members[0].citizen_id })), 409, 'conflict', 'citizen_id');
+  expectError(await c.put(`/persons/${sp.id}`, edit(sp, { citizen_id: wrongCheck(sp.citizen_id) })), 400, 'invalid_argument', 'citizen_id');
+  expectError(await c.put(`/persons/${sp.id}`, { ...edit(sp, {}), version: undefined }), 400, 'invalid_argument', 'version');
+  assert.deepEqual(dbSnapshot(), mid);
+  assert.equal(before.persons + 1, mid.persons);
+  const got = expectStatus(await c.get(`/households/${h.id}`), 200);
+  assert.deepEqual(got.members, h.members);
 });
 
 test('members: a second head, a duplicate citizen id, or an unknown household are refused', async () => {

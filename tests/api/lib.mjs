@@ -1,4 +1,5 @@
-// Shared helpers of the black-box HTTP API suite (node 20 built-ins only).
+// Shared helpers of the black-box HTTP API suite (node 20 built-ins only; the database
+// helpers shell out to the `sqlite3` and `psql` command-line clients).
 //
 // Environment (set by the runner script):
 //   DOUDI_URL       base URL of the live server, e.g. http://127.0.0.1:18081
