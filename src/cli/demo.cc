@@ -27,7 +27,8 @@ Result<std::vector<std::string>> Children(storage::Connection& conn, const std::
 }  // namespace
 
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
-                                       registry::RegistryService& registry, const std::string& county,
+                                       registry::RegistryService& registry, cases::CaseService& cases,
+                                       const std::string& county,
                                        const std::string& password) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
   auto c = conn->Query("SELECT name FROM regions WHERE code = ? AND level = 'county'", {county});
@@ -115,6 +116,15 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
       if (!id.ok()) return id.status();
     }
   }
+  // Demo town populations (the seeds give none) and the reserve funds the pack requires.
+  auto towns = Children(*conn, county);
+  if (!towns.ok()) return towns.status();
+  for (size_t i = 0; i < towns->size(); ++i) {
+    auto upd = conn->Execute("UPDATE regions SET population = ? WHERE code = ? AND population = 0",
+                             {int64_t{40000 + 7000 * static_cast<int64_t>(i)}, (*towns)[i]});
+    if (!upd.ok()) return upd.status();
+  }
+  DOUDI_RETURN_IF_ERROR(cases.SeedReserveFunds(*conn, county));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return users;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "cases/workflow.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 
@@ -17,7 +18,8 @@ struct DemoUser {
 // Creates the demo users and households for `county` (idempotent: an existing demo
 // user means the county was seeded; nothing is written again). One transaction.
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
-                                       registry::RegistryService& registry, const std::string& county,
+                                       registry::RegistryService& registry, cases::CaseService& cases,
+                                       const std::string& county,
                                        const std::string& password);
 
 }  // namespace doudi::cli

@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   doudi::auth::AuthService auth(*db);
   doudi::registry::RegistryService registry(*db);
   doudi::policy::PolicyService policy(*db, registry, policies_dir);
+  doudi::cases::CaseService cases(*db, registry, policy);
 
   if (*serve) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -239,7 +240,7 @@ int main(int argc, char** argv) {
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
-    doudi::http::Services services{*db, auth, registry, policy};
+    doudi::http::Services services{*db, auth, registry, policy, cases};
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
     Status s = doudi::http::RunServer(opts, router);
@@ -259,7 +260,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*seed) {
-    auto users = doudi::cli::SeedDemo(*db, auth, registry, county, password);
+    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password);
     if (!users.ok()) return Fail(users.status());
     if (json_out) {
       nlohmann::json arr = nlohmann::json::array();

@@ -72,6 +72,14 @@ const char* RegionLevelName(RegionLevel level) {
   }
 }
 
+const char* ScopeColumn(std::string_view code) {
+  switch (LevelOfCode(code)) {
+    case RegionLevel::kCounty: return "county_code";
+    case RegionLevel::kTown: return "town_code";
+    default: return "village_code";
+  }
+}
+
 bool CodeWithin(std::string_view code, std::string_view scope) {
   return !scope.empty() && code.size() >= scope.size() && code.substr(0, scope.size()) == scope;
 }

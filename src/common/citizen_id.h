@@ -34,6 +34,9 @@ uint64_t PackCitizenId(std::string_view normalized);
 enum class RegionLevel { kCounty, kTown, kVillage, kInvalid };
 RegionLevel LevelOfCode(std::string_view code);
 const char* RegionLevelName(RegionLevel level);  // "county" | "town" | "village"
+// The denormalized region column a scope code filters on: "county_code", "town_code" or
+// "village_code" (tables that hold all three: households, persons, applications, …).
+const char* ScopeColumn(std::string_view code);
 // True when `code` equals `scope` or lies below it in the tree.
 bool CodeWithin(std::string_view code, std::string_view scope);
 

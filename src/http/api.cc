@@ -308,6 +308,7 @@ void RegisterPolicy(Router& router, Services& s) {
 
 void RegisterApi(Router& router, Services& services) {
   RegisterPolicy(router, services);
+  RegisterCases(router, services);
   RegisterSession(router, services);
   RegisterRegistry(router, services);
   RegisterUsers(router, services);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/auth.h"
+#include "cases/workflow.h"
 #include "http/router.h"
 #include "policy/service.h"
 #include "registry/registry.h"
@@ -14,8 +15,11 @@ struct Services {
   auth::AuthService& auth;
   registry::RegistryService& registry;
   policy::PolicyService& policy;
+  cases::CaseService& cases;
 };
 
 void RegisterApi(Router& router, Services& services);
+// The workflow resources (api_cases.cc).
+void RegisterCases(Router& router, Services& services);
 
 }  // namespace doudi::http

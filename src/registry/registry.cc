@@ -45,14 +45,6 @@ constexpr const char* kInsertPerson =
     "SELECT h.id, h.county_code, h.town_code, h.village_code, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
     "?, ? FROM households h WHERE h.id = ? RETURNING id";
 
-const char* ScopeColumn(const std::string& code) {
-  switch (LevelOfCode(code)) {
-    case RegionLevel::kCounty: return "county_code";
-    case RegionLevel::kTown: return "town_code";
-    default: return "village_code";
-  }
-}
-
 Person PersonFromRow(const storage::Row& r) {
   Person p;
   p.id = r.Int(0);

@@ -175,6 +175,188 @@ CREATE TABLE policy_overlay (
 );
 CREATE INDEX policy_overlay_county ON policy_overlay(county, param_key, from_date);
 )SQL"},
+    // The application workflow (docs/workflow.md): applications and their steps, notices,
+    // enrollments, referrals, credit lists, relatives of staff, act-first emergency help and
+    // the towns' reserve funds.
+    {4, "workflow", R"SQL(
+CREATE TABLE applications (
+  id {{PK}},
+  case_no TEXT NOT NULL UNIQUE,
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  village_code TEXT NOT NULL REFERENCES regions(code),
+  household_id {{BIGINT}} REFERENCES households(id),
+  channel TEXT NOT NULL,
+  programs TEXT NOT NULL,
+  state TEXT NOT NULL,
+  applicant_name TEXT NOT NULL,
+  applicant_citizen_id TEXT NOT NULL,
+  applicant_phone TEXT NOT NULL DEFAULT '',
+  authorization_signed INTEGER NOT NULL DEFAULT 0,
+  commitment_signed INTEGER NOT NULL DEFAULT 0,
+  staff_relative INTEGER NOT NULL DEFAULT 0,
+  escalated INTEGER NOT NULL DEFAULT 0,
+  delegated INTEGER NOT NULL DEFAULT 0,
+  received_at TEXT NOT NULL,
+  accepted_at TEXT,
+  due_date TEXT,
+  extended INTEGER NOT NULL DEFAULT 0,
+  missing_items TEXT NOT NULL DEFAULT '[]',
+  visit TEXT,
+  verification TEXT,
+  determinations TEXT,
+  town_opinion TEXT,
+  notice_starts TEXT,
+  notice_ends TEXT,
+  decided_at TEXT,
+  decision TEXT,
+  decision_note TEXT,
+  description TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX applications_county ON applications(county_code, id);
+CREATE INDEX applications_town ON applications(town_code, id);
+CREATE INDEX applications_village ON applications(village_code, id);
+CREATE INDEX applications_household ON applications(household_id);
+
+CREATE TABLE objections (
+  id {{PK}},
+  application_id {{BIGINT}} NOT NULL REFERENCES applications(id),
+  content TEXT NOT NULL,
+  by_name TEXT NOT NULL DEFAULT '',
+  recorded_by TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  answer TEXT,
+  answered_by TEXT,
+  answered_at TEXT
+);
+CREATE INDEX objections_application ON objections(application_id);
+
+CREATE TABLE notices (
+  id {{PK}},
+  application_id {{BIGINT}} REFERENCES applications(id),
+  enrollment_id {{BIGINT}},
+  village_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  html TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX notices_application ON notices(application_id);
+
+CREATE TABLE enrollments (
+  id {{PK}},
+  household_id {{BIGINT}} NOT NULL REFERENCES households(id),
+  application_id {{BIGINT}} REFERENCES applications(id),
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  village_code TEXT NOT NULL,
+  program TEXT NOT NULL,
+  covered TEXT NOT NULL,
+  monthly_fen {{BIGINT}} NOT NULL,
+  one_off_fen {{BIGINT}} NOT NULL DEFAULT 0,
+  first_paid_month TEXT NOT NULL,
+  status TEXT NOT NULL,
+  next_review_date TEXT,
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX enrollments_county ON enrollments(county_code, id);
+CREATE INDEX enrollments_town ON enrollments(town_code, id);
+CREATE INDEX enrollments_village ON enrollments(village_code, id);
+CREATE INDEX enrollments_household ON enrollments(household_id);
+
+CREATE TABLE referrals (
+  id {{PK}},
+  application_id {{BIGINT}} REFERENCES applications(id),
+  household_id {{BIGINT}} NOT NULL REFERENCES households(id),
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  village_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  department TEXT NOT NULL,
+  department_label TEXT NOT NULL,
+  triggers TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  due_date TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX referrals_county ON referrals(county_code, department, id);
+
+CREATE TABLE credit_entries (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  citizen_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  list TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  owed_fen {{BIGINT}} NOT NULL DEFAULT 0,
+  repaid_at TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX credit_entries_citizen ON credit_entries(citizen_id);
+
+CREATE TABLE staff_relatives (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  citizen_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  staff_name TEXT NOT NULL,
+  relation TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX staff_relatives_citizen ON staff_relatives(citizen_id);
+
+CREATE TABLE reserve_funds (
+  town_code TEXT PRIMARY KEY REFERENCES regions(code),
+  county_code TEXT NOT NULL,
+  balance_fen {{BIGINT}} NOT NULL DEFAULT 0
+);
+
+CREATE TABLE emergency_aid (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  household_id {{BIGINT}} REFERENCES households(id),
+  person_name TEXT NOT NULL,
+  citizen_id TEXT NOT NULL,
+  hukou_division TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  loss_fen {{BIGINT}} NOT NULL,
+  amount_fen {{BIGINT}} NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  approver TEXT,
+  paid_at TEXT,
+  paperwork_completed INTEGER NOT NULL DEFAULT 0,
+  case_conference TEXT,
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX emergency_aid_town ON emergency_aid(town_code, id);
+
+CREATE TABLE reserve_movements (
+  id {{PK}},
+  town_code TEXT NOT NULL,
+  amount_fen {{BIGINT}} NOT NULL,
+  reason TEXT NOT NULL,
+  emergency_aid_id {{BIGINT}},
+  actor TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

@@ -1,0 +1,32 @@
+// Working days: the State Council holiday calendar with make-up working days (调休), from the
+// `holidays` table (generated from npm chinese-days at migrate; editable by the county admin).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "common/status.h"
+#include "storage/database.h"
+
+namespace doudi::cases {
+
+// 0 = Monday … 6 = Sunday, for a valid YYYY-MM-DD.
+int Weekday(const std::string& date);
+// Date plus n calendar days (n may be negative).
+std::string AddDays(const std::string& date, int n);
+
+class WorkCalendar {
+ public:
+  static Result<WorkCalendar> Load(storage::Connection& conn);
+  // A make-up day is a working day; a holiday is not; otherwise Monday–Friday.
+  bool IsWorkingDay(const std::string& date) const;
+  // The n-th working day after `start` (the start day itself is not counted). n ≥ 0.
+  std::string AddWorkingDays(const std::string& start, int n) const;
+  // Working days in (from, to]: 0 when to ≤ from.
+  int WorkingDaysBetween(const std::string& from, const std::string& to) const;
+
+ private:
+  std::set<std::string> holidays_, workdays_;
+};
+
+}  // namespace doudi::cases

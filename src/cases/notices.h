@@ -1,0 +1,35 @@
+// The written notices of the workflow, rendered once as printable A4 HTML pages in Chinese and
+// archived unchanged (the caller stores the html with its SHA-256).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace doudi::cases {
+
+struct NoticeInfo {
+  std::string case_no, applicant_name, applicant_id_masked, village_name, town_name;
+  std::vector<std::string> programs;  // dibao, tekun, …
+  std::string received_on, accepted_on, due_date;
+  std::string issuer;  // e.g. "乔官镇人民政府"
+};
+
+// Chinese name of a programme identifier.
+std::string ProgramLabel(const std::string& program);
+
+// 社会救助申请受理告知书
+std::string RenderAcceptance(const NoticeInfo& n);
+// 一次性告知书: everything missing, in one notice.
+std::string RenderMissingItems(const NoticeInfo& n, const std::vector<std::string>& items);
+// 审批通知书: lines like "最低生活保障：每月 1,100.00 元，自 2026-12 起发放".
+std::string RenderApproval(const NoticeInfo& n, const std::vector<std::string>& lines, const std::string& decided_on);
+// 不予审批告知书 with the reasons and the rights of review and litigation.
+std::string RenderRefusal(const NoticeInfo& n, const std::string& reasons, const std::string& decided_on);
+// 取消救助待遇告知书
+std::string RenderTermination(const NoticeInfo& n, const std::string& reasons, const std::string& effective);
+
+// "1,100.00" from fen.
+std::string Yuan(int64_t fen);
+std::string HtmlEscape(const std::string& s);
+
+}  // namespace doudi::cases

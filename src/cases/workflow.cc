@@ -1,0 +1,1496 @@
+#include "cases/workflow.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "audit/audit_log.h"
+#include "cases/notices.h"
+#include "common/citizen_id.h"
+#include "common/date.h"
+#include "common/json_input.h"
+
+namespace doudi::cases {
+namespace {
+
+using nlohmann::json;
+using auth::Role;
+using storage::Connection;
+using storage::Params;
+
+uint32_t Bit(Role r) { return 1u << static_cast<int>(r); }
+const uint32_t kTown = Bit(Role::kTownClerk) | Bit(Role::kTownReviewer);
+const uint32_t kCounty = Bit(Role::kCountyAdmin) | Bit(Role::kCountyReviewer);
+const uint32_t kVillage = Bit(Role::kVillageAssistant);
+
+const std::vector<Transition> kTransitions = {
+    {"link_household", {"received", "documents_requested"}, nullptr, kTown},
+    {"request_documents", {"received"}, "documents_requested", kTown},
+    {"accept", {"received", "documents_requested"}, "accepted", kTown},
+    {"record_visit", {"accepted"}, "visited", kTown | kVillage | kCounty},
+    {"record_verification", {"visited"}, "verified", kTown | kCounty},
+    {"town_opinion", {"verified"}, nullptr, Bit(Role::kTownReviewer)},
+    {"record_objection", {"public_notice"}, nullptr, kTown | kVillage},
+    {"answer_objection", {"public_notice"}, nullptr, kTown},
+    {"close_notice", {"public_notice"}, "awaiting_decision", kTown},
+    {"approve", {"awaiting_decision"}, "enrolled", kCounty | Bit(Role::kTownReviewer)},
+    {"refuse", {"awaiting_decision"}, "refused", kCounty | Bit(Role::kTownReviewer)},
+    {"extend", {"accepted", "visited", "verified", "public_notice", "awaiting_decision"}, nullptr,
+     Bit(Role::kTownReviewer) | kCounty},
+    {"withdraw", {"received", "documents_requested", "accepted", "visited", "verified"}, "withdrawn", kTown},
+};
+
+const std::set<std::string> kFinal = {"enrolled", "refused", "withdrawn"};
+const std::vector<std::string> kPrograms = {"dibao", "tekun", "temporary", "marginal", "illness_poverty"};
+
+const std::map<std::string, std::string> kStateLabels = {
+    {"received", "已提交，待受理"},     {"documents_requested", "待补齐材料"}, {"accepted", "已受理，待入户调查"},
+    {"visited", "已入户调查，待信息核对"}, {"verified", "已核对，待镇街审核"}, {"public_notice", "公示中"},
+    {"awaiting_decision", "待审批确认"}, {"enrolled", "已批准"},          {"refused", "不予审批"},
+    {"withdrawn", "已撤回"},
+};
+
+// Department codes of the policy packs ↔ the department names on liaison accounts.
+const std::map<std::string, std::string> kDepartments = {
+    {"medical_insurance_bureau", "医保局"},  {"education_bureau", "教育局"},
+    {"housing_bureau", "住建局"},            {"human_resources_bureau", "人社局"},
+    {"justice_bureau", "司法局"},            {"emergency_management_bureau", "应急管理局"},
+    {"disabled_persons_federation", "残联"}, {"trade_union", "总工会"},
+    {"womens_federation", "妇联"},           {"youth_league", "团县委"},
+};
+
+constexpr const char* kAppColumns =
+    "a.id, a.version, a.case_no, a.state, a.channel, a.programs, a.household_id, a.county_code, a.town_code, "
+    "a.village_code, v.name, t.name, a.applicant_name, a.applicant_citizen_id, a.applicant_phone, a.staff_relative, "
+    "a.escalated, a.delegated, a.received_at, a.accepted_at, a.due_date, a.extended, a.missing_items, a.visit, "
+    "a.verification, a.determinations, a.town_opinion, a.notice_starts, a.notice_ends, a.decided_at, a.decision, "
+    "a.decision_note, a.created_by, a.description, a.authorization_signed, a.commitment_signed";
+constexpr const char* kAppFrom =
+    " FROM applications a JOIN regions v ON v.code = a.village_code JOIN regions t ON t.code = a.town_code";
+
+struct App {
+  int64_t id = 0, version = 0, household_id = 0;
+  std::string case_no, state, channel, programs, county, town, village, village_name, town_name, applicant_name,
+      applicant_id, applicant_phone, received_at, accepted_at, due_date, missing_items, visit, verification,
+      determinations, town_opinion, notice_starts, notice_ends, decided_at, decision, decision_note, created_by,
+      description;
+  bool staff_relative = false, escalated = false, delegated = false, extended = false, authorization = false,
+       commitment = false;
+};
+
+App AppFromRow(const storage::Row& r) {
+  App a;
+  a.id = r.Int(0);
+  a.version = r.Int(1);
+  a.case_no = r.Text(2);
+  a.state = r.Text(3);
+  a.channel = r.Text(4);
+  a.programs = r.Text(5);
+  a.household_id = r.Int(6);
+  a.county = r.Text(7);
+  a.town = r.Text(8);
+  a.village = r.Text(9);
+  a.village_name = r.Text(10);
+  a.town_name = r.Text(11);
+  a.applicant_name = r.Text(12);
+  a.applicant_id = r.Text(13);
+  a.applicant_phone = r.Text(14);
+  a.staff_relative = r.Bool(15);
+  a.escalated = r.Bool(16);
+  a.delegated = r.Bool(17);
+  a.received_at = r.Text(18);
+  a.accepted_at = r.Text(19);
+  a.due_date = r.Text(20);
+  a.extended = r.Bool(21);
+  a.missing_items = r.Text(22);
+  a.visit = r.Text(23);
+  a.verification = r.Text(24);
+  a.determinations = r.Text(25);
+  a.town_opinion = r.Text(26);
+  a.notice_starts = r.Text(27);
+  a.notice_ends = r.Text(28);
+  a.decided_at = r.Text(29);
+  a.decision = r.Text(30);
+  a.decision_note = r.Text(31);
+  a.created_by = r.Text(32);
+  a.description = r.Text(33);
+  a.authorization = r.Bool(34);
+  a.commitment = r.Bool(35);
+  return a;
+}
+
+json ParseOr(const std::string& s, json def) {
+  if (s.empty()) return def;
+  json j = json::parse(s, nullptr, false);
+  return j.is_discarded() ? def : j;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  return out;
+}
+
+std::string JoinList(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+// The calendar is small and changes rarely: cached, invalidated by holiday edits.
+std::mutex g_cal_mu;
+std::shared_ptr<const WorkCalendar> g_cal;
+
+Result<std::shared_ptr<const WorkCalendar>> Calendar(Connection& conn) {
+  std::lock_guard<std::mutex> g(g_cal_mu);
+  if (!g_cal) {
+    DOUDI_ASSIGN_OR_RETURN(WorkCalendar c, WorkCalendar::Load(conn));
+    g_cal = std::make_shared<const WorkCalendar>(std::move(c));
+  }
+  return g_cal;
+}
+void InvalidateCalendar() {
+  std::lock_guard<std::mutex> g(g_cal_mu);
+  g_cal.reset();
+}
+
+std::string DueStatus(const App& a, const WorkCalendar& cal) {
+  if (a.due_date.empty() || kFinal.count(a.state)) return "";
+  std::string today = TodayShanghai();
+  if (today > a.due_date) return "overdue";
+  return cal.WorkingDaysBetween(today, a.due_date) <= 2 ? "due_soon" : "ok";
+}
+
+json AppSummary(const App& a, const WorkCalendar& cal) {
+  return {{"id", a.id},
+          {"version", a.version},
+          {"case_no", a.case_no},
+          {"state", a.state},
+          {"state_label", kStateLabels.count(a.state) ? kStateLabels.at(a.state) : a.state},
+          {"channel", a.channel},
+          {"programs", SplitList(a.programs)},
+          {"household_id", a.household_id ? json(a.household_id) : json(nullptr)},
+          {"village_code", a.village},
+          {"village_name", a.village_name},
+          {"town_name", a.town_name},
+          {"applicant_name", a.applicant_name},
+          {"applicant_citizen_id_masked", MaskCitizenId(a.applicant_id)},
+          {"staff_relative", a.staff_relative},
+          {"escalated", a.escalated},
+          {"delegated", a.delegated},
+          {"received_at", a.received_at},
+          {"accepted_at", a.accepted_at.empty() ? json(nullptr) : json(a.accepted_at)},
+          {"due_date", a.due_date.empty() ? json(nullptr) : json(a.due_date)},
+          {"due_status", DueStatus(a, cal)},
+          {"extended", a.extended},
+          {"missing_items", ParseOr(a.missing_items, json::array())},
+          {"notice_ends", a.notice_ends.empty() ? json(nullptr) : json(a.notice_ends)},
+          {"decided_at", a.decided_at.empty() ? json(nullptr) : json(a.decided_at)},
+          {"decision", a.decision.empty() ? json(nullptr) : json(a.decision)},
+          {"created_by", a.created_by}};
+}
+
+Result<App> LoadApp(Connection& conn, int64_t id, const std::string& scope) {
+  auto rs = conn.Query(std::string("SELECT ") + kAppColumns + kAppFrom + " WHERE a.id = ?", {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(9), scope)) return Status::NotFound("申请不存在");
+  return AppFromRow(rs->rows[0]);
+}
+
+Status AuditApp(Connection& conn, const auth::User& actor, const App& a, const std::string& action,
+                const std::string& from, const std::string& to, json details) {
+  details["action"] = action;
+  details["from"] = from;
+  details["to"] = to;
+  return audit::RecordWrite(conn, actor.actor(),
+                            {"application." + action, "application", std::to_string(a.id), a.village,
+                             json{{"state", from}, {"version", a.version}}.dump(), details.dump()});
+}
+
+Status InvalidTransition(const std::string& action, const std::string& state) {
+  return Status(Code::kConflict, "invalid_transition",
+                "当前状态（" + (kStateLabels.count(state) ? kStateLabels.at(state) : state) + "）不能执行该操作：" + action,
+                "action");
+}
+
+std::vector<std::string> CitizenIdsOf(Connection& conn, int64_t household_id, Status* st) {
+  std::vector<std::string> ids;
+  auto rs = conn.Query("SELECT citizen_id FROM persons WHERE household_id = ?", {household_id});
+  if (!rs.ok()) {
+    *st = rs.status();
+    return ids;
+  }
+  for (const auto& r : rs->rows) ids.push_back(r.Text(0));
+  return ids;
+}
+
+// Any of `ids` on a list (county-wide). For dishonesty: only entries not yet repaid.
+Result<bool> OnList(Connection& conn, const std::string& county, const std::vector<std::string>& ids,
+                    const std::string& list) {
+  for (const auto& id : ids) {
+    auto rs = conn.Query(std::string("SELECT 1 FROM credit_entries WHERE county_code = ? AND citizen_id = ? AND list = ?") +
+                             (list == "dishonesty" ? " AND repaid_at IS NULL" : ""),
+                         {county, id, list});
+    if (!rs.ok()) return rs.status();
+    if (!rs->empty()) return true;
+  }
+  return false;
+}
+
+Result<bool> IsStaffRelative(Connection& conn, const std::string& county, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    auto rs = conn.Query("SELECT 1 FROM staff_relatives WHERE county_code = ? AND citizen_id = ?", {county, id});
+    if (!rs.ok()) return rs.status();
+    if (!rs->empty()) return true;
+  }
+  return false;
+}
+
+Status SaveNotice(Connection& conn, const auth::User& actor, const App& a, const std::string& kind,
+                  const std::string& html, int64_t* id) {
+  std::string sha = audit::Sha256Hex(html);
+  auto rs = conn.Query(
+      "INSERT INTO notices (application_id, village_code, kind, html, sha256, created_by, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {a.id, a.village, kind, html, sha, actor.username, NowIsoShanghai()});
+  if (!rs.ok()) return rs.status();
+  if (id) *id = rs->rows[0].Int(0);
+  return audit::RecordWrite(conn, actor.actor(),
+                            {"notice.create", "notice", rs->rows[0].Text(0), a.village, "null",
+                             json{{"kind", kind}, {"application_id", a.id}, {"sha256", sha}}.dump()});
+}
+
+NoticeInfo InfoOf(const App& a) {
+  NoticeInfo n;
+  n.case_no = a.case_no;
+  n.applicant_name = a.applicant_name;
+  n.applicant_id_masked = MaskCitizenId(a.applicant_id);
+  n.village_name = a.village_name;
+  n.town_name = a.town_name;
+  n.programs = SplitList(a.programs);
+  n.received_on = a.received_at.substr(0, 10);
+  n.accepted_on = a.accepted_at.substr(0, std::min<size_t>(10, a.accepted_at.size()));
+  n.due_date = a.due_date;
+  return n;
+}
+
+std::string MonthAfter(const std::string& date) {
+  int y, m, d;
+  ParseDate(date, &y, &m, &d);
+  if (++m > 12) {
+    m = 1;
+    ++y;
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+  return buf;
+}
+
+std::string AddMonthsToDate(const std::string& date, int months) {
+  int y, m, d;
+  ParseDate(date, &y, &m, &d);
+  int total = y * 12 + (m - 1) + months;
+  int ny = total / 12, nm = total % 12 + 1;
+  while (!IsValidDate(ny, nm, d)) --d;
+  return FormatDate(ny, nm, d);
+}
+
+Result<Page> CheckPage(Page p) {
+  if (p.page < 1 || p.page_size < 1 || p.page_size > 200) return Status::InvalidArgument("page", "分页参数无效");
+  return p;
+}
+
+json PageJson(json items, int64_t total, Page p) {
+  return {{"items", std::move(items)}, {"total", total}, {"page", p.page}, {"page_size", p.page_size}};
+}
+
+}  // namespace
+
+const std::vector<Transition>& Transitions() { return kTransitions; }
+
+// ------------------------------------------------------------------------------------------
+// Applications
+
+Result<json> CaseService::Create(const auth::User& actor, const json& body) {
+  if (!(Bit(actor.role) & (kTown | kVillage))) return Status::PermissionDenied("只有镇街窗口和村协理员可以登记申请");
+  FieldReader r(body, "");
+  int64_t household_id = r.Int("household_id", true);
+  std::string channel = r.String("channel", false, actor.role == Role::kVillageAssistant ? "assistant" : "window");
+  int64_t applicant_person = r.Int("applicant_person_id", false);
+  bool authorization = r.Bool("authorization", false);
+  bool commitment = r.Bool("commitment", false);
+  std::string note = r.String("note", false);
+  std::vector<std::string> programs;
+  if (const json* p = r.Array("programs", false)) {
+    for (size_t i = 0; i < p->size(); ++i) {
+      if (!(*p)[i].is_string() || std::find(kPrograms.begin(), kPrograms.end(), (*p)[i].get<std::string>()) == kPrograms.end())
+        return Status::InvalidArgument("programs[" + std::to_string(i) + "]", "救助类别无效");
+      programs.push_back((*p)[i].get<std::string>());
+    }
+  }
+  if (!r.ok()) return r.status();
+  if (programs.empty()) programs = kPrograms;
+  if (channel != "window" && channel != "assistant" && channel != "hotline" && channel != "discovery")
+    return Status::InvalidArgument("channel", "申请渠道应为 window、assistant、hotline 或 discovery");
+  if (note.size() > 2000) return Status::InvalidArgument("note", "备注过长");
+  if (!authorization) return Status::InvalidArgument("authorization", "须签署家庭经济状况核对授权书");
+  if (!commitment) return Status::InvalidArgument("commitment", "须签署诚信承诺书");
+  DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
+  const registry::Person* applicant = nullptr;
+  for (const auto& m : h.members)
+    if ((applicant_person && m.id == applicant_person) || (!applicant_person && m.relation == "head")) applicant = &m;
+  if (!applicant) return Status::InvalidArgument("applicant_person_id", "申请人须为该家庭成员");
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(h.county_code));
+  std::string today = TodayShanghai();
+  bool delegated = pack->BoolOn("delegation.town_confirms", today).ok() && *pack->BoolOn("delegation.town_confirms", today);
+
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  for (const auto& m : h.members) ids.push_back(m.citizen_id);
+  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, h.county_code, ids));
+  std::string now = NowIsoShanghai();
+  auto rs = conn->Query(
+      "INSERT INTO applications (case_no, county_code, town_code, village_code, household_id, channel, programs, state, "
+      "applicant_name, applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, "
+      "delegated, received_at, description, created_by, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {"tmp-" + auth::RandomToken(), h.county_code, h.town_code, h.village_code, household_id, channel,
+       JoinList(programs), applicant->name, applicant->citizen_id, h.phone, int64_t{relative}, int64_t{delegated}, now,
+       note, actor.username, now, now});
+  if (!rs.ok()) return rs.status();
+  int64_t id = rs->rows[0].Int(0);
+  char case_no[64];
+  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", h.county_code.c_str(), today.substr(0, 4).c_str(),
+                static_cast<long long>(id));
+  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), id});
+  if (!upd.ok()) return upd.status();
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received",
+                                 {{"channel", channel}, {"programs", programs}, {"staff_relative", relative}}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return Get(actor, id);
+}
+
+Result<json> CaseService::List(const auth::User& actor, const std::string& state, const std::string& q,
+                               const std::string& village, const std::string& sort, Page page) {
+  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string where = std::string(" WHERE a.") + ScopeColumn(actor.region_code) + " = ?";
+  Params params{actor.region_code};
+  if (!state.empty()) {
+    if (state == "open") {
+      where += " AND a.state NOT IN ('enrolled', 'refused', 'withdrawn')";
+    } else {
+      where += " AND a.state = ?";
+      params.push_back(state);
+    }
+  }
+  if (!village.empty()) {
+    if (!CodeWithin(village, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
+    where += std::string(" AND a.") + ScopeColumn(village) + " = ?";
+    params.push_back(village);
+  }
+  if (!q.empty()) {
+    where += " AND (a.case_no = ? OR a.applicant_name LIKE ?)";
+    params.push_back(q);
+    params.push_back("%" + q + "%");
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM applications a" + where, params);
+  if (!count.ok()) return count.status();
+  std::string order = sort == "new" ? " ORDER BY a.id DESC"
+                                    : " ORDER BY CASE WHEN a.due_date IS NULL THEN 1 ELSE 0 END, a.due_date, a.id";
+  params.push_back(page.page_size);
+  params.push_back((page.page - 1) * page.page_size);
+  auto rs = conn->Query(std::string("SELECT ") + kAppColumns + kAppFrom + where + order + " LIMIT ? OFFSET ?", params);
+  if (!rs.ok()) return rs.status();
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  json items = json::array();
+  for (const auto& row : rs->rows) items.push_back(AppSummary(AppFromRow(row), *cal));
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
+  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  json out = AppSummary(a, *cal);
+  out["applicant_citizen_id"] = a.applicant_id;
+  out["applicant_phone"] = a.applicant_phone;
+  out["description"] = a.description;
+  out["visit"] = ParseOr(a.visit, nullptr);
+  out["visits"] = a.visit.empty() ? json::array() : json::array({ParseOr(a.visit, nullptr)});
+  out["verification"] = ParseOr(a.verification, nullptr);
+  out["determinations"] = ParseOr(a.determinations, nullptr);
+  out["town_opinion"] = ParseOr(a.town_opinion, nullptr);
+  out["notice_starts"] = a.notice_starts.empty() ? json(nullptr) : json(a.notice_starts);
+  out["decision_note"] = a.decision_note;
+  json objections = json::array();
+  auto obj = conn->Query(
+      "SELECT id, content, by_name, recorded_by, recorded_at, answer, answered_by, answered_at FROM objections "
+      "WHERE application_id = ? ORDER BY id",
+      {id});
+  if (!obj.ok()) return obj.status();
+  for (const auto& r : obj->rows)
+    objections.push_back({{"id", r.Int(0)}, {"content", r.Text(1)}, {"by", r.Text(2)}, {"recorded_by", r.Text(3)},
+                          {"recorded_at", r.Text(4)}, {"answer", r.IsNull(5) ? json(nullptr) : json(r.Text(5))},
+                          {"answered_by", r.Text(6)}, {"answered_at", r.Text(7)}});
+  out["objections"] = objections;
+  json notices = json::array();
+  auto ns = conn->Query("SELECT id, kind, created_at, sha256 FROM notices WHERE application_id = ? ORDER BY id", {id});
+  if (!ns.ok()) return ns.status();
+  for (const auto& r : ns->rows)
+    notices.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)}, {"sha256", r.Text(3)}});
+  out["notices"] = notices;
+  json enrollments = json::array();
+  auto es = conn->Query(
+      "SELECT id, program, covered, monthly_fen, one_off_fen, first_paid_month, status, next_review_date FROM enrollments "
+      "WHERE application_id = ? ORDER BY id",
+      {id});
+  if (!es.ok()) return es.status();
+  for (const auto& r : es->rows)
+    enrollments.push_back({{"id", r.Int(0)}, {"program", r.Text(1)}, {"covered", ParseOr(r.Text(2), json::array())},
+                           {"monthly_fen", r.Int(3)}, {"one_off_fen", r.Int(4)}, {"first_paid_month", r.Text(5)},
+                           {"status", r.Text(6)}, {"next_review_date", r.Text(7)}});
+  out["enrollments"] = enrollments;
+  json referrals = json::array();
+  auto rf = conn->Query(
+      "SELECT id, kind, department, department_label, status, due_date FROM referrals WHERE application_id = ? ORDER BY id",
+      {id});
+  if (!rf.ok()) return rf.status();
+  for (const auto& r : rf->rows)
+    referrals.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"department", r.Text(2)}, {"department_label", r.Text(3)},
+                         {"status", r.Text(4)}, {"due_date", r.Text(5)}});
+  out["referrals"] = referrals;
+  if (a.household_id) {
+    auto h = registry_.GetHousehold(actor, a.household_id);
+    out["household"] = h.ok() ? registry::ToJson(*h) : json(nullptr);
+  } else {
+    out["household"] = nullptr;
+  }
+  json allowed = json::array();
+  for (const auto& t : kTransitions) {
+    bool from_ok = false;
+    for (const char* f : t.from)
+      if (f && a.state == f) from_ok = true;
+    if (from_ok && (t.roles & Bit(actor.role))) allowed.push_back(t.action);
+  }
+  out["allowed_actions"] = allowed;
+  return out;
+}
+
+Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  auto rs = conn->Query(
+      "SELECT id, at, actor, after_json FROM audit_log WHERE entity = 'application' AND entity_id = ? ORDER BY id",
+      {std::to_string(a.id)});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows) {
+    json after = ParseOr(r.Text(3), json::object());
+    items.push_back({{"id", r.Int(0)},
+                     {"at", r.Text(1)},
+                     {"actor", r.Text(2)},
+                     {"action", after.value("action", "")},
+                     {"from", after.value("from", "")},
+                     {"to", after.value("to", "")},
+                     {"note", after.value("note", "")},
+                     {"details", after}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> CaseService::GetNotice(const auth::User& actor, int64_t id) {
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query("SELECT id, kind, application_id, created_at, sha256, html, village_code FROM notices WHERE id = ?",
+                        {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(6), actor.region_code)) return Status::NotFound("告知书不存在");
+  const auto& r = rs->rows[0];
+  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "notice", r.Text(0), r.Text(6)));
+  return json{{"id", r.Int(0)}, {"kind", r.Text(1)}, {"application_id", r.Int(2)}, {"created_at", r.Text(3)},
+              {"sha256", r.Text(4)}, {"html", r.Text(5)}};
+}
+
+Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& body) {
+  FieldReader r(body, "");
+  std::string action = r.String("action", true);
+  int64_t version = r.Int("version", true);
+  if (!r.ok()) return r.status();
+  auto t = std::find_if(kTransitions.begin(), kTransitions.end(), [&](const Transition& x) { return action == x.action; });
+  if (t == kTransitions.end()) return Status::InvalidArgument("action", "未知的办理操作：" + action);
+
+  // Work that reads through other services (its own connections) happens before the write
+  // transaction: on SQLite a second connection could not write while we hold the lock.
+  App pre;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    DOUDI_ASSIGN_OR_RETURN(pre, LoadApp(*conn, id, actor.region_code));
+  }
+  bool from_ok = false;
+  for (const char* f : t->from)
+    if (f && pre.state == f) from_ok = true;
+  if (!from_ok) return InvalidTransition(action, pre.state);
+  if (!(t->roles & Bit(actor.role))) return Status::PermissionDenied("您的角色不能执行该操作");
+  const bool county_actor = Bit(actor.role) & kCounty;
+  if (action == "record_visit" && pre.staff_relative && !county_actor)
+    return Status::PermissionDenied("该家庭有工作人员近亲属备案，须由县级民政部门入户调查");
+  if ((action == "approve" || action == "refuse") && !county_actor &&
+      (!pre.delegated || pre.escalated || pre.staff_relative))
+    return Status::PermissionDenied(pre.escalated ? "该申请已提级审核，须由县级民政部门审批"
+                                                  : "该申请须由县级民政部门审批确认");
+  if (pre.version != version) return Status::VersionConflict();
+
+  std::string today = TodayShanghai();
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(pre.county));
+  json determinations;
+  if (action == "record_verification") {
+    if (!pre.household_id) return Status::FailedPrecondition("请先关联户籍家庭", "household_id");
+    std::string date = r.String("date", false, today);
+    int y, m, d;
+    if (!ParseDate(date, &y, &m, &d)) return Status::InvalidArgument("date", "日期应为 YYYY-MM-DD");
+    DOUDI_ASSIGN_OR_RETURN(determinations, policy_.HouseholdDeterminations(actor, pre.household_id, date));
+  }
+  std::optional<registry::Household> linked;
+  if (action == "link_household") {
+    int64_t hid = r.Int("household_id", true);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(linked, registry_.GetHousehold(actor, hid));
+    if (linked->village_code != pre.village) return Status::InvalidArgument("household_id", "家庭须属于申请所在村（社区）");
+  }
+
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  if (a.version != version) return Status::VersionConflict();
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  std::string to = t->to ? t->to : a.state;
+  std::string now = NowIsoShanghai();
+  json details = json::object();
+  std::vector<std::string> sets;  // "column = ?" fragments
+  Params values;
+  auto set = [&](const char* col, storage::Value v) {
+    sets.push_back(std::string(col) + " = ?");
+    values.push_back(std::move(v));
+  };
+  auto member_ids = [&]() -> Result<std::vector<std::string>> {
+    Status st;
+    std::vector<std::string> ids = a.household_id ? CitizenIdsOf(*conn, a.household_id, &st) : std::vector<std::string>{};
+    if (!st.ok()) return st;
+    ids.push_back(a.applicant_id);
+    return ids;
+  };
+  auto text = [&](const char* key, bool required, size_t max = 2000) -> Result<std::string> {
+    std::string v = r.String(key, required);
+    if (!r.ok()) return r.status();
+    if (v.size() > max) return Status::InvalidArgument(key, "内容过长");
+    return v;
+  };
+  auto string_list = [&](const char* key) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    const json* arr = r.Array(key, false);
+    if (!r.ok()) return r.status();
+    if (!arr) return out;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const auto& e = (*arr)[i];
+      if (!e.is_string() || e.get<std::string>().empty() || e.get<std::string>().size() > 200)
+        return Status::InvalidArgument(std::string(key) + "[" + std::to_string(i) + "]", "应为非空文字");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  };
+
+  if (action == "link_household") {
+    set("household_id", linked->id);
+    std::vector<std::string> ids;
+    for (const auto& m : linked->members) ids.push_back(m.citizen_id);
+    DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, a.county, ids));
+    set("staff_relative", int64_t{relative || a.staff_relative});
+    details["household_id"] = linked->id;
+  } else if (action == "request_documents") {
+    DOUDI_ASSIGN_OR_RETURN(auto items, string_list("missing_items"));
+    if (items.empty()) return Status::InvalidArgument("missing_items", "请列出需要补齐的全部材料");
+    set("missing_items", json(items).dump());
+    std::string html = RenderMissingItems(InfoOf(a), items);
+    DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "missing_items", html, nullptr));
+    details["missing_items"] = items;
+  } else if (action == "accept") {
+    if (!a.household_id) return Status::FailedPrecondition("请先关联户籍家庭（网上申请须先登记家庭）", "household_id");
+    DOUDI_ASSIGN_OR_RETURN(auto items, string_list("missing_items"));
+    DOUDI_ASSIGN_OR_RETURN(auto ids, member_ids());
+    bool blocked_rule = pack->BoolOn("credit.reapply_blocked_until_repaid", today).ok() &&
+                        *pack->BoolOn("credit.reapply_blocked_until_repaid", today);
+    DOUDI_ASSIGN_OR_RETURN(bool dishonest, OnList(*conn, a.county, ids, "dishonesty"));
+    if (dishonest && blocked_rule)
+      return Status::FailedPrecondition("申请人或家庭成员在失信名单中，须先退还违规领取的救助金并登记后方可受理", "credit");
+    if (!items.empty()) {
+      DOUDI_ASSIGN_OR_RETURN(bool trusted, OnList(*conn, a.county, ids, "trust"));
+      if (!trusted) return Status::FailedPrecondition("仅守信名单中的申请人可以容缺受理，请先补齐材料", "missing_items");
+      details["accepted_with_missing_items"] = items;
+    }
+    DOUDI_ASSIGN_OR_RETURN(int64_t days, pack->IntOn(a.delegated ? "workflow.dibao.total_delegated_working_days"
+                                                                : "workflow.dibao.total_working_days",
+                                                     today));
+    std::string due = cal->AddWorkingDays(today, static_cast<int>(days));
+    set("accepted_at", now);
+    set("due_date", due);
+    set("missing_items", json(items).dump());
+    a.accepted_at = now;
+    a.due_date = due;
+    std::string html = RenderAcceptance(InfoOf(a));
+    DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "acceptance", html, nullptr));
+    details["due_date"] = due;
+    details["working_days"] = days;
+  } else if (action == "record_visit") {
+    std::string visited_on = r.String("visited_on", false, today);
+    DOUDI_ASSIGN_OR_RETURN(auto staff, string_list("staff"));
+    DOUDI_ASSIGN_OR_RETURN(std::string findings, text("findings", true));
+    int y, m, d;
+    if (!ParseDate(visited_on, &y, &m, &d) || visited_on > today)
+      return Status::InvalidArgument("visited_on", "入户日期无效");
+    DOUDI_ASSIGN_OR_RETURN(int64_t team_min, pack->IntOn("workflow.dibao.survey_team_min", today));
+    if (static_cast<int64_t>(staff.size()) < team_min)
+      return Status::InvalidArgument("staff", "入户调查人员不少于" + std::to_string(team_min) + "人");
+    json visit = {{"visited_on", visited_on}, {"staff", staff}, {"findings", findings}, {"recorded_by", actor.username}};
+    set("visit", visit.dump());
+    details["visit"] = visit;
+  } else if (action == "record_verification") {
+    DOUDI_ASSIGN_OR_RETURN(std::string findings, text("findings", false));
+    json verification = {{"findings", findings}, {"date", determinations.value("date", today)},
+                         {"recorded_by", actor.username}};
+    set("verification", verification.dump());
+    set("determinations", determinations.dump());
+    details["verification"] = verification;
+  } else if (action == "town_opinion") {
+    std::string recommend = r.String("recommend", true);
+    DOUDI_ASSIGN_OR_RETURN(std::string opinion, text("opinion", true));
+    bool escalate = r.Bool("escalate", false);
+    if (!r.ok()) return r.status();
+    if (recommend != "approve" && recommend != "refuse")
+      return Status::InvalidArgument("recommend", "审核意见应为 approve 或 refuse");
+    json op = {{"recommend", recommend}, {"opinion", opinion}, {"escalate", escalate}, {"by", actor.username},
+               {"at", now}};
+    set("town_opinion", op.dump());
+    set("escalated", int64_t{escalate});
+    if (recommend == "approve") {
+      DOUDI_ASSIGN_OR_RETURN(int64_t notice_days, pack->IntOn("workflow.dibao.public_notice_days", today));
+      to = "public_notice";
+      set("notice_starts", today);
+      set("notice_ends", AddDays(today, static_cast<int>(notice_days)));
+      details["notice_ends"] = AddDays(today, static_cast<int>(notice_days));
+    } else {
+      to = "awaiting_decision";
+    }
+    details["opinion"] = op;
+  } else if (action == "record_objection") {
+    DOUDI_ASSIGN_OR_RETURN(std::string content, text("content", true));
+    DOUDI_ASSIGN_OR_RETURN(std::string by, text("by", false, 100));
+    auto ins = conn->Query(
+        "INSERT INTO objections (application_id, content, by_name, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {a.id, content, by, actor.username, now});
+    if (!ins.ok()) return ins.status();
+    details["objection_id"] = ins->rows[0].Int(0);
+    details["content"] = content;
+  } else if (action == "answer_objection") {
+    int64_t oid = r.Int("objection_id", true);
+    DOUDI_ASSIGN_OR_RETURN(std::string answer, text("answer", true));
+    auto upd = conn->Execute(
+        "UPDATE objections SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ? AND application_id = ? AND "
+        "answer IS NULL",
+        {answer, actor.username, now, oid, a.id});
+    if (!upd.ok()) return upd.status();
+    if (*upd == 0) return Status::InvalidArgument("objection_id", "没有待答复的该条异议");
+    details["objection_id"] = oid;
+    details["answer"] = answer;
+  } else if (action == "close_notice") {
+    if (today < a.notice_ends)
+      return Status::FailedPrecondition("公示期至" + a.notice_ends + "结束，公示期满后方可结束公示", "notice_ends");
+    auto open = conn->Query("SELECT COUNT(*) FROM objections WHERE application_id = ? AND answer IS NULL", {a.id});
+    if (!open.ok()) return open.status();
+    if (open->rows[0].Int(0) > 0) return Status::FailedPrecondition("还有未答复的公示异议", "objections");
+  } else if (action == "approve") {
+    DOUDI_ASSIGN_OR_RETURN(std::string opinion, text("opinion", false));
+    json det = ParseOr(a.determinations, nullptr);
+    if (det.is_null()) return Status::FailedPrecondition("缺少信息核对结果");
+    std::vector<std::string> programs = SplitList(a.programs);
+    auto wanted = [&](const char* p) { return std::find(programs.begin(), programs.end(), p) != programs.end(); };
+    std::string first_month = MonthAfter(today);
+    DOUDI_ASSIGN_OR_RETURN(int64_t review_stable, pack->IntOn("review.stable_months", today));
+    DOUDI_ASSIGN_OR_RETURN(int64_t review_other, pack->IntOn("review.other_months", today));
+    bool employable = false;
+    for (const auto& ref : det.value("referrals", json::array()))
+      if (ref.value("kind", "") == "employment") employable = true;
+    std::string next_review = AddMonthsToDate(today, static_cast<int>(employable ? review_other : review_stable));
+    std::vector<std::string> lines;
+    int enrolled = 0;
+    auto enroll = [&](const std::string& program, const json& covered, int64_t monthly, int64_t one_off) -> Status {
+      auto ins = conn->Execute(
+          "INSERT INTO enrollments (household_id, application_id, county_code, town_code, village_code, program, covered, "
+          "monthly_fen, one_off_fen, first_paid_month, status, next_review_date, created_at, updated_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {a.household_id, a.id, a.county, a.town, a.village, program, covered.dump(), monthly, one_off, first_month,
+           std::string(one_off ? "paid" : "active"), one_off ? storage::Value(nullptr) : storage::Value(next_review),
+           now, now});
+      if (!ins.ok()) return ins.status();
+      ++enrolled;
+      return Status::Ok();
+    };
+    json all_ids = json::array();
+    {
+      Status st;
+      for (const auto& cid : CitizenIdsOf(*conn, a.household_id, &st)) all_ids.push_back(cid);
+      if (!st.ok()) return st;
+    }
+    if (wanted("dibao") && det["dibao"].value("eligible", false)) {
+      int64_t m = det["dibao"].value("monthly_fen", int64_t{0});
+      DOUDI_RETURN_IF_ERROR(enroll("dibao", det["dibao"]["covered"], m, 0));
+      lines.push_back("最低生活保障（" + std::string(det["dibao"].value("coverage", "") == "single_persons" ? "单人保" : "整户施保") +
+                      "）：每月 " + Yuan(m) + " 元，自 " + first_month + " 起按月发放");
+    }
+    if (wanted("tekun") && det["tekun"].value("eligible", false)) {
+      int64_t m = det["tekun"].value("monthly_fen", int64_t{0});
+      DOUDI_RETURN_IF_ERROR(enroll("tekun", det["tekun"]["covered"], m, 0));
+      lines.push_back("特困人员救助供养：每月 " + Yuan(m) + " 元，自 " + first_month + " 起按月发放");
+    }
+    if (wanted("marginal") && det["marginal"].value("eligible", false)) {
+      DOUDI_RETURN_IF_ERROR(enroll("marginal", all_ids, 0, 0));
+      lines.push_back("认定为低保边缘家庭，可享受相应专项救助");
+    }
+    if (wanted("illness_poverty") && det["illness_poverty"].value("eligible", false)) {
+      DOUDI_RETURN_IF_ERROR(enroll("illness_poverty", det["illness_poverty"]["covered"], 0, 0));
+      lines.push_back("认定为因病致贫重病患者，转介医疗救助");
+    }
+    if (det["expenditure_hardship"].value("eligible", false) && (wanted("temporary") || wanted("marginal"))) {
+      DOUDI_RETURN_IF_ERROR(enroll("expenditure_hardship", all_ids, 0, 0));
+      lines.push_back("认定为刚性支出困难家庭");
+    }
+    if (wanted("temporary") && det["temporary"].value("eligible", false)) {
+      int64_t amount = det["temporary"].value("amount_fen", int64_t{0});
+      DOUDI_RETURN_IF_ERROR(enroll("temporary", all_ids, 0, amount));
+      lines.push_back("临时救助：一次性 " + Yuan(amount) + " 元");
+    }
+    if (enrolled == 0)
+      return Status::FailedPrecondition("信息核对测算结果不符合所申请的任何救助条件，请作出不予审批决定", "determinations");
+    DOUDI_ASSIGN_OR_RETURN(int64_t ref_days, pack->IntOn("workflow.referral.response_working_days", today));
+    std::string ref_due = cal->AddWorkingDays(today, static_cast<int>(ref_days));
+    for (const auto& ref : det.value("referrals", json::array())) {
+      std::string triggers;
+      for (const auto& tg : ref.value("triggers", json::array())) triggers += (triggers.empty() ? "" : ",") + tg.get<std::string>();
+      auto ins = conn->Execute(
+          "INSERT INTO referrals (application_id, household_id, county_code, town_code, village_code, kind, department, "
+          "department_label, triggers, status, due_date, created_at, updated_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+          {a.id, a.household_id, a.county, a.town, a.village, ref.value("kind", ""), ref.value("department", ""),
+           ref.value("department_label", ""), triggers, ref_due, now, now});
+      if (!ins.ok()) return ins.status();
+    }
+    set("decided_at", now);
+    set("decision", std::string("approved"));
+    set("decision_note", opinion);
+    std::string html = RenderApproval(InfoOf(a), lines, today);
+    DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "approval", html, nullptr));
+    details["enrollments"] = enrolled;
+    details["first_paid_month"] = first_month;
+  } else if (action == "refuse") {
+    DOUDI_ASSIGN_OR_RETURN(std::string reasons, text("reasons", true));
+    set("decided_at", now);
+    set("decision", std::string("refused"));
+    set("decision_note", reasons);
+    std::string html = RenderRefusal(InfoOf(a), reasons, today);
+    DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "refusal", html, nullptr));
+    details["reasons"] = reasons;
+  } else if (action == "extend") {
+    DOUDI_ASSIGN_OR_RETURN(std::string reason, text("reason", true));
+    if (a.extended) return Status::FailedPrecondition("该申请已延长过办理期限", "extended");
+    DOUDI_ASSIGN_OR_RETURN(int64_t days, pack->IntOn("workflow.dibao.total_extended_working_days", today));
+    std::string due = cal->AddWorkingDays(a.accepted_at.substr(0, 10), static_cast<int>(days));
+    set("extended", int64_t{1});
+    set("due_date", due);
+    details["due_date"] = due;
+    details["reason"] = reason;
+  } else if (action == "withdraw") {
+    DOUDI_ASSIGN_OR_RETURN(std::string reason, text("reason", false));
+    set("decided_at", now);
+    set("decision", std::string("withdrawn"));
+    set("decision_note", reason);
+    details["reason"] = reason;
+  }
+  if (!r.ok()) return r.status();
+
+  set("state", to);
+  set("updated_at", now);
+  std::string sql = "UPDATE applications SET ";
+  for (size_t i = 0; i < sets.size(); ++i) sql += (i ? ", " : "") + sets[i];
+  sql += ", version = version + 1 WHERE id = ? AND version = ?";
+  values.push_back(a.id);
+  values.push_back(version);
+  auto upd = conn->Execute(sql, values);
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::VersionConflict();
+  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, action, a.state, to, details));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return Get(actor, id);
+}
+
+// ------------------------------------------------------------------------------------------
+// Enrollments and referrals
+
+Result<json> CaseService::ListEnrollments(const auth::User& actor, const std::string& status, Page page) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string where = std::string(" WHERE e.") + ScopeColumn(actor.region_code) + " = ?";
+  Params params{actor.region_code};
+  if (!status.empty()) {
+    where += " AND e.status = ?";
+    params.push_back(status);
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM enrollments e" + where, params);
+  if (!count.ok()) return count.status();
+  params.push_back(page.page_size);
+  params.push_back((page.page - 1) * page.page_size);
+  auto rs = conn->Query(
+      "SELECT e.id, e.household_id, e.application_id, e.program, e.covered, e.monthly_fen, e.one_off_fen, "
+      "e.first_paid_month, e.status, e.next_review_date, v.name, "
+      "(SELECT p.name FROM persons p WHERE p.household_id = e.household_id AND p.relation = 'head') "
+      "FROM enrollments e JOIN regions v ON v.code = e.village_code" +
+          where + " ORDER BY e.id DESC LIMIT ? OFFSET ?",
+      params);
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"household_id", r.Int(1)}, {"application_id", r.Int(2)}, {"program", r.Text(3)},
+                     {"covered", ParseOr(r.Text(4), json::array())}, {"monthly_fen", r.Int(5)},
+                     {"one_off_fen", r.Int(6)}, {"first_paid_month", r.Text(7)}, {"status", r.Text(8)},
+                     {"next_review_date", r.Text(9)}, {"village_name", r.Text(10)}, {"head_name", r.Text(11)}});
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+namespace {
+std::string DepartmentCode(const std::string& label) {
+  for (const auto& [code, name] : kDepartments)
+    if (name == label || code == label) return code;
+  return "";
+}
+}  // namespace
+
+Result<json> CaseService::ListReferrals(const auth::User& actor, const std::string& status, Page page) {
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string where = std::string(" WHERE ") + ScopeColumn(actor.region_code) + " = ?";
+  Params params{actor.region_code};
+  if (actor.role == Role::kDepartmentLiaison) {
+    where += " AND department = ?";
+    params.push_back(DepartmentCode(actor.department));
+  }
+  if (!status.empty()) {
+    where += " AND status = ?";
+    params.push_back(status);
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM referrals" + where, params);
+  if (!count.ok()) return count.status();
+  params.push_back(page.page_size);
+  params.push_back((page.page - 1) * page.page_size);
+  auto rs = conn->Query(
+      "SELECT id, application_id, household_id, kind, department, department_label, status, due_date, note, triggers, "
+      "version FROM referrals" + where + " ORDER BY due_date, id LIMIT ? OFFSET ?",
+      params);
+  if (!rs.ok()) return rs.status();
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  std::string today = TodayShanghai();
+  json items = json::array();
+  for (const auto& r : rs->rows) {
+    std::string due = r.Text(7), st = r.Text(6);
+    std::string due_status = st == "closed" ? "" : (today > due ? "overdue" : (cal->WorkingDaysBetween(today, due) <= 2 ? "due_soon" : "ok"));
+    items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"household_id", r.Int(2)}, {"kind", r.Text(3)},
+                     {"department", r.Text(4)}, {"department_label", r.Text(5)}, {"status", st}, {"due_date", due},
+                     {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
+                     {"version", r.Int(10)}});
+  }
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::ActReferral(const auth::User& actor, int64_t id, const json& body) {
+  FieldReader r(body, "");
+  std::string action = r.String("action", true);
+  std::string note = r.String("note", false);
+  if (!r.ok()) return r.status();
+  if (note.size() > 2000) return Status::InvalidArgument("note", "内容过长");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto rs = conn->Query("SELECT status, department, village_code FROM referrals WHERE id = ?", {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(2), actor.region_code)) return Status::NotFound("转办事项不存在");
+  std::string status = rs->rows[0].Text(0);
+  if (actor.role != Role::kDepartmentLiaison || DepartmentCode(actor.department) != rs->rows[0].Text(1))
+    return Status::PermissionDenied("只有承办部门的联络员可以办理该转办事项");
+  std::string to;
+  if (action == "accept" && status == "open") to = "accepted";
+  else if (action == "close" && (status == "open" || status == "accepted")) to = "closed";
+  else if (action != "accept" && action != "close") return Status::InvalidArgument("action", "操作应为 accept 或 close");
+  else return Status(Code::kConflict, "invalid_transition", "转办事项当前状态不能执行该操作", "action");
+  if (to == "closed" && note.empty()) return Status::InvalidArgument("note", "请填写办理结果");
+  auto upd = conn->Execute("UPDATE referrals SET status = ?, note = ?, version = version + 1, updated_at = ? WHERE id = ?",
+                           {to, note, NowIsoShanghai(), id});
+  if (!upd.ok()) return upd.status();
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"referral." + action, "referral", std::to_string(id), rs->rows[0].Text(2),
+                                            json{{"status", status}}.dump(), json{{"status", to}, {"note", note}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", id}, {"status", to}, {"note", note}};
+}
+
+// ------------------------------------------------------------------------------------------
+// Emergency help (act first) and reserve funds
+
+namespace {
+constexpr const char* kEmergencyColumns =
+    "e.id, e.version, e.town_code, t.name, e.person_name, e.citizen_id, e.kind, e.loss_fen, e.amount_fen, e.state, "
+    "e.approver, e.paid_at, e.paperwork_completed, e.case_conference, e.hukou_division, e.description, e.created_at";
+json EmergencyJson(const storage::Row& r) {
+  return {{"id", r.Int(0)}, {"version", r.Int(1)}, {"town_code", r.Text(2)}, {"town_name", r.Text(3)},
+          {"person_name", r.Text(4)}, {"citizen_id_masked", MaskCitizenId(r.Text(5))}, {"kind", r.Text(6)},
+          {"loss_fen", r.Int(7)}, {"amount_fen", r.Int(8)}, {"state", r.Text(9)},
+          {"approver", r.IsNull(10) ? json(nullptr) : json(r.Text(10))},
+          {"paid_at", r.IsNull(11) ? json(nullptr) : json(r.Text(11))}, {"paperwork_completed", r.Bool(12)},
+          {"case_conference", ParseOr(r.Text(13), nullptr)}, {"hukou_division", r.Text(14)},
+          {"description", r.Text(15)}, {"created_at", r.Text(16)}};
+}
+Result<json> LoadEmergency(Connection& conn, int64_t id, const std::string& scope) {
+  auto rs = conn.Query(std::string("SELECT ") + kEmergencyColumns +
+                           " FROM emergency_aid e JOIN regions t ON t.code = e.town_code WHERE e.id = ?",
+                       {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !(CodeWithin(rs->rows[0].Text(2), scope) || CodeWithin(scope, rs->rows[0].Text(2))))
+    return Status::NotFound("急难救助记录不存在");
+  return EmergencyJson(rs->rows[0]);
+}
+Status PayFromReserve(Connection& conn, const auth::User& actor, const std::string& town, int64_t amount,
+                      int64_t aid_id) {
+  auto upd = conn.Execute("UPDATE reserve_funds SET balance_fen = balance_fen - ? WHERE town_code = ? AND balance_fen >= ?",
+                          {amount, town, amount});
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::FailedPrecondition("镇（街道）临时救助储备金余额不足，请报县级审批", "amount_fen");
+  auto mv = conn.Execute(
+      "INSERT INTO reserve_movements (town_code, amount_fen, reason, emergency_aid_id, actor, at) VALUES (?, ?, ?, ?, ?, ?)",
+      {town, -amount, std::string("急难型临时救助先行支付"), aid_id, actor.username, NowIsoShanghai()});
+  return mv.ok() ? Status::Ok() : mv.status();
+}
+}  // namespace
+
+Result<json> CaseService::CreateEmergency(const auth::User& actor, const json& body) {
+  if (!(Bit(actor.role) & (kTown | kCounty))) return Status::PermissionDenied("只有镇街和县级人员可以登记急难救助");
+  FieldReader r(body, "");
+  std::string town = r.String("town_code", false, LevelOfCode(actor.region_code) == RegionLevel::kTown ? actor.region_code : "");
+  std::string name = r.String("person_name", true);
+  std::string cid = r.String("citizen_id", true);
+  std::string hukou = r.String("hukou_division", true);
+  std::string kind = r.String("kind", true);
+  int64_t loss = r.Fen("loss_fen", true);
+  int64_t amount = r.Fen("amount_fen", true);
+  std::string description = r.String("description", false);
+  auto household = r.OptInt("household_id");
+  if (!r.ok()) return r.status();
+  if (LevelOfCode(town) != RegionLevel::kTown || !CodeWithin(town, actor.region_code))
+    return Status::InvalidArgument("town_code", "请选择本辖区的镇（街道）");
+  auto id = ParseCitizenId(cid);
+  if (!id.ok()) return id.status();
+  if (LevelOfCode(hukou) != RegionLevel::kCounty && LevelOfCode(hukou) != RegionLevel::kVillage)
+    return Status::InvalidArgument("hukou_division", "户籍区划代码应为6位或12位");
+  static const std::set<std::string> kKinds = {"accident", "fire", "illness", "disaster", "other"};
+  if (!kKinds.count(kind)) return Status::InvalidArgument("kind", "急难类型无效");
+  if (amount <= 0) return Status::InvalidArgument("amount_fen", "救助金额应大于0");
+  if (name.size() > 60) return Status::InvalidArgument("person_name", "姓名过长");
+  if (description.size() > 2000) return Status::InvalidArgument("description", "情况说明过长");
+  std::string county = town.substr(0, 6);
+  if (household) DOUDI_RETURN_IF_ERROR(registry_.GetHousehold(actor, *household).status());
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
+  std::string today = TodayShanghai();
+  DOUDI_ASSIGN_OR_RETURN(int64_t ceiling, pack->IntOn("temporary.town_ceiling_fen", today));
+  bool town_pays = amount <= ceiling;
+  std::string now = NowIsoShanghai();
+
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto ins = conn->Query(
+      "INSERT INTO emergency_aid (county_code, town_code, household_id, person_name, citizen_id, hukou_division, kind, "
+      "loss_fen, amount_fen, description, state, approver, paid_at, created_by, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {county, town, household ? storage::Value(*household) : storage::Value(nullptr), name, id->normalized, hukou, kind,
+       loss, amount, description, std::string(town_pays ? "paid" : "awaiting_county"),
+       town_pays ? storage::Value(std::string("town")) : storage::Value(nullptr),
+       town_pays ? storage::Value(now) : storage::Value(nullptr), actor.username, now, now});
+  if (!ins.ok()) return ins.status();
+  int64_t aid = ins->rows[0].Int(0);
+  if (town_pays) DOUDI_RETURN_IF_ERROR(PayFromReserve(*conn, actor, town, amount, aid));
+  DOUDI_ASSIGN_OR_RETURN(json out, LoadEmergency(*conn, aid, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"emergency_aid.create", "emergency_aid", std::to_string(aid), town, "null",
+                                            json{{"amount_fen", amount}, {"state", out["state"]}, {"ceiling_fen", ceiling},
+                                                 {"kind", kind}, {"citizen_id", id->normalized}}
+                                                .dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<json> CaseService::ListEmergency(const auth::User& actor, Page page) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string scope = actor.region_code.substr(0, std::min<size_t>(9, actor.region_code.size()));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM emergency_aid WHERE town_code LIKE ?", {scope + "%"});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(std::string("SELECT ") + kEmergencyColumns +
+                            " FROM emergency_aid e JOIN regions t ON t.code = e.town_code WHERE e.town_code LIKE ? "
+                            "ORDER BY e.id DESC LIMIT ? OFFSET ?",
+                        {scope + "%", page.page_size, (page.page - 1) * page.page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows) items.push_back(EmergencyJson(r));
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::ActEmergency(const auth::User& actor, int64_t id, const json& body) {
+  FieldReader r(body, "");
+  std::string action = r.String("action", true);
+  int64_t version = r.Int("version", true);
+  std::string note = r.String("note", false);
+  if (!r.ok()) return r.status();
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(json aid, LoadEmergency(*conn, id, actor.region_code));
+  if (aid["version"].get<int64_t>() != version) return Status::VersionConflict();
+  std::string state = aid["state"];
+  std::string now = NowIsoShanghai();
+  const bool county_actor = Bit(actor.role) & kCounty;
+  std::string sql;
+  Params params;
+  if (action == "approve_county" || action == "reject") {
+    if (!county_actor) return Status::PermissionDenied("超过镇街审批权限的急难救助须由县级民政部门审批");
+    if (state != "awaiting_county") return Status(Code::kConflict, "invalid_transition", "该记录当前不能审批", "action");
+    sql = action == "approve_county"
+              ? "UPDATE emergency_aid SET state = 'paid', approver = 'county', paid_at = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+              : "UPDATE emergency_aid SET state = 'rejected', approver = 'county', updated_at = ?, version = version + 1 WHERE id = ?";
+    params = action == "approve_county" ? Params{now, now, id} : Params{now, id};
+  } else if (action == "case_conference") {
+    if (!county_actor && actor.role != Role::kTownReviewer)
+      return Status::PermissionDenied("一事一议须由县级或镇街审核人员记录");
+    if (state != "awaiting_county") return Status(Code::kConflict, "invalid_transition", "该记录当前不能一事一议", "action");
+    std::vector<std::string> members;
+    if (const json* arr = r.Array("members", true))
+      for (const auto& m : *arr)
+        if (m.is_string() && !m.get<std::string>().empty()) members.push_back(m.get<std::string>());
+    std::string decision = r.String("decision", true);
+    if (!r.ok()) return r.status();
+    if (members.size() < 3) return Status::InvalidArgument("members", "一事一议须记录至少3名参会人员");
+    if (decision != "approve" && decision != "reject") return Status::InvalidArgument("decision", "决定应为 approve 或 reject");
+    json conference = {{"members", members}, {"decision", decision}, {"note", note}, {"recorded_by", actor.username},
+                       {"at", now}};
+    sql = std::string("UPDATE emergency_aid SET state = ?, approver = 'case_conference', paid_at = ?, case_conference = ?, ") +
+          "updated_at = ?, version = version + 1 WHERE id = ?";
+    params = {std::string(decision == "approve" ? "paid" : "rejected"),
+              decision == "approve" ? storage::Value(now) : storage::Value(nullptr), conference.dump(), now, id};
+  } else if (action == "complete_paperwork") {
+    if (!(Bit(actor.role) & kTown) && !county_actor) return Status::PermissionDenied();
+    if (state != "paid" || aid["paperwork_completed"].get<bool>())
+      return Status(Code::kConflict, "invalid_transition", "该记录当前不需要补办手续", "action");
+    sql = "UPDATE emergency_aid SET paperwork_completed = 1, updated_at = ?, version = version + 1 WHERE id = ?";
+    params = {now, id};
+  } else {
+    return Status::InvalidArgument("action", "操作应为 approve_county、reject、case_conference 或 complete_paperwork");
+  }
+  auto upd = conn->Execute(sql, params);
+  if (!upd.ok()) return upd.status();
+  DOUDI_ASSIGN_OR_RETURN(json after, LoadEmergency(*conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"emergency_aid." + action, "emergency_aid", std::to_string(id),
+                                            aid["town_code"], aid.dump(), after.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+Result<json> CaseService::ReserveFunds(const auth::User& actor) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
+  std::string today = TodayShanghai();
+  DOUDI_ASSIGN_OR_RETURN(int64_t per_resident, pack->IntOn("reserve_fund.per_resident_min_fen", today));
+  DOUDI_ASSIGN_OR_RETURN(int64_t per_town, pack->IntOn("reserve_fund.per_town_fen", today));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query(
+      "SELECT t.code, t.name, t.population, COALESCE(f.balance_fen, 0) FROM regions t "
+      "LEFT JOIN reserve_funds f ON f.town_code = t.code WHERE t.parent_code = ? ORDER BY t.code",
+      {county});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows) {
+    if (!CodeWithin(r.Text(0), actor.region_code) && !CodeWithin(actor.region_code, r.Text(0))) continue;
+    int64_t required = std::max(per_resident * r.Int(2), per_town);
+    items.push_back({{"town_code", r.Text(0)}, {"town_name", r.Text(1)}, {"population", r.Int(2)},
+                     {"balance_fen", r.Int(3)}, {"required_fen", required}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> CaseService::Deposit(const auth::User& actor, const std::string& town, const json& body) {
+  if (actor.role != Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以拨付储备金");
+  FieldReader r(body, "");
+  int64_t amount = r.Fen("amount_fen", true);
+  std::string note = r.String("note", true);
+  if (!r.ok()) return r.status();
+  if (amount <= 0) return Status::InvalidArgument("amount_fen", "金额应大于0");
+  if (LevelOfCode(town) != RegionLevel::kTown || !CodeWithin(town, actor.region_code)) return Status::NotFound("镇（街道）不存在");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto up = conn->Execute(
+      "INSERT INTO reserve_funds (town_code, county_code, balance_fen) VALUES (?, ?, ?) "
+      "ON CONFLICT (town_code) DO UPDATE SET balance_fen = reserve_funds.balance_fen + excluded.balance_fen",
+      {town, town.substr(0, 6), amount});
+  if (!up.ok()) return up.status();
+  auto mv = conn->Execute("INSERT INTO reserve_movements (town_code, amount_fen, reason, actor, at) VALUES (?, ?, ?, ?, ?)",
+                          {town, amount, note, actor.username, NowIsoShanghai()});
+  if (!mv.ok()) return mv.status();
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"reserve_fund.deposit", "reserve_fund", town, town, "null",
+                                            json{{"amount_fen", amount}, {"note", note}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return ReserveFunds(actor);
+}
+
+Status CaseService::SeedReserveFunds(Connection& conn, const std::string& county) {
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
+  std::string today = TodayShanghai();
+  DOUDI_ASSIGN_OR_RETURN(int64_t per_resident, pack->IntOn("reserve_fund.per_resident_min_fen", today));
+  DOUDI_ASSIGN_OR_RETURN(int64_t per_town, pack->IntOn("reserve_fund.per_town_fen", today));
+  auto rs = conn.Query("SELECT code, population FROM regions WHERE parent_code = ?", {county});
+  if (!rs.ok()) return rs.status();
+  for (const auto& r : rs->rows) {
+    int64_t required = std::max({per_resident * r.Int(1), per_town, int64_t{2000000}});
+    auto ins = conn.Execute(
+        "INSERT INTO reserve_funds (town_code, county_code, balance_fen) VALUES (?, ?, ?) ON CONFLICT (town_code) DO NOTHING",
+        {r.Text(0), county, required});
+    if (!ins.ok()) return ins.status();
+  }
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------------------------------
+// Credit lists and relatives of staff (county level)
+
+namespace {
+Status RequireCounty(const auth::User& actor) {
+  return (Bit(actor.role) & kCounty) ? Status::Ok() : Status::PermissionDenied("只有县级民政人员可以维护该名单");
+}
+}  // namespace
+
+Result<json> CaseService::ListCredit(const auth::User& actor, Page page) {
+  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  std::string county = actor.region_code.substr(0, 6);
+  auto count = conn->Query("SELECT COUNT(*) FROM credit_entries WHERE county_code = ?", {county});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(
+      "SELECT id, citizen_id, name, list, reason, owed_fen, repaid_at, created_at FROM credit_entries "
+      "WHERE county_code = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+      {county, page.page_size, (page.page - 1) * page.page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"list", r.Text(3)},
+                     {"reason", r.Text(4)}, {"owed_fen", r.Int(5)},
+                     {"repaid_at", r.IsNull(6) ? json(nullptr) : json(r.Text(6))}, {"created_at", r.Text(7)}});
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::AddCredit(const auth::User& actor, const json& body) {
+  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
+  FieldReader r(body, "");
+  std::string cid = r.String("citizen_id", true);
+  std::string name = r.String("name", true);
+  std::string list = r.String("list", true);
+  std::string reason = r.String("reason", true);
+  int64_t owed = r.Fen("owed_fen", false);
+  if (!r.ok()) return r.status();
+  auto id = ParseCitizenId(cid);
+  if (!id.ok()) return id.status();
+  if (list != "trust" && list != "dishonesty") return Status::InvalidArgument("list", "名单应为 trust 或 dishonesty");
+  if (name.size() > 60 || reason.size() > 1000) return Status::InvalidArgument("reason", "内容过长");
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto ins = conn->Query(
+      "INSERT INTO credit_entries (county_code, citizen_id, name, list, reason, owed_fen, created_by, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {county, id->normalized, name, list, reason, owed, actor.username, NowIsoShanghai()});
+  if (!ins.ok()) return ins.status();
+  json out = {{"id", ins->rows[0].Int(0)}, {"citizen_id", id->normalized}, {"name", name}, {"list", list},
+              {"reason", reason}, {"owed_fen", owed}, {"repaid_at", nullptr}};
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"credit.add", "credit_entry", ins->rows[0].Text(0), county, "null", out.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<json> CaseService::Repay(const auth::User& actor, int64_t id) {
+  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::string now = NowIsoShanghai();
+  auto upd = conn->Execute(
+      "UPDATE credit_entries SET repaid_at = ? WHERE id = ? AND county_code = ? AND list = 'dishonesty' AND repaid_at IS NULL",
+      {now, id, county});
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::NotFound("没有待退还的失信记录");
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"credit.repay", "credit_entry", std::to_string(id), county, "null",
+                                            json{{"repaid_at", now}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", id}, {"repaid_at", now}};
+}
+
+Result<json> CaseService::ListRelatives(const auth::User& actor, Page page) {
+  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM staff_relatives WHERE county_code = ?", {county});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(
+      "SELECT id, citizen_id, name, staff_name, relation, created_at FROM staff_relatives WHERE county_code = ? "
+      "ORDER BY id DESC LIMIT ? OFFSET ?",
+      {county, page.page_size, (page.page - 1) * page.page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"staff_name", r.Text(3)},
+                     {"relation", r.Text(4)}, {"created_at", r.Text(5)}});
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::AddRelative(const auth::User& actor, const json& body) {
+  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
+  FieldReader r(body, "");
+  std::string cid = r.String("citizen_id", true);
+  std::string name = r.String("name", true);
+  std::string staff = r.String("staff_name", true);
+  std::string relation = r.String("relation", true);
+  if (!r.ok()) return r.status();
+  auto id = ParseCitizenId(cid);
+  if (!id.ok()) return id.status();
+  if (name.size() > 60 || staff.size() > 60 || relation.size() > 60) return Status::InvalidArgument("relation", "内容过长");
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto ins = conn->Query(
+      "INSERT INTO staff_relatives (county_code, citizen_id, name, staff_name, relation, created_by, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {county, id->normalized, name, staff, relation, actor.username, NowIsoShanghai()});
+  if (!ins.ok()) return ins.status();
+  json out = {{"id", ins->rows[0].Int(0)}, {"citizen_id", id->normalized}, {"name", name}, {"staff_name", staff},
+              {"relation", relation}};
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
+      *conn, actor.actor(), {"staff_relative.add", "staff_relative", ins->rows[0].Text(0), county, "null", out.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------
+// Calendar
+
+Result<json> CaseService::Holidays(const std::string& year) {
+  if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument("year", "年份应为4位数字");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query("SELECT day, kind, name FROM holidays WHERE day >= ? AND day <= ? ORDER BY day",
+                        {year + "-01-01", year + "-12-31"});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows) items.push_back({{"day", r.Text(0)}, {"kind", r.Text(1)}, {"name", r.Text(2)}});
+  return json{{"items", items}};
+}
+
+Result<json> CaseService::SetHoliday(const auth::User& actor, const std::string& day, const json& body) {
+  if (actor.role != Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以维护节假日");
+  int y, m, d;
+  if (!ParseDate(day, &y, &m, &d)) return Status::InvalidArgument("day", "日期应为 YYYY-MM-DD");
+  FieldReader r(body, "");
+  std::string kind = r.String("kind", true);
+  std::string name = r.String("name", true);
+  if (!r.ok()) return r.status();
+  if (kind != "holiday" && kind != "workday") return Status::InvalidArgument("kind", "类型应为 holiday 或 workday");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto up = conn->Execute(
+      "INSERT INTO holidays (day, kind, name) VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, "
+      "name = excluded.name",
+      {day, kind, name});
+  if (!up.ok()) return up.status();
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"holiday.set", "holiday", day, actor.region_code.substr(0, 6), "null",
+                                            json{{"kind", kind}, {"name", name}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  InvalidateCalendar();
+  return json{{"day", day}, {"kind", kind}, {"name", name}};
+}
+
+Result<json> CaseService::DeleteHoliday(const auth::User& actor, const std::string& day) {
+  if (actor.role != Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以维护节假日");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto del = conn->Execute("DELETE FROM holidays WHERE day = ?", {day});
+  if (!del.ok()) return del.status();
+  if (*del == 0) return Status::NotFound("该日期不在节假日表中");
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"holiday.delete", "holiday", day, actor.region_code.substr(0, 6), "null", "null"}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  InvalidateCalendar();
+  return json{{"day", day}, {"deleted", true}};
+}
+
+Result<json> CaseService::WorkingDays(const std::string& from, const std::string& days) {
+  int y, m, d;
+  if (!ParseDate(from, &y, &m, &d)) return Status::InvalidArgument("from", "日期应为 YYYY-MM-DD");
+  if (days.empty() || days.size() > 3 || days.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument("days", "工作日数应为0到999的整数");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  int n = std::stoi(days);
+  return json{{"from", from}, {"days", n}, {"due", cal->AddWorkingDays(from, n)}};
+}
+
+// ------------------------------------------------------------------------------------------
+// Public pages (no login)
+
+Result<json> CaseService::PublicSubmit(const json& body) {
+  FieldReader r(body, "");
+  std::string name = r.String("name", true);
+  std::string cid = r.String("citizen_id", true);
+  std::string phone = r.String("phone", true);
+  std::string village = r.String("village_code", true);
+  std::string area = r.String("area", false, "rural");
+  std::string description = r.String("description", false);
+  std::vector<std::string> programs;
+  if (const json* p = r.Array("programs", false)) {
+    for (size_t i = 0; i < p->size(); ++i) {
+      if (!(*p)[i].is_string() || std::find(kPrograms.begin(), kPrograms.end(), (*p)[i].get<std::string>()) == kPrograms.end())
+        return Status::InvalidArgument("programs[" + std::to_string(i) + "]", "救助类别无效");
+      programs.push_back((*p)[i].get<std::string>());
+    }
+  }
+  if (!r.ok()) return r.status();
+  if (programs.empty()) programs = kPrograms;
+  if (name.empty() || name.size() > 60) return Status::InvalidArgument("name", "请填写姓名");
+  auto id = ParseCitizenId(cid);
+  if (!id.ok()) return id.status();
+  if (phone.size() < 7 || phone.size() > 20 || phone.find_first_not_of("0123456789-+ ") != std::string::npos)
+    return Status::InvalidArgument("phone", "请填写有效的联系电话");
+  if (area != "urban" && area != "rural") return Status::InvalidArgument("area", "城乡类别应为 urban 或 rural");
+  if (description.size() > 2000) return Status::InvalidArgument("description", "情况说明过长");
+  if (LevelOfCode(village) != RegionLevel::kVillage) return Status::InvalidArgument("village_code", "请选择村（社区）");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto reg = conn->Query("SELECT parent_code FROM regions WHERE code = ? AND level = 'village'", {village});
+  if (!reg.ok()) return reg.status();
+  if (reg->empty()) return Status::InvalidArgument("village_code", "村（社区）区划代码不存在");
+  std::string town = reg->rows[0].Text(0), county = village.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, county, {id->normalized}));
+  std::string now = NowIsoShanghai();
+  auto ins = conn->Query(
+      "INSERT INTO applications (case_no, county_code, town_code, village_code, channel, programs, state, applicant_name, "
+      "applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, received_at, "
+      "description, created_by, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, 'online', ?, 'received', ?, ?, ?, 1, 1, ?, ?, ?, 'online', ?, ?) RETURNING id",
+      {"tmp-" + auth::RandomToken(), county, town, village, JoinList(programs), name, id->normalized, phone,
+       int64_t{relative}, now, description + (area == "urban" ? "（城镇）" : "（农村）"), now, now});
+  if (!ins.ok()) return ins.status();
+  int64_t app_id = ins->rows[0].Int(0);
+  char case_no[64];
+  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", county.c_str(), now.substr(0, 4).c_str(),
+                static_cast<long long>(app_id));
+  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), app_id});
+  if (!upd.ok()) return upd.status();
+  auth::User online;
+  online.username = "online";
+  App a;
+  a.id = app_id;
+  a.village = village;
+  a.version = 1;
+  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, online, a, "submit", "", "received", {{"channel", "online"}, {"programs", programs}}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return json{{"case_no", std::string(case_no)}};
+}
+
+Result<json> CaseService::PublicProgress(const std::string& case_no, const std::string& citizen_id) {
+  auto id = ParseCitizenId(citizen_id);
+  if (!id.ok()) return Status::NotFound("没有找到该申请");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query(
+      "SELECT id, state, received_at, due_date, applicant_citizen_id FROM applications WHERE case_no = ?", {case_no});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || rs->rows[0].Text(4) != id->normalized) return Status::NotFound("没有找到该申请，请核对案号和身份证号");
+  const auto& r = rs->rows[0];
+  auto ev = conn->Query("SELECT at, after_json FROM audit_log WHERE entity = 'application' AND entity_id = ? ORDER BY id",
+                        {r.Text(0)});
+  if (!ev.ok()) return ev.status();
+  json steps = json::array();
+  for (const auto& e : ev->rows) {
+    json after = ParseOr(e.Text(1), json::object());
+    std::string to = after.value("to", "");
+    if (to.empty() || after.value("from", "") == to) continue;
+    steps.push_back({{"at", e.Text(0)}, {"label", kStateLabels.count(to) ? kStateLabels.at(to) : to}});
+  }
+  std::string state = r.Text(1);
+  return json{{"case_no", case_no}, {"state", state}, {"state_label", kStateLabels.count(state) ? kStateLabels.at(state) : state},
+              {"received_at", r.Text(2)}, {"due_date", r.IsNull(3) ? json(nullptr) : json(r.Text(3))}, {"steps", steps}};
+}
+
+Result<json> CaseService::PublicNotices(const std::string& village) {
+  if (LevelOfCode(village) != RegionLevel::kVillage) return Status::InvalidArgument("village", "请选择村（社区）");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query(
+      "SELECT a.case_no, a.applicant_name, a.applicant_citizen_id, a.programs, a.determinations, a.notice_ends, "
+      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = a.household_id), v.name "
+      "FROM applications a JOIN regions v ON v.code = a.village_code "
+      "WHERE a.village_code = ? AND a.state = 'public_notice' ORDER BY a.id",
+      {village});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows) {
+    json det = ParseOr(r.Text(4), json::object());
+    int64_t monthly = 0;
+    if (det.contains("dibao") && det["dibao"].value("eligible", false)) monthly += det["dibao"].value("monthly_fen", int64_t{0});
+    if (det.contains("tekun") && det["tekun"].value("eligible", false)) monthly += det["tekun"].value("monthly_fen", int64_t{0});
+    // Only what the rules allow to be published: name, household size, amount (57号 第二十四条).
+    items.push_back({{"case_no", r.Text(0)}, {"name", r.Text(1)}, {"citizen_id_masked", MaskCitizenId(r.Text(2))},
+                     {"programs", SplitList(r.Text(3))}, {"monthly_fen", monthly}, {"notice_ends", r.Text(5)},
+                     {"household_size", r.Int(6)}, {"village_name", r.Text(7)}});
+  }
+  return json{{"items", items}};
+}
+
+}  // namespace doudi::cases

@@ -1,0 +1,88 @@
+// The application workflow (docs/workflow.md): one application for five programmes, an
+// explicit transition table, working-day deadlines, notices archived unchanged, enrollments,
+// referrals to departments, credit lists, relatives of staff, act-first emergency help with the
+// towns' reserve funds, and the public pages (online application, progress, public notice).
+//
+// Every state change runs in one transaction with its audit entry (entity "application"),
+// which is also the case's timeline. Region scope as in the registry: a case outside the
+// user's region answers NotFound. Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "auth/auth.h"
+#include "cases/calendar.h"
+#include "policy/service.h"
+#include "registry/registry.h"
+#include "storage/database.h"
+
+namespace doudi::cases {
+
+struct Transition {
+  const char* action;
+  const char* from[6];  // allowed from-states (nullptr-terminated)
+  const char* to;       // nullptr: stays in the same state (or decided by the payload)
+  uint32_t roles;       // bit set of auth::Role
+};
+// The table itself (workflow.cc), exposed for documentation and tests.
+const std::vector<Transition>& Transitions();
+
+struct Page {
+  int64_t page = 1, page_size = 20;
+};
+
+class CaseService {
+ public:
+  CaseService(storage::Database& db, registry::RegistryService& registry, policy::PolicyService& policy)
+      : db_(db), registry_(registry), policy_(policy) {}
+
+  // Applications
+  Result<nlohmann::json> Create(const auth::User& actor, const nlohmann::json& body);
+  Result<nlohmann::json> List(const auth::User& actor, const std::string& state, const std::string& q,
+                              const std::string& village, const std::string& sort, Page page);
+  Result<nlohmann::json> Get(const auth::User& actor, int64_t id);
+  Result<nlohmann::json> Act(const auth::User& actor, int64_t id, const nlohmann::json& body);
+  Result<nlohmann::json> Timeline(const auth::User& actor, int64_t id);
+  Result<nlohmann::json> GetNotice(const auth::User& actor, int64_t id);
+
+  // Enrollments and referrals
+  Result<nlohmann::json> ListEnrollments(const auth::User& actor, const std::string& status, Page page);
+  Result<nlohmann::json> ListReferrals(const auth::User& actor, const std::string& status, Page page);
+  Result<nlohmann::json> ActReferral(const auth::User& actor, int64_t id, const nlohmann::json& body);
+
+  // Emergency help and reserve funds
+  Result<nlohmann::json> CreateEmergency(const auth::User& actor, const nlohmann::json& body);
+  Result<nlohmann::json> ListEmergency(const auth::User& actor, Page page);
+  Result<nlohmann::json> ActEmergency(const auth::User& actor, int64_t id, const nlohmann::json& body);
+  Result<nlohmann::json> ReserveFunds(const auth::User& actor);
+  Result<nlohmann::json> Deposit(const auth::User& actor, const std::string& town, const nlohmann::json& body);
+
+  // Credit lists and relatives of staff
+  Result<nlohmann::json> ListCredit(const auth::User& actor, Page page);
+  Result<nlohmann::json> AddCredit(const auth::User& actor, const nlohmann::json& body);
+  Result<nlohmann::json> Repay(const auth::User& actor, int64_t id);
+  Result<nlohmann::json> ListRelatives(const auth::User& actor, Page page);
+  Result<nlohmann::json> AddRelative(const auth::User& actor, const nlohmann::json& body);
+
+  // Calendar
+  Result<nlohmann::json> Holidays(const std::string& year);
+  Result<nlohmann::json> SetHoliday(const auth::User& actor, const std::string& day, const nlohmann::json& body);
+  Result<nlohmann::json> DeleteHoliday(const auth::User& actor, const std::string& day);
+  Result<nlohmann::json> WorkingDays(const std::string& from, const std::string& days);
+
+  // Public, no login
+  Result<nlohmann::json> PublicSubmit(const nlohmann::json& body);
+  Result<nlohmann::json> PublicProgress(const std::string& case_no, const std::string& citizen_id);
+  Result<nlohmann::json> PublicNotices(const std::string& village);
+
+  // Seeding: deposits the reserve fund a county's pack requires for each town.
+  Status SeedReserveFunds(storage::Connection& conn, const std::string& county);
+
+ private:
+  storage::Database& db_;
+  registry::RegistryService& registry_;
+  policy::PolicyService& policy_;
+};
+
+}  // namespace doudi::cases

@@ -1,0 +1,176 @@
+// /api/v1 resources of the workflow (docs/workflow.md): thin handlers over CaseService.
+#include "http/api.h"
+
+#include "common/citizen_id.h"
+#include "common/date.h"
+
+namespace doudi::http {
+namespace {
+
+using nlohmann::json;
+
+Result<cases::Page> PageOf(Context& c) {
+  DOUDI_ASSIGN_OR_RETURN(auto p, c.Paging());
+  return cases::Page{p.first, p.second};
+}
+
+Response Ok(int status, json body) { return Response::Json(status, body); }
+
+}  // namespace
+
+void RegisterCases(Router& router, Services& s) {
+  auto& svc = s.cases;
+  router.Add("POST", "/api/v1/applications", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Create(c.user(), body));
+    return Ok(201, out);
+  });
+  router.Add("GET", "/api/v1/applications", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.List(c.user(), c.Query("state"), c.Query("q"), c.Query("village"),
+                                              c.Query("sort"), page));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/applications/{id}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Get(c.user(), id));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/applications/{id}/timeline", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Timeline(c.user(), id));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/applications/{id}/actions", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Act(c.user(), id, body));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/notices/{id}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.GetNotice(c.user(), id));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/notices/{id}/print", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.GetNotice(c.user(), id));
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = out["html"].get<std::string>();
+    return r;
+  });
+  router.Add("GET", "/api/v1/enrollments", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListEnrollments(c.user(), c.Query("status"), page));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/referrals", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListReferrals(c.user(), c.Query("status"), page));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/referrals/{id}/actions", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ActReferral(c.user(), id, body));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/emergency-aid", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.CreateEmergency(c.user(), body));
+    return Ok(201, out);
+  });
+  router.Add("GET", "/api/v1/emergency-aid", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListEmergency(c.user(), page));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/emergency-aid/{id}/actions", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ActEmergency(c.user(), id, body));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/reserve-funds", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ReserveFunds(c.user()));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/reserve-funds/{town}/deposits", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Deposit(c.user(), c.params["town"], body));
+    return Ok(201, out);
+  });
+  router.Add("GET", "/api/v1/credit", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListCredit(c.user(), page));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/credit", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.AddCredit(c.user(), body));
+    return Ok(201, out);
+  });
+  router.Add("POST", "/api/v1/credit/{id}/repay", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Repay(c.user(), id));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/staff-relatives", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListRelatives(c.user(), page));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/staff-relatives", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.AddRelative(c.user(), body));
+    return Ok(201, out);
+  });
+  router.Add("GET", "/api/v1/holidays", [&svc](Context& c) -> Result<Response> {
+    std::string year = c.Query("year");
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Holidays(year.empty() ? TodayShanghai().substr(0, 4) : year));
+    return Ok(200, out);
+  });
+  router.Add("PUT", "/api/v1/holidays/{day}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.SetHoliday(c.user(), c.params["day"], body));
+    return Ok(200, out);
+  });
+  router.Add("DELETE", "/api/v1/holidays/{day}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.DeleteHoliday(c.user(), c.params["day"]));
+    return Ok(200, out);
+  });
+  router.Add("GET", "/api/v1/working-days", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.WorkingDays(c.Query("from"), c.Query("days")));
+    return Ok(200, out);
+  });
+
+  // Public pages: no session.
+  router.Add("GET", "/api/v1/public/notices", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicNotices(c.Query("village")));
+    return Ok(200, out);
+  }, Access::kPublic);
+  router.Add("POST", "/api/v1/public/applications", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicSubmit(body));
+    return Ok(201, out);
+  }, Access::kPublic);
+  router.Add("GET", "/api/v1/public/applications/{case_no}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicProgress(c.params["case_no"], c.Query("citizen_id")));
+    return Ok(200, out);
+  }, Access::kPublic);
+  router.Add("GET", "/api/v1/public/regions", [&s](Context& c) -> Result<Response> {
+    // The county → town → village tree for the online form (names and codes are public).
+    std::string parent = c.Query("parent");
+    if (LevelOfCode(parent) == RegionLevel::kInvalid || LevelOfCode(parent) == RegionLevel::kVillage)
+      return Status::InvalidArgument("parent", "请提供县或镇（街道）区划代码");
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, s.db.Acquire());
+    auto rs = conn->Query("SELECT code, name, level FROM regions WHERE parent_code = ? ORDER BY code", {parent});
+    if (!rs.ok()) return rs.status();
+    json items = json::array();
+    for (const auto& r : rs->rows) items.push_back({{"code", r.Text(0)}, {"name", r.Text(1)}, {"level", r.Text(2)}});
+    return Ok(200, {{"items", items}});
+  }, Access::kPublic);
+}
+
+}  // namespace doudi::http
