@@ -1,5 +1,7 @@
 #include "cases/workflow.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -288,7 +290,7 @@ std::string MonthAfter(const std::string& date) {
     m = 1;
     ++y;
   }
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
   return buf;
 }
@@ -327,6 +329,7 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   bool authorization = r.Bool("authorization", false);
   bool commitment = r.Bool("commitment", false);
   std::string note = r.String("note", false);
+  std::string hukou_county = r.String("hukou_county", false);
   std::vector<std::string> programs;
   if (const json* p = r.Array("programs", false)) {
     for (size_t i = 0; i < p->size(); ++i) {
@@ -340,6 +343,8 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   if (channel != "window" && channel != "assistant" && channel != "hotline" && channel != "discovery")
     return Status::InvalidArgument("channel", "申请渠道应为 window、assistant、hotline 或 discovery");
   if (note.size() > 2000) return Status::InvalidArgument("note", "备注过长");
+  if (!hukou_county.empty() && LevelOfCode(hukou_county) != RegionLevel::kCounty)
+    return Status::InvalidArgument("hukou_county", "户籍所在县应为6位区划代码");
   if (!authorization) return Status::InvalidArgument("authorization", "须签署家庭经济状况核对授权书");
   if (!commitment) return Status::InvalidArgument("commitment", "须签署诚信承诺书");
   DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
@@ -371,8 +376,17 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   char case_no[64];
   std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", h.county_code.c_str(), today.substr(0, 4).c_str(),
                 static_cast<long long>(id));
-  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), id});
+  auto upd = conn->Execute("UPDATE applications SET case_no = ?, hukou_county = ? WHERE id = ?",
+                           {std::string(case_no), hukou_county, id});
   if (!upd.ok()) return upd.status();
+  if (!hukou_county.empty() && hukou_county != h.county_code) {
+    // Residence-permit application: the hukou county verifies (人户分离, 57号 第五条).
+    auto vr = conn->Execute(
+        "INSERT INTO verification_requests (application_id, from_county, to_county, citizen_id, applicant_name, status, "
+        "created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+        {id, h.county_code, hukou_county, applicant->citizen_id, applicant->name, now});
+    if (!vr.ok()) return vr.status();
+  }
   DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
   DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received",
                                  {{"channel", channel}, {"programs", programs}, {"staff_relative", relative}}));
@@ -472,6 +486,25 @@ Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
     referrals.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"department", r.Text(2)}, {"department_label", r.Text(3)},
                          {"status", r.Text(4)}, {"due_date", r.Text(5)}});
   out["referrals"] = referrals;
+  json attachments = json::array();
+  auto at = conn->Query(
+      "SELECT id, kind, filename, content_type, size_bytes, uploaded_by, uploaded_at FROM attachments "
+      "WHERE application_id = ? ORDER BY id",
+      {id});
+  if (!at.ok()) return at.status();
+  for (const auto& r : at->rows)
+    attachments.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"filename", r.Text(2)}, {"content_type", r.Text(3)},
+                           {"size_bytes", r.Int(4)}, {"uploaded_by", r.Text(5)}, {"uploaded_at", r.Text(6)}});
+  out["attachments"] = attachments;
+  json requests = json::array();
+  auto vq = conn->Query(
+      "SELECT id, to_county, status, answer, answered_at FROM verification_requests WHERE application_id = ? ORDER BY id",
+      {id});
+  if (!vq.ok()) return vq.status();
+  for (const auto& r : vq->rows)
+    requests.push_back({{"id", r.Int(0)}, {"to_county", r.Text(1)}, {"status", r.Text(2)}, {"answer", r.Text(3)},
+                        {"answered_at", r.Text(4)}});
+  out["verification_requests"] = requests;
   if (a.household_id) {
     auto h = registry_.GetHousehold(actor, a.household_id);
     out["household"] = h.ok() ? registry::ToJson(*h) : json(nullptr);
@@ -952,6 +985,190 @@ Result<json> CaseService::ActReferral(const auth::User& actor, int64_t id, const
                                             json{{"status", status}}.dump(), json{{"status", to}, {"note", note}}.dump()}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return json{{"id", id}, {"status", to}, {"note", note}};
+}
+
+Result<json> CaseService::ActEnrollment(const auth::User& actor, int64_t id, const json& body) {
+  if (!(Bit(actor.role) & (kTown | kCounty))) return Status::PermissionDenied("只有镇街和县级人员可以办理动态管理");
+  FieldReader r(body, "");
+  std::string action = r.String("action", true);
+  int64_t version = r.Int("version", true);
+  std::string reason = r.String("reason", false);
+  if (!r.ok()) return r.status();
+  if (reason.size() > 2000) return Status::InvalidArgument("reason", "内容过长");
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto rs = conn->Query(
+      "SELECT e.id, e.version, e.status, e.program, e.monthly_fen, e.village_code, e.county_code, e.application_id, "
+      "e.household_id, e.next_review_date, e.ends_on FROM enrollments e WHERE e.id = ?",
+      {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(5), actor.region_code)) return Status::NotFound("救助对象记录不存在");
+  const auto& e = rs->rows[0];
+  if (e.Int(1) != version) return Status::VersionConflict();
+  std::string status = e.Text(2), program = e.Text(3), county = e.Text(6);
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
+  std::string today = TodayShanghai(), now = NowIsoShanghai();
+  auto bad_state = [&] { return Status(Code::kConflict, "invalid_transition", "当前状态不能执行该操作", "action"); };
+  std::string to = status, ends_on = e.Text(10), next_review = e.Text(9);
+  int64_t monthly = e.Int(4);
+  if (action == "review" || action == "change_amount") {
+    if (status != "active") return bad_state();
+    auto m = r.OptInt("monthly_fen");
+    if (!r.ok()) return r.status();
+    if (action == "change_amount" && !m) return Status::InvalidArgument("monthly_fen", "请填写调整后的月救助金额");
+    if (m && (*m < 0 || *m > 100000000)) return Status::InvalidArgument("monthly_fen", "金额无效");
+    if (m) monthly = *m;
+    if ((action == "change_amount" || m) && reason.empty()) return Status::InvalidArgument("reason", "请填写调整理由");
+    DOUDI_ASSIGN_OR_RETURN(int64_t months, pack->IntOn(r.Bool("stable", false) ? "review.stable_months" : "review.other_months", today));
+    if (action == "review") next_review = AddMonthsToDate(today, static_cast<int>(months));
+  } else if (action == "suspend") {
+    if (status != "active") return bad_state();
+    if (reason.empty()) return Status::InvalidArgument("reason", "请填写暂停理由");
+    to = "suspended";
+  } else if (action == "resume") {
+    if (status != "suspended") return bad_state();
+    to = "active";
+  } else if (action == "terminate") {
+    if (status != "active" && status != "suspended") return bad_state();
+    if (reason.empty()) return Status::InvalidArgument("reason", "请填写终止理由");
+    bool gradual = r.Bool("gradual_exit", false);
+    if (!r.ok()) return r.status();
+    if (gradual && program != "dibao") return Status::InvalidArgument("gradual_exit", "只有低保可以渐退");
+    if (gradual) {
+      DOUDI_ASSIGN_OR_RETURN(int64_t months, pack->IntOn("dibao.gradual_exit_months", today));
+      ends_on = AddDays(AddMonthsToDate(today, static_cast<int>(months)), -1);
+    } else {
+      // Stops from the next month (43号; 57号): paid through the end of this month.
+      ends_on = AddDays(MonthAfter(today) + "-01", -1);
+    }
+    to = "terminated";
+    App a;
+    auto app = e.IsNull(7) ? Result<App>(Status::NotFound()) : LoadApp(*conn, e.Int(7), actor.region_code);
+    if (app.ok()) {
+      a = *app;
+      NoticeInfo info = InfoOf(a);
+      info.programs = {program};
+      std::string html = RenderTermination(info, reason, AddDays(ends_on, 1));
+      int64_t notice_id = 0;
+      DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "termination", html, &notice_id));
+      auto link = conn->Execute("UPDATE notices SET enrollment_id = ? WHERE id = ?", {id, notice_id});
+      if (!link.ok()) return link.status();
+    }
+  } else {
+    return Status::InvalidArgument("action", "操作应为 review、change_amount、suspend、resume 或 terminate");
+  }
+  auto upd = conn->Execute(
+      "UPDATE enrollments SET status = ?, monthly_fen = ?, next_review_date = ?, ends_on = ?, status_reason = ?, "
+      "updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+      {to, monthly, next_review.empty() ? storage::Value(nullptr) : storage::Value(next_review),
+       ends_on.empty() ? storage::Value(nullptr) : storage::Value(ends_on), reason, now, id, version});
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::VersionConflict();
+  json after = {{"id", id}, {"status", to}, {"monthly_fen", monthly}, {"next_review_date", next_review},
+                {"ends_on", ends_on.empty() ? json(nullptr) : json(ends_on)}, {"reason", reason}, {"version", version + 1},
+                {"program", program}};
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"enrollment." + action, "enrollment", std::to_string(id), e.Text(5),
+                                            json{{"status", status}, {"monthly_fen", e.Int(4)}}.dump(), after.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return after;
+}
+
+Result<json> CaseService::AddAttachment(const auth::User& actor, int64_t application_id, const json& body) {
+  if (!(Bit(actor.role) & (kTown | kVillage | kCounty))) return Status::PermissionDenied();
+  FieldReader r(body, "");
+  std::string kind = r.String("kind", true);
+  std::string filename = r.String("filename", true);
+  std::string content_type = r.String("content_type", true);
+  std::string data = r.String("data_base64", true);
+  if (!r.ok()) return r.status();
+  if (kind != "authorization" && kind != "commitment" && kind != "other")
+    return Status::InvalidArgument("kind", "材料类别应为 authorization、commitment 或 other");
+  if (content_type != "image/jpeg" && content_type != "image/png" && content_type != "application/pdf")
+    return Status::InvalidArgument("content_type", "只接受 JPG、PNG 或 PDF 扫描件");
+  if (filename.size() > 200) return Status::InvalidArgument("filename", "文件名过长");
+  std::string bytes(data.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), data.c_str(), data.size(), "\n\r ",
+                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 || len == 0)
+    return Status::InvalidArgument("data_base64", "文件内容不是有效的 Base64 编码");
+  bytes.resize(len);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, application_id, actor.region_code));
+  std::string sha = audit::Sha256Hex(bytes);
+  auto ins = conn->Query(
+      "INSERT INTO attachments (application_id, village_code, kind, filename, content_type, size_bytes, sha256, data_base64, "
+      "uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {a.id, a.village, kind, filename, content_type, static_cast<int64_t>(len), sha, data, actor.username, NowIsoShanghai()});
+  if (!ins.ok()) return ins.status();
+  json out = {{"id", ins->rows[0].Int(0)}, {"kind", kind}, {"filename", filename}, {"content_type", content_type},
+              {"size_bytes", static_cast<int64_t>(len)}, {"sha256", sha}};
+  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "attach", a.state, a.state, {{"attachment", out}}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<std::string> CaseService::GetAttachment(const auth::User& actor, int64_t id, std::string* content_type) {
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto rs = conn->Query("SELECT content_type, data_base64, village_code FROM attachments WHERE id = ?", {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || !CodeWithin(rs->rows[0].Text(2), actor.region_code)) return Status::NotFound("材料不存在");
+  const std::string& data = rs->rows[0].Text(1);
+  std::string bytes(data.size(), '\0');
+  size_t len = 0;
+  sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), data.c_str(), data.size(), "\n\r ", &len,
+                    nullptr, sodium_base64_VARIANT_ORIGINAL);
+  bytes.resize(len);
+  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "attachment", std::to_string(id), rs->rows[0].Text(2)));
+  *content_type = rs->rows[0].Text(0);
+  return bytes;
+}
+
+Result<json> CaseService::ListVerificationRequests(const auth::User& actor, Page page) {
+  if (!(Bit(actor.role) & (kCounty | kTown))) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM verification_requests WHERE to_county = ? OR from_county = ?", {county, county});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(
+      "SELECT id, application_id, from_county, to_county, citizen_id, applicant_name, status, answer, created_at, answered_at "
+      "FROM verification_requests WHERE to_county = ? OR from_county = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+      {county, county, page.page_size, (page.page - 1) * page.page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"from_county", r.Text(2)}, {"to_county", r.Text(3)},
+                     {"direction", r.Text(3) == county ? "incoming" : "outgoing"},
+                     {"citizen_id", r.Text(4)}, {"applicant_name", r.Text(5)}, {"status", r.Text(6)},
+                     {"answer", r.Text(7)}, {"created_at", r.Text(8)}, {"answered_at", r.Text(9)}});
+  return PageJson(std::move(items), count->rows[0].Int(0), page);
+}
+
+Result<json> CaseService::AnswerVerificationRequest(const auth::User& actor, int64_t id, const json& body) {
+  if (!(Bit(actor.role) & kCounty)) return Status::PermissionDenied("只有户籍地县级民政部门可以答复协查");
+  FieldReader r(body, "");
+  std::string answer = r.String("answer", true);
+  if (!r.ok()) return r.status();
+  if (answer.size() > 4000) return Status::InvalidArgument("answer", "内容过长");
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto upd = conn->Execute(
+      "UPDATE verification_requests SET status = 'answered', answer = ?, answered_by = ?, answered_at = ? "
+      "WHERE id = ? AND to_county = ? AND status = 'open'",
+      {answer, actor.username, NowIsoShanghai(), id, county});
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::NotFound("没有待答复的协查请求");
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"verification_request.answer", "verification_request", std::to_string(id),
+                                            county, "null", json{{"answer", answer}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return json{{"id", id}, {"status", "answered"}, {"answer", answer}};
 }
 
 // ------------------------------------------------------------------------------------------

@@ -51,6 +51,18 @@ class CaseService {
   Result<nlohmann::json> ListReferrals(const auth::User& actor, const std::string& status, Page page);
   Result<nlohmann::json> ActReferral(const auth::User& actor, int64_t id, const nlohmann::json& body);
 
+  // Dynamic management: review, change_amount, suspend, resume, terminate (gradual exit).
+  Result<nlohmann::json> ActEnrollment(const auth::User& actor, int64_t id, const nlohmann::json& body);
+
+  // Scanned signed pages (authorization, integrity commitment) and other documents.
+  Result<nlohmann::json> AddAttachment(const auth::User& actor, int64_t application_id, const nlohmann::json& body);
+  // Returns content type in *content_type and the decoded bytes.
+  Result<std::string> GetAttachment(const auth::User& actor, int64_t id, std::string* content_type);
+
+  // Cross-region verification requests (residence-permit applications → hukou county).
+  Result<nlohmann::json> ListVerificationRequests(const auth::User& actor, Page page);
+  Result<nlohmann::json> AnswerVerificationRequest(const auth::User& actor, int64_t id, const nlohmann::json& body);
+
   // Emergency help and reserve funds
   Result<nlohmann::json> CreateEmergency(const auth::User& actor, const nlohmann::json& body);
   Result<nlohmann::json> ListEmergency(const auth::User& actor, Page page);

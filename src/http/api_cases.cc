@@ -65,6 +65,38 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ListEnrollments(c.user(), c.Query("status"), page));
     return Ok(200, out);
   });
+  router.Add("POST", "/api/v1/enrollments/{id}/actions", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ActEnrollment(c.user(), id, body));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/applications/{id}/attachments", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.AddAttachment(c.user(), id, body));
+    return Ok(201, out);
+  });
+  router.Add("GET", "/api/v1/attachments/{id}", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    std::string type;
+    DOUDI_ASSIGN_OR_RETURN(std::string bytes, svc.GetAttachment(c.user(), id, &type));
+    Response r;
+    r.content_type = type;
+    r.body = std::move(bytes);
+    return r;
+  });
+  router.Add("GET", "/api/v1/verification-requests", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListVerificationRequests(c.user(), page));
+    return Ok(200, out);
+  });
+  router.Add("POST", "/api/v1/verification-requests/{id}/answer", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.AnswerVerificationRequest(c.user(), id, body));
+    return Ok(200, out);
+  });
   router.Add("GET", "/api/v1/referrals", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ListReferrals(c.user(), c.Query("status"), page));

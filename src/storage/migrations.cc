@@ -357,6 +357,43 @@ CREATE TABLE reserve_movements (
   at TEXT NOT NULL
 );
 )SQL"},
+    // Dynamic management of enrollments, scanned signed pages, and cross-region verification
+    // requests for residence-permit applications.
+    {5, "workflow_followup", R"SQL(
+ALTER TABLE enrollments ADD COLUMN ends_on TEXT;
+ALTER TABLE enrollments ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN hukou_county TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE attachments (
+  id {{PK}},
+  application_id {{BIGINT}} NOT NULL REFERENCES applications(id),
+  village_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size_bytes {{BIGINT}} NOT NULL,
+  sha256 TEXT NOT NULL,
+  data_base64 TEXT NOT NULL,
+  uploaded_by TEXT NOT NULL,
+  uploaded_at TEXT NOT NULL
+);
+CREATE INDEX attachments_application ON attachments(application_id);
+
+CREATE TABLE verification_requests (
+  id {{PK}},
+  application_id {{BIGINT}} NOT NULL REFERENCES applications(id),
+  from_county TEXT NOT NULL,
+  to_county TEXT NOT NULL,
+  citizen_id TEXT NOT NULL,
+  applicant_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  answer TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  answered_by TEXT,
+  answered_at TEXT
+);
+CREATE INDEX verification_requests_to ON verification_requests(to_county, id);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

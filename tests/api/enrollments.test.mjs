@@ -1,0 +1,104 @@
+// Dynamic management of enrollments, scanned signed pages and cross-region verification
+// requests (issue 4): review, change amount, suspend/resume, termination with gradual exit
+// and its notice; attachments round-trip; a residence-permit application opens a request.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { as, BASE, API, expectError, expectStatus, createHousehold, personInput, dbExec, todayShanghai } from './lib.mjs';
+
+async function enrolledCase() {
+  const v1 = await as('village1'), clerk = await as('town_clerk'), rev = await as('town_reviewer');
+  const h = await createHousehold(v1, undefined, [personInput({ relation: 'head' })]);
+  let app = expectStatus(await v1.post('/applications', { household_id: h.id, authorization: true, commitment: true,
+    programs: ['dibao'] }), 201);
+  const act = async (who, action, extra = {}) => {
+    app = expectStatus(await who.post(`/applications/${app.id}/actions`, { action, version: app.version, ...extra }), 200,
+      action);
+    return app;
+  };
+  await act(clerk, 'accept');
+  await act(v1, 'record_visit', { staff: ['王一', '李二'], findings: '家中无收入' });
+  await act(clerk, 'record_verification', { findings: '核对无异常' });
+  await act(rev, 'town_opinion', { recommend: 'approve', opinion: '同意' });
+  dbExec(`UPDATE applications SET notice_ends = '2000-01-01' WHERE id = ${app.id}`);
+  await act(clerk, 'close_notice');
+  await act(rev, 'approve', { opinion: '同意' });
+  assert.equal(app.state, 'enrolled');
+  return { app, h };
+}
+
+test('enrollment: review, change amount, suspend/resume, terminate with gradual exit and its notice', async () => {
+  const { app } = await enrolledCase();
+  const clerk = await as('town_clerk');
+  const list = expectStatus(await clerk.get('/enrollments?status=active&page_size=200'), 200);
+  let e = list.items.find(x => x.application_id === app.id && x.program === 'dibao');
+  assert.ok(e, 'dibao enrollment listed');
+  let version = 1;
+  const act = async (action, extra = {}) => {
+    const r = await clerk.post(`/enrollments/${e.id}/actions`, { action, version, ...extra });
+    if (r.status === 200) version = r.body.version;
+    return r;
+  };
+  const reviewed = expectStatus(await act('review', { stable: true }), 200);
+  assert.ok(reviewed.next_review_date > todayShanghai());
+  expectError(await act('change_amount', { monthly_fen: 50000 }), 400, 'invalid_argument', 'reason');
+  assert.equal(expectStatus(await act('change_amount', { monthly_fen: 50000, reason: '收入变化' }), 200).monthly_fen, 50000);
+  expectError(await clerk.post(`/enrollments/${e.id}/actions`, { action: 'resume', version: 1 }), 409, 'version_conflict');
+  expectError(await act('resume'), 409, 'invalid_transition');
+  expectStatus(await act('suspend', { reason: '外出务工待核实' }), 200);
+  expectStatus(await act('resume'), 200);
+  const ended = expectStatus(await act('terminate', { reason: '家庭收入超过低保标准', gradual_exit: true }), 200);
+  assert.equal(ended.status, 'terminated');
+  assert.ok(ended.ends_on > todayShanghai(), `gradual exit keeps paying: ${ended.ends_on}`);
+  const full = expectStatus(await clerk.get(`/applications/${app.id}`), 200);
+  const notice = full.notices.find(n => n.kind === 'termination');
+  assert.ok(notice, 'termination notice archived');
+  const n = expectStatus(await clerk.get(`/notices/${notice.id}`), 200);
+  assert.match(n.html, /取消社会救助待遇告知书/);
+  assert.match(n.html, /家庭收入超过低保标准/);
+  assert.equal(createHash('sha256').update(n.html).digest('hex'), n.sha256);
+  const v1 = await as('village1');
+  expectError(await v1.post(`/enrollments/${e.id}/actions`, { action: 'suspend', version, reason: 'x' }), 403, 'permission_denied');
+  const v2 = await as('village2');
+  expectError(await v2.get(`/applications/${app.id}`), 404, 'not_found');
+});
+
+test('attachments: the scanned commitment is stored and served back unchanged', async () => {
+  const v1 = await as('village1');
+  const h = await createHousehold(v1);
+  const app = expectStatus(await v1.post('/applications', { household_id: h.id, authorization: true, commitment: true }), 201);
+  const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5, 250, 251]);
+  const up = await v1.post(`/applications/${app.id}/attachments`, { kind: 'commitment', filename: '承诺书.png',
+    content_type: 'image/png', data_base64: bytes.toString('base64') });
+  const meta = expectStatus(up, 201);
+  assert.equal(meta.size_bytes, bytes.length);
+  const res = await fetch(`${BASE}${API}/attachments/${meta.id}`, { headers: { cookie: v1.cookieHeader() } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'image/png');
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+  expectError(await v1.post(`/applications/${app.id}/attachments`, { kind: 'commitment', filename: 'x.exe',
+    content_type: 'application/x-msdownload', data_base64: 'AAAA' }), 400, 'invalid_argument', 'content_type');
+  expectError(await v1.post(`/applications/${app.id}/attachments`, { kind: 'commitment', filename: 'x.png',
+    content_type: 'image/png', data_base64: '***' }), 400, 'invalid_argument', 'data_base64');
+  const v2 = await as('village2');
+  const other = await fetch(`${BASE}${API}/attachments/${meta.id}`, { headers: { cookie: v2.cookieHeader() } });
+  assert.equal(other.status, 404);
+});
+
+test('a residence-permit application opens a verification request to the hukou county', async () => {
+  const v1 = await as('village1');
+  const h = await createHousehold(v1);
+  const app = expectStatus(await v1.post('/applications', { household_id: h.id, authorization: true, commitment: true,
+    hukou_county: '371522' }), 201);
+  expectError(await v1.post('/applications', { household_id: h.id, authorization: true, commitment: true,
+    hukou_county: '3715' }), 400, 'invalid_argument', 'hukou_county');
+  const full = expectStatus(await v1.get(`/applications/${app.id}`), 200);
+  assert.equal(full.verification_requests.length, 1);
+  assert.equal(full.verification_requests[0].to_county, '371522');
+  const reviewer = await as('reviewer');
+  const reqs = expectStatus(await reviewer.get('/verification-requests'), 200);
+  const mine = reqs.items.find(r => r.application_id === app.id);
+  assert.equal(mine.direction, 'outgoing');
+  // 昌乐's reviewer cannot answer for 莘县.
+  expectError(await reviewer.post(`/verification-requests/${mine.id}/answer`, { answer: '已核实' }), 404, 'not_found');
+});
