@@ -28,13 +28,14 @@ const uint32_t kVillage = Bit(Role::kVillageAssistant);
 
 const std::vector<Transition> kTransitions = {
     {"link_household", {"received", "documents_requested"}, nullptr, kTown},
+    {"record_signatures", {"received", "documents_requested"}, nullptr, kTown | kVillage},
     {"request_documents", {"received"}, "documents_requested", kTown},
     {"accept", {"received", "documents_requested"}, "accepted", kTown},
     {"record_visit", {"accepted"}, "visited", kTown | kVillage | kCounty},
     {"record_verification", {"visited"}, "verified", kTown | kCounty},
     {"town_opinion", {"verified"}, nullptr, Bit(Role::kTownReviewer)},
     {"record_objection", {"public_notice"}, nullptr, kTown | kVillage},
-    {"answer_objection", {"public_notice"}, nullptr, kTown},
+    {"answer_objection", {"public_notice"}, nullptr, kTown | kVillage},
     {"close_notice", {"public_notice"}, "awaiting_decision", kTown},
     {"approve", {"awaiting_decision"}, "enrolled", kCounty | Bit(Role::kTownReviewer)},
     {"refuse", {"awaiting_decision"}, "refused", kCounty | Bit(Role::kTownReviewer)},
@@ -216,6 +217,20 @@ Status AuditApp(Connection& conn, const auth::User& actor, const App& a, const s
                              json{{"state", from}, {"version", a.version}}.dump(), details.dump()});
 }
 
+// Role, level and case-flag rules beyond the table (docs/workflow.md): relatives of staff get a
+// county home visit and county confirmation; escalated cases are confirmed by the county; the
+// town confirms only where the pack delegates it.
+Status MayAct(const auth::User& actor, const App& a, const Transition& t) {
+  if (!(t.roles & Bit(actor.role))) return Status::PermissionDenied("您的角色不能执行该操作");
+  const bool county_actor = Bit(actor.role) & kCounty;
+  const std::string action = t.action;
+  if (action == "record_visit" && a.staff_relative && !county_actor)
+    return Status::PermissionDenied("该家庭有工作人员近亲属备案，须由县级民政部门入户调查");
+  if ((action == "approve" || action == "refuse") && !county_actor && (!a.delegated || a.escalated || a.staff_relative))
+    return Status::PermissionDenied(a.escalated ? "该申请已提级审核，须由县级民政部门审批" : "该申请须由县级民政部门审批确认");
+  return Status::Ok();
+}
+
 Status InvalidTransition(const std::string& action, const std::string& state) {
   return Status(Code::kConflict, "invalid_transition",
                 "当前状态（" + (kStateLabels.count(state) ? kStateLabels.at(state) : state) + "）不能执行该操作：" + action,
@@ -394,6 +409,44 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   return Get(actor, id);
 }
 
+Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note) {
+  if (!(Bit(actor.role) & (kTown | kVillage | kCounty))) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
+  const registry::Person* head = nullptr;
+  for (const auto& m : h.members)
+    if (m.relation == "head") head = &m;
+  if (!head) return Status::FailedPrecondition("该家庭没有户主");
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(h.county_code));
+  std::string today = TodayShanghai();
+  bool delegated = pack->BoolOn("delegation.town_confirms", today).ok() && *pack->BoolOn("delegation.town_confirms", today);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  for (const auto& m : h.members) ids.push_back(m.citizen_id);
+  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, h.county_code, ids));
+  std::string now = NowIsoShanghai();
+  auto rs = conn->Query(
+      "INSERT INTO applications (case_no, county_code, town_code, village_code, household_id, channel, programs, state, "
+      "applicant_name, applicant_citizen_id, applicant_phone, staff_relative, delegated, received_at, description, "
+      "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'discovery', ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "RETURNING id",
+      {"tmp-" + auth::RandomToken(), h.county_code, h.town_code, h.village_code, household_id, JoinList(kPrograms),
+       head->name, head->citizen_id, h.phone, int64_t{relative}, int64_t{delegated}, now, note.substr(0, 2000),
+       actor.username, now, now});
+  if (!rs.ok()) return rs.status();
+  int64_t id = rs->rows[0].Int(0);
+  char case_no[64];
+  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", h.county_code.c_str(), today.substr(0, 4).c_str(),
+                static_cast<long long>(id));
+  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), id});
+  if (!upd.ok()) return upd.status();
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received", {{"channel", "discovery"}, {"note", note}}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return Get(actor, id);
+}
+
 Result<json> CaseService::List(const auth::User& actor, const std::string& state, const std::string& q,
                                const std::string& village, const std::string& sort, Page page) {
   if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
@@ -516,7 +569,7 @@ Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
     bool from_ok = false;
     for (const char* f : t.from)
       if (f && a.state == f) from_ok = true;
-    if (from_ok && (t.roles & Bit(actor.role))) allowed.push_back(t.action);
+    if (from_ok && MayAct(actor, a, t).ok()) allowed.push_back(t.action);
   }
   out["allowed_actions"] = allowed;
   return out;
@@ -575,14 +628,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
   for (const char* f : t->from)
     if (f && pre.state == f) from_ok = true;
   if (!from_ok) return InvalidTransition(action, pre.state);
-  if (!(t->roles & Bit(actor.role))) return Status::PermissionDenied("您的角色不能执行该操作");
-  const bool county_actor = Bit(actor.role) & kCounty;
-  if (action == "record_visit" && pre.staff_relative && !county_actor)
-    return Status::PermissionDenied("该家庭有工作人员近亲属备案，须由县级民政部门入户调查");
-  if ((action == "approve" || action == "refuse") && !county_actor &&
-      (!pre.delegated || pre.escalated || pre.staff_relative))
-    return Status::PermissionDenied(pre.escalated ? "该申请已提级审核，须由县级民政部门审批"
-                                                  : "该申请须由县级民政部门审批确认");
+  DOUDI_RETURN_IF_ERROR(MayAct(actor, pre, *t));
   if (pre.version != version) return Status::VersionConflict();
 
   std::string today = TodayShanghai();
@@ -628,6 +674,9 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
   auto text = [&](const char* key, bool required, size_t max = 2000) -> Result<std::string> {
     std::string v = r.String(key, required);
     if (!r.ok()) return r.status();
+    size_t a = v.find_first_not_of(" \t\r\n"), b = v.find_last_not_of(" \t\r\n");
+    v = a == std::string::npos ? "" : v.substr(a, b - a + 1);
+    if (required && v.empty()) return Status::InvalidArgument(key, "不能为空");
     if (v.size() > max) return Status::InvalidArgument(key, "内容过长");
     return v;
   };
@@ -652,6 +701,12 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
     DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, a.county, ids));
     set("staff_relative", int64_t{relative || a.staff_relative});
     details["household_id"] = linked->id;
+  } else if (action == "record_signatures") {
+    bool authorization = r.Bool("authorization", true), commitment = r.Bool("commitment", true);
+    if (!r.ok()) return r.status();
+    if (!authorization || !commitment) return Status::InvalidArgument("authorization", "须同时签署授权书和诚信承诺书");
+    set("authorization_signed", int64_t{1});
+    set("commitment_signed", int64_t{1});
   } else if (action == "request_documents") {
     DOUDI_ASSIGN_OR_RETURN(auto items, string_list("missing_items"));
     if (items.empty()) return Status::InvalidArgument("missing_items", "请列出需要补齐的全部材料");
@@ -661,6 +716,8 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
     details["missing_items"] = items;
   } else if (action == "accept") {
     if (!a.household_id) return Status::FailedPrecondition("请先关联户籍家庭（网上申请须先登记家庭）", "household_id");
+    if (!a.authorization || !a.commitment)
+      return Status::FailedPrecondition("申请人尚未签署授权书和诚信承诺书", "authorization");
     DOUDI_ASSIGN_OR_RETURN(auto items, string_list("missing_items"));
     DOUDI_ASSIGN_OR_RETURN(auto ids, member_ids());
     bool blocked_rule = pack->BoolOn("credit.reapply_blocked_until_repaid", today).ok() &&

@@ -42,6 +42,9 @@ class CaseService {
   Result<nlohmann::json> List(const auth::User& actor, const std::string& state, const std::string& q,
                               const std::string& village, const std::string& sort, Page page);
   Result<nlohmann::json> Get(const auth::User& actor, int64_t id);
+  // A lead from monitoring or the hotline turned into an application (channel discovery); the
+  // authorization and commitment are signed later (record_signatures) before acceptance.
+  Result<nlohmann::json> CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note);
   Result<nlohmann::json> Act(const auth::User& actor, int64_t id, const nlohmann::json& body);
   Result<nlohmann::json> Timeline(const auth::User& actor, int64_t id);
   Result<nlohmann::json> GetNotice(const auth::User& actor, int64_t id);

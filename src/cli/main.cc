@@ -5,15 +5,19 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
+#include "common/date.h"
 #include "auth/auth.h"
 #include "cli/demo.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "policy/service.h"
+#include "monitoring/feeds.h"
+#include "monitoring/monitor.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -138,6 +142,7 @@ int main(int argc, char** argv) {
   seed->add_option("--county", county, "县级区划代码");
   seed->add_option("--password", password, "演示账号的统一密码");
   seed->add_flag("--json", json_out, "以 JSON 输出演示账号");
+  seed->add_option("--policies", policies_dir, "政策参数包目录");
 
   // user add|disable|enable|reset-password
   auto* user = app.add_subcommand("user", "管理用户账号");
@@ -196,6 +201,24 @@ int main(int argc, char** argv) {
   simulate->add_option("--set", sim_sets, "参数=新值，可重复")->required();
   simulate->add_option("--policies", policies_dir, "政策参数包目录");
 
+  // import-feed
+  auto* import_feed = app.add_subcommand("import-feed", "导入部门比对数据（CSV，UTF-8 或 GB18030）");
+  std::string feed_source, feed_file, feed_month, feed_county = "370725";
+  import_feed->add_option("--db", db_url, "数据库地址")->required();
+  import_feed->add_option("--source", feed_source, "数据来源（见 docs/feeds.md）：death vehicle wage medical …")->required();
+  import_feed->add_option("--month", feed_month, "所属月份 YYYY-MM（默认本月）");
+  import_feed->add_option("--county", feed_county, "县级区划代码");
+  import_feed->add_option("--policies", policies_dir, "政策参数包目录");
+  import_feed->add_option("file", feed_file, "CSV 文件")->required();
+
+  // monitor
+  auto* monitor_cmd = app.add_subcommand("monitor", "运行月度动态监测比对，生成预警");
+  std::string monitor_month, monitor_county = "370725";
+  monitor_cmd->add_option("--db", db_url, "数据库地址")->required();
+  monitor_cmd->add_option("--month", monitor_month, "月份 YYYY-MM（默认本月）");
+  monitor_cmd->add_option("--county", monitor_county, "县级区划代码");
+  monitor_cmd->add_option("--policies", policies_dir, "政策参数包目录");
+
   // audit verify
   auto* audit_cmd = app.add_subcommand("audit", "审计链");
   audit_cmd->require_subcommand(1);
@@ -216,6 +239,7 @@ int main(int argc, char** argv) {
   doudi::registry::RegistryService registry(*db);
   doudi::policy::PolicyService policy(*db, registry, policies_dir);
   doudi::cases::CaseService cases(*db, registry, policy);
+  doudi::monitoring::MonitorService monitor(*db, registry, policy, cases);
 
   if (*serve) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
@@ -240,7 +264,7 @@ int main(int argc, char** argv) {
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
-    doudi::http::Services services{*db, auth, registry, policy, cases};
+    doudi::http::Services services{*db, auth, registry, policy, cases, monitor};
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
     Status s = doudi::http::RunServer(opts, router);
@@ -316,6 +340,34 @@ int main(int argc, char** argv) {
     auto out = policy.Simulate(sim_county, *date, changes);
     if (!out.ok()) return Fail(out.status());
     std::cout << out->dump(2) << "\n";
+    return 0;
+  }
+  if (import_feed->parsed()) {
+    std::ifstream in(feed_file, std::ios::binary);
+    if (!in) return Fail(Status::InvalidArgument("file", "无法读取文件：" + feed_file));
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string month = feed_month.empty() ? doudi::TodayShanghai().substr(0, 7) : feed_month;
+    auto rep = doudi::monitoring::ImportFeed(*db, {0, "system"}, feed_county, feed_source, month,
+                                             std::filesystem::path(feed_file).filename().string(), bytes,
+                                             [](uint64_t rows) { std::cerr << "已读取 " << rows << " 行\n"; });
+    if (!rep.ok()) return Fail(rep.status());
+    if (rep->already_imported) {
+      std::cout << "该文件已导入过（文件编号 " << rep->file_id << "），未作任何修改\n";
+      return 0;
+    }
+    for (const auto& p : rep->problems)
+      std::cerr << feed_file << ":" << p.line << ": " << p.field << ": " << p.message << "\n";
+    std::cout << "已导入 " << rep->imported << " 行，" << rep->invalid << " 行有误未导入（编码 " << rep->encoding
+              << "，文件编号 " << rep->file_id << "）\n";
+    return 0;
+  }
+  if (monitor_cmd->parsed()) {
+    std::string month = monitor_month.empty() ? doudi::TodayShanghai().substr(0, 7) : monitor_month;
+    auto rep = monitor.Run({0, "system"}, monitor_county, month, [](const std::string& step, uint64_t done, uint64_t total) {
+      std::cerr << step << "：" << done << "/" << total << "\n";
+    });
+    if (!rep.ok()) return Fail(rep.status());
+    std::cout << doudi::monitoring::ToJson(*rep).dump(2) << "\n";
     return 0;
   }
   if (*verify) {

@@ -309,6 +309,7 @@ void RegisterPolicy(Router& router, Services& s) {
 void RegisterApi(Router& router, Services& services) {
   RegisterPolicy(router, services);
   RegisterCases(router, services);
+  RegisterMonitoring(router, services);
   RegisterSession(router, services);
   RegisterRegistry(router, services);
   RegisterUsers(router, services);

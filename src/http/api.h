@@ -4,6 +4,7 @@
 #include "auth/auth.h"
 #include "cases/workflow.h"
 #include "http/router.h"
+#include "monitoring/monitor.h"
 #include "policy/service.h"
 #include "registry/registry.h"
 #include "storage/database.h"
@@ -16,10 +17,13 @@ struct Services {
   registry::RegistryService& registry;
   policy::PolicyService& policy;
   cases::CaseService& cases;
+  monitoring::MonitorService& monitor;
 };
 
 void RegisterApi(Router& router, Services& services);
 // The workflow resources (api_cases.cc).
 void RegisterCases(Router& router, Services& services);
+// Feeds, monthly runs and alerts (api_monitoring.cc).
+void RegisterMonitoring(Router& router, Services& services);
 
 }  // namespace doudi::http

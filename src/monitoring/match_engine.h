@@ -110,22 +110,26 @@ struct ScanReport {
 // A registry row is the caller's index: the position in the span given to FromIds/FromPacked,
 // or, for a CSV, the 0-based ordinal of the data row (header and blank lines do not count;
 // invalid and duplicate rows do, so ordinals line up with the caller's own reading of the
-// file). Memory: 12 bytes per table slot, at most 1/0.7 slots per person rounded up to a power
-// of two (5 million persons: 96 MiB), in huge pages where the kernel allows.
+// file). Memory: about 21 bytes per person (64-byte buckets of 5 persons at a load factor of
+// about 0.7, at most 0.85, plus a Bloom filter of 13-26 bits per person; 5 million persons:
+// 105 MB), in huge pages where the kernel allows.
 class RegistryIndex {
  public:
   // Builds from packed ids (PackCitizenId of validated ids). Errors: InvalidArgument (field
-  // "ids[i]") for 0 or a value no valid id packs to; Conflict (field "ids[i]") for a repeat.
-  static Result<RegistryIndex> FromPacked(std::span<const uint64_t> packed, int threads = 0);
+  // "ids[i]") for a value that is not 17 digits and their own check value packed (0, too
+  // large, wrong check); Conflict (field "ids[i]") for a repeat. Not thread-safe to call on
+  // the same span while it changes; builds on the calling thread.
+  static Result<RegistryIndex> FromPacked(std::span<const uint64_t> packed);
   // Builds from citizen ids as text, validating each like ValidateAndPackCitizenId (today
   // 0: today). Errors: InvalidArgument (field "ids[i]", ParseCitizenId's message); Conflict
   // (field "ids[i]") for a repeat, lower-case x and upper-case X being the same person.
-  static Result<RegistryIndex> FromIds(std::span<const std::string_view> ids, uint32_t today = 0,
-                                       int threads = 0);
+  // Builds on the calling thread.
+  static Result<RegistryIndex> FromIds(std::span<const std::string_view> ids, uint32_t today = 0);
   // Builds from a CSV file (see the dialect above). Invalid and duplicate rows are skipped and
   // reported in *report (may be null); the first of several equal ids keeps its row. Errors:
   // NotFound (no such file), InvalidArgument (layout, or id_column_name not in the header),
-  // FailedPrecondition (cancelled), Internal (I/O). Uses options.threads threads.
+  // FailedPrecondition (cancelled), Internal (I/O). Uses options.threads threads. The file is
+  // mapped block by block: it must not shrink while it is read.
   static Result<RegistryIndex> FromCsvFile(const std::string& path, const CsvLayout& layout,
                                            const ScanOptions& options, ScanReport* report);
   // The same for CSV bytes in memory (not copied; need not outlive the call).

@@ -103,7 +103,7 @@ Outcome MatchBytes(const RegistryIndex& index, const std::string& csv, const Csv
 
 RegistryIndex IndexOf(const std::vector<std::string>& ids) {
   std::vector<std::string_view> views(ids.begin(), ids.end());
-  auto r = RegistryIndex::FromIds(views, kToday, 2);
+  auto r = RegistryIndex::FromIds(views, kToday);
   EXPECT_TRUE(r.ok()) << r.status().message();
   return std::move(r).value();
 }
@@ -124,7 +124,12 @@ TEST(IdValidation, AgreesWithParseCitizenIdOnRandomAndMutatedIds) {
       case 2: id[rng() % 18] = static_cast<char>('0' + rng() % 10); break;  // mostly wrong check
       case 3: id.resize(rng() % 20); break;
       case 4: id.replace(6, 4, std::to_string(1800 + rng() % 300)); break;  // old, future years
-      case 5: id.replace(10, 4, std::to_string(1000 + rng() % 3000)); break;  // months/days
+      case 5: {  // months 00-13, days 00-32
+        char md[8];
+        std::snprintf(md, sizeof md, "%02d%02d", static_cast<int>(rng() % 14), static_cast<int>(rng() % 33));
+        id.replace(10, 4, md);
+        break;
+      }
     }
     if (id.size() == 18 && rng() % 2) id = id.substr(0, 17) + CitizenIdCheckChar(id.substr(0, 17));
     if (id.size() >= 17 && rng() % 8 == 0) id[17 % id.size()] = 'x';
@@ -154,6 +159,15 @@ TEST(IdValidation, ReasonsAndPackingAreInjective) {
   EXPECT_EQ(ValidateAndPackCitizenId(WithCheck("37072520270101001"), kToday, &a), IdProblem::kFutureBirthDate);
   EXPECT_EQ(ValidateAndPackCitizenId(WithCheck("37072518991231001"), kToday, &a), IdProblem::kBadBirthDate);
   EXPECT_EQ(ValidateAndPackCitizenId("3707251980010100", kToday, &a), IdProblem::kLength);
+  EXPECT_EQ(ValidateAndPackCitizenId(WithCheck("37072519800101001") + "9", kToday, &a), IdProblem::kLength);
+  // Calendar: 1900 is not a leap year, 2000 is.
+  for (auto [date, ok] : std::vector<std::pair<std::string, bool>>{
+           {"19000229", false}, {"20000229", true}, {"19960229", true}, {"19970229", false},
+           {"19800431", false}, {"19801231", true}, {"19800100", false}, {"19800132", false},
+           {"19000101", true}, {"18991231", false}, {"19801301", false}, {"19800001", false}}) {
+    const IdProblem p = ValidateAndPackCitizenId(WithCheck("370725" + date + "001"), kToday, &a);
+    EXPECT_EQ(p, ok ? IdProblem::kNone : IdProblem::kBadBirthDate) << date;
+  }
   EXPECT_STREQ(IdProblemReason(IdProblem::kCheckMismatch), "check_mismatch");
   // Ids differing only in the check character pack differently (no X/digit collision).
   std::set<uint64_t> seen;
@@ -201,6 +215,7 @@ Generated MakeFeed(std::mt19937_64& rng, const std::vector<std::string>& registr
       id = RandomId(rng);
       id[rng() % 18] = "0123456789Xa "[rng() % 13];
       if (rng() % 4 == 0) id.resize(rng() % 18);
+      if (rng() % 4 == 0) id = registry[rng() % registry.size()] + static_cast<char>('0' + rng() % 10);
     }
     std::string field = id;
     if (rng() % 8 == 0) field = "\"" + id + "\"";
@@ -305,8 +320,9 @@ TEST(MatchFeed, ReportsInvalidRowsWithLineNumbersAndReasons) {
                           WithCheck("37072520270101001") + ",6\n" +  // 7 born after today
                           "37072519800101001A,7\n" +        // 8
                           "3707251980a101001X,8\n" +        // 9
-                          "\n" +                            // 10 blank
-                          WithCheck("37072519810229001") + ",9";  // 11 not a leap year, no "\n"
+                          known + "7,9\n" +                 // 10 a registered id plus a digit
+                          "\n" +                            // 11 blank
+                          WithCheck("37072519810229001") + ",9";  // 12 not a leap year, no "\n"
   const Outcome run = MatchBytes(index, csv, CsvLayout{}, Options());
   ASSERT_EQ(run.found.size(), 1u);
   EXPECT_EQ(run.found[0].line, 2u);
@@ -315,13 +331,13 @@ TEST(MatchFeed, ReportsInvalidRowsWithLineNumbersAndReasons) {
   const std::vector<std::pair<uint64_t, IdProblem>> want = {
       {3, IdProblem::kCheckMismatch}, {4, IdProblem::kBadBirthDate}, {5, IdProblem::kLength},
       {7, IdProblem::kFutureBirthDate}, {8, IdProblem::kCheckSyntax}, {9, IdProblem::kNotDigits},
-      {11, IdProblem::kBadBirthDate}};
+      {10, IdProblem::kLength}, {12, IdProblem::kBadBirthDate}};
   std::vector<std::pair<uint64_t, IdProblem>> got;
   for (const RowError& e : run.report.errors) got.emplace_back(e.line, e.problem);
   EXPECT_EQ(got, want);
-  EXPECT_EQ(run.report.invalid, 7u);
-  EXPECT_EQ(run.report.rows, 9u);
-  EXPECT_EQ(run.report.lines, 11u);
+  EXPECT_EQ(run.report.invalid, 8u);
+  EXPECT_EQ(run.report.rows, 10u);
+  EXPECT_EQ(run.report.lines, 12u);
   EXPECT_EQ(run.report.blank_lines, 1u);
   EXPECT_EQ(run.report.matched, 1u);
 }
@@ -541,15 +557,31 @@ TEST(RegistryIndex, FromCsvReportsInvalidAndDuplicateRowsAndKeepsOrdinals) {
             Code::kNotFound);
 }
 
+TEST(RegistryIndex, GrowsWhenTheFirstLinesUnderestimateTheRows) {
+  // The table is sized from the line length of the first MiB: here one long row, then many
+  // short ones, so it must grow (several times) while inserting.
+  std::mt19937_64 rng(12);
+  const std::vector<std::string> ids = RandomRegistry(rng, 60000);
+  std::string csv = "citizen_id,name\n" + ids[0] + "," + std::string(1 << 20, 'n') + "\n";
+  for (size_t i = 1; i < ids.size(); ++i) csv += ids[i] + ",x\n";
+  for (int threads : {1, 2}) {
+    ScanReport report;
+    auto index = RegistryIndex::FromCsvBytes(csv, CsvLayout{}, Options(threads, 1 << 16), &report);
+    ASSERT_TRUE(index.ok());
+    EXPECT_EQ(index->size(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(index->Find(Pack(ids[i])), std::optional<uint32_t>(i));
+  }
+}
+
 TEST(RegistryIndex, LargeIndexFindsAllAndOnlyItsKeys) {
   std::mt19937_64 rng(10);
   std::vector<std::string> ids = RandomRegistry(rng, 240000);
   std::vector<uint64_t> packed;
   for (size_t i = 0; i < 200000; ++i) packed.push_back(Pack(ids[i]));
-  auto index = RegistryIndex::FromPacked(packed, 2);
+  auto index = RegistryIndex::FromPacked(packed);
   ASSERT_TRUE(index.ok());
   EXPECT_EQ(index->size(), packed.size());
-  EXPECT_LE(index->memory_bytes(), 12u * (1u << 19));
+  EXPECT_LE(index->memory_bytes(), 24u * packed.size());  // table + filter
   for (size_t i = 0; i < packed.size(); ++i) ASSERT_EQ(index->Find(packed[i]), std::optional<uint32_t>(i));
   for (size_t i = 200000; i < ids.size(); ++i) ASSERT_EQ(index->Find(Pack(ids[i])), std::nullopt);
   // Garbage and repeats are refused.

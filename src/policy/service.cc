@@ -36,7 +36,7 @@ json ParamJson(const Pack& pack, const Param& p, const std::string& date) {
   std::stable_sort(hist.begin(), hist.end(), [](const Entry* a, const Entry* b) { return a->from < b->from; });
   json history = json::array();
   for (const Entry* x : hist) history.push_back(EntryJson(*x));
-  json out = {{"key", p.key}, {"label", p.label}, {"unit", UnitName(p.unit)}, {"doc", p.doc},
+  json out = {{"key", p.key}, {"label", p.label}, {"unit", UnitName(p.unit)}, {"doc", p.doc}, {"allowed", p.allowed},
               {"editable", pack.Editable(p.key, date)}, {"history", history}};
   if (e) {
     out["value"] = ValueToString(e->value);
@@ -223,7 +223,7 @@ Result<json> PolicyService::Simulate(const std::string& county, const std::strin
     std::string field = "set." + c.key;
     if (!base_pack->Find(c.key)) return Status::InvalidArgument(field, "没有该政策参数：" + c.key);
     auto v = base_pack->ParseValue(c.key, c.value);
-    if (!v.ok()) return v.status().WithFieldPrefix("set");
+    if (!v.ok()) return Status::InvalidArgument(field, v.status().message());
     const Entry* old = base_pack->EntryOn(c.key, date);
     change_list.push_back({{"key", c.key}, {"before", old ? ValueToString(old->value) : ""}, {"after", ValueToString(*v)}});
     DOUDI_RETURN_IF_ERROR(changed.AddOverlay(c.key, Entry{date, *v, "local setting", "local setting", "", "simulation", "overlay"}));

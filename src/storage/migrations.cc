@@ -394,6 +394,78 @@ CREATE TABLE verification_requests (
 );
 CREATE INDEX verification_requests_to ON verification_requests(to_county, id);
 )SQL"},
+    // Dynamic monitoring (docs/feeds.md, docs/monitoring.md): imported department feeds (the
+    // converted file is kept for the batch engine), their valid rows, monthly runs and alerts.
+    {6, "monitoring", R"SQL(
+CREATE TABLE feed_files (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  source TEXT NOT NULL,
+  month TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  encoding TEXT NOT NULL,
+  content TEXT NOT NULL,
+  rows_total {{BIGINT}} NOT NULL,
+  rows_imported {{BIGINT}} NOT NULL,
+  rows_invalid {{BIGINT}} NOT NULL,
+  problems TEXT NOT NULL,
+  imported_by TEXT NOT NULL,
+  imported_at TEXT NOT NULL,
+  UNIQUE (county_code, source, sha256)
+);
+CREATE INDEX feed_files_month ON feed_files(county_code, month);
+
+CREATE TABLE feed_rows (
+  id {{PK}},
+  file_id {{BIGINT}} NOT NULL REFERENCES feed_files(id),
+  line {{BIGINT}} NOT NULL,
+  citizen_id TEXT NOT NULL,
+  fields TEXT NOT NULL
+);
+CREATE INDEX feed_rows_file ON feed_rows(file_id, line);
+CREATE INDEX feed_rows_citizen ON feed_rows(citizen_id);
+
+CREATE TABLE monitor_runs (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  month TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  persons {{BIGINT}} NOT NULL DEFAULT 0,
+  feed_rows {{BIGINT}} NOT NULL DEFAULT 0,
+  matched {{BIGINT}} NOT NULL DEFAULT 0,
+  alerts_raised {{BIGINT}} NOT NULL DEFAULT 0,
+  actor TEXT NOT NULL
+);
+
+CREATE TABLE alerts (
+  id {{PK}},
+  indicator TEXT NOT NULL,
+  category TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  citizen_id TEXT NOT NULL,
+  person_name TEXT NOT NULL,
+  household_id {{BIGINT}},
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  village_code TEXT NOT NULL,
+  month TEXT NOT NULL,
+  details TEXT NOT NULL,
+  status TEXT NOT NULL,
+  due_date TEXT NOT NULL,
+  resolution TEXT,
+  confirmed INTEGER,
+  application_id {{BIGINT}},
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX alerts_open ON alerts(indicator, citizen_id, status);
+CREATE INDEX alerts_town ON alerts(town_code, id);
+CREATE INDEX alerts_village ON alerts(village_code, id);
+CREATE INDEX alerts_county ON alerts(county_code, id);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

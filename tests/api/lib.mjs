@@ -398,12 +398,12 @@ import { createHash } from 'node:crypto';
 export const WF_STATES = ['received', 'documents_requested', 'accepted', 'visited', 'verified',
   'public_notice', 'awaiting_decision', 'enrolled', 'refused', 'withdrawn'];
 /** Every action of the transition table. */
-export const WF_ACTIONS = ['link_household', 'request_documents', 'accept', 'record_visit', 'record_verification',
+export const WF_ACTIONS = ['link_household', 'record_signatures', 'request_documents', 'accept', 'record_visit', 'record_verification',
   'town_opinion', 'record_objection', 'answer_objection', 'close_notice', 'approve', 'refuse', 'extend', 'withdraw'];
 /** Allowed actions per state, from the table of docs/workflow.md. */
 export const WF_ALLOWED = {
-  received: ['link_household', 'request_documents', 'accept', 'withdraw'],
-  documents_requested: ['link_household', 'accept', 'withdraw'],
+  received: ['link_household', 'record_signatures', 'request_documents', 'accept', 'withdraw'],
+  documents_requested: ['link_household', 'record_signatures', 'accept', 'withdraw'],
   accepted: ['record_visit', 'extend', 'withdraw'],
   visited: ['record_verification', 'extend', 'withdraw'],
   verified: ['town_opinion', 'extend', 'withdraw'],
@@ -413,7 +413,7 @@ export const WF_ALLOWED = {
 };
 /** A demo user whose role may perform the action on a case of 乔官镇 (so that only the state is at fault). */
 export const WF_ACTOR = {
-  link_household: 'town_clerk', request_documents: 'town_clerk', accept: 'town_clerk', record_visit: 'town_clerk',
+  link_household: 'town_clerk', record_signatures: 'town_clerk', request_documents: 'town_clerk', accept: 'town_clerk', record_visit: 'town_clerk',
   record_verification: 'town_clerk', town_opinion: 'town_reviewer', record_objection: 'town_clerk',
   answer_objection: 'town_clerk', close_notice: 'town_clerk', approve: 'reviewer', refuse: 'reviewer',
   extend: 'town_reviewer', withdraw: 'town_clerk',
@@ -456,6 +456,7 @@ export async function getApp(id, client) {
 export function wfPayload(action, ctx = {}) {
   switch (action) {
     case 'link_household': return { household_id: ctx.household_id ?? 1 };
+    case 'record_signatures': return { authorization: true, commitment: true };
     case 'request_documents': return { missing_items: ['户口簿复印件', '残疾证复印件'] };
     case 'accept': return {};
     case 'record_visit': return { visited_on: todayShanghai(), staff: ['王某', '李某'], findings: '入户调查：家中无劳动力，住房简陋。' };

@@ -1,7 +1,8 @@
 import { computed, ref, watch, type Component } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { Document, House, MapLocation, User } from '@element-plus/icons-vue'
+import { DataAnalysis, Document, House, MapLocation, Notebook, User } from '@element-plus/icons-vue'
+import { Calendar, FirstAidKit, List, Share, Tickets } from '@element-plus/icons-vue'
 import { useSessionStore } from '@/stores/session'
 import { useIsMobile } from '@/composables/useIsMobile'
 import type { Permission } from '@/utils/permissions'
@@ -16,6 +17,14 @@ export interface MenuEntry {
 
 const ENTRIES: Omit<MenuEntry, 'label'>[] = [
   { key: 'households', path: '/households', icon: House, perm: 'registry.read' },
+  // the application workflow
+  { key: 'cases', path: '/cases', icon: Tickets, perm: 'cases.read' },
+  { key: 'emergency', path: '/emergency', icon: FirstAidKit, perm: 'emergency.read' },
+  { key: 'referrals', path: '/referrals', icon: Share, perm: 'referrals.read' },
+  { key: 'lists', path: '/lists', icon: List, perm: 'lists.manage' },
+  { key: 'calendar', path: '/calendar', icon: Calendar, perm: 'calendar.read' },
+  { key: 'policy', path: '/policy', icon: Notebook, perm: 'policy.read' },
+  { key: 'policySimulate', path: '/policy/simulate', icon: DataAnalysis, perm: 'policy.simulate' },
   { key: 'regions', path: '/regions', icon: MapLocation, perm: 'regions.read' },
   { key: 'users', path: '/users', icon: User, perm: 'users.manage' },
   { key: 'audit', path: '/audit', icon: Document, perm: 'audit.read' },

@@ -8,8 +8,11 @@ import {
   ElCard,
   ElCheckbox,
   ElCol,
+  ElCollapse,
+  ElCollapseItem,
   ElConfigProvider,
   ElContainer,
+  ElDatePicker,
   ElDescriptions,
   ElDescriptionsItem,
   ElDialog,
@@ -31,6 +34,7 @@ import {
   ElMenu,
   ElMenuItem,
   ElOption,
+  ElOptionGroup,
   ElPagination,
   ElRadio,
   ElResult,
@@ -52,8 +56,11 @@ import 'element-plus/es/components/button/style/css'
 import 'element-plus/es/components/card/style/css'
 import 'element-plus/es/components/checkbox/style/css'
 import 'element-plus/es/components/col/style/css'
+import 'element-plus/es/components/collapse/style/css'
+import 'element-plus/es/components/collapse-item/style/css'
 import 'element-plus/es/components/config-provider/style/css'
 import 'element-plus/es/components/container/style/css'
+import 'element-plus/es/components/date-picker/style/css'
 import 'element-plus/es/components/descriptions/style/css'
 import 'element-plus/es/components/descriptions-item/style/css'
 import 'element-plus/es/components/dialog/style/css'
@@ -77,6 +84,7 @@ import 'element-plus/es/components/menu-item/style/css'
 import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
 import 'element-plus/es/components/option/style/css'
+import 'element-plus/es/components/option-group/style/css'
 import 'element-plus/es/components/pagination/style/css'
 import 'element-plus/es/components/radio/style/css'
 import 'element-plus/es/components/radio-button/style/css'
@@ -92,6 +100,16 @@ import 'element-plus/es/components/tabs/style/css'
 import 'element-plus/es/components/tag/style/css'
 import 'element-plus/es/components/tree/style/css'
 
+// Workflow pages (cases, emergency help, calendar, public pages). ElSteps also registers ElStep,
+// ElTimeline ElTimelineItem, ElCheckbox ElCheckboxGroup.
+import { ElCascader, ElSteps, ElTimeline } from 'element-plus'
+import 'element-plus/es/components/cascader/style/css'
+import 'element-plus/es/components/checkbox-group/style/css'
+import 'element-plus/es/components/steps/style/css'
+import 'element-plus/es/components/step/style/css'
+import 'element-plus/es/components/timeline/style/css'
+import 'element-plus/es/components/timeline-item/style/css'
+
 const components: Plugin[] = [
   ElAlert,
   ElAside,
@@ -99,8 +117,11 @@ const components: Plugin[] = [
   ElCard,
   ElCheckbox,
   ElCol,
+  ElCollapse,
+  ElCollapseItem,
   ElConfigProvider,
   ElContainer,
+  ElDatePicker,
   ElDescriptions,
   ElDescriptionsItem,
   ElDialog,
@@ -122,6 +143,7 @@ const components: Plugin[] = [
   ElMenu,
   ElMenuItem,
   ElOption,
+  ElOptionGroup,
   ElPagination,
   ElRadio,
   ElResult,
@@ -134,6 +156,10 @@ const components: Plugin[] = [
   ElTabs,
   ElTag,
   ElTree,
+  // workflow pages
+  ElCascader,
+  ElSteps,
+  ElTimeline,
 ]
 
 export function installElementPlus(app: App): void {

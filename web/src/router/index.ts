@@ -23,11 +23,32 @@ const routes: RouteRecordRaw[] = [
     component: () => import('@/views/login/index.vue'),
     meta: { public: true, title: 'login.title' },
   },
+  // Public pages for applicants and villagers: no session, outside the staff layout.
+  {
+    path: '/apply',
+    name: 'public-apply',
+    component: () => import('@/views/public/apply.vue'),
+    meta: { public: true, title: 'publicSite.apply.title' },
+  },
+  {
+    path: '/progress',
+    name: 'public-progress',
+    component: () => import('@/views/public/progress.vue'),
+    meta: { public: true, title: 'publicSite.progress.title' },
+  },
+  {
+    path: '/notice-board',
+    name: 'public-notice-board',
+    component: () => import('@/views/public/notice-board.vue'),
+    meta: { public: true, title: 'publicSite.board.title' },
+  },
   {
     path: '/',
     component: Layout,
     children: [
-      { path: '', name: 'home', redirect: () => firstAllowedPage() },
+      // A guard, not a `redirect`: redirects resolve before beforeEach has restored the session,
+      // so a fresh load of `/` would always land on the regions page.
+      { path: '', name: 'home', component: { render: () => null }, beforeEnter: () => firstAllowedPage() },
       {
         path: 'households',
         name: 'households',
@@ -71,6 +92,55 @@ const routes: RouteRecordRaw[] = [
         meta: { perm: 'audit.read', title: 'menu.audit', menu: '/audit' },
       },
       {
+        path: 'policy',
+        name: 'policy',
+        component: () => import('@/views/policy/index.vue'),
+        meta: { perm: 'policy.read', title: 'menu.policy', menu: '/policy' },
+      },
+      {
+        path: 'policy/simulate',
+        name: 'policy-simulate',
+        // Its own chunk, with ECharts: only this page loads the chart library.
+        component: () => import('@/views/policy/simulate.vue'),
+        meta: { perm: 'policy.simulate', title: 'menu.policySimulate', menu: '/policy/simulate' },
+      },
+      {
+        path: 'cases',
+        name: 'cases',
+        component: () => import('@/views/cases/index.vue'),
+        meta: { perm: 'cases.read', title: 'menu.cases', menu: '/cases' },
+      },
+      {
+        path: 'cases/:id(\\d+)',
+        name: 'case-detail',
+        component: () => import('@/views/cases/detail.vue'),
+        meta: { perm: 'cases.read', title: 'cases.detail.title', menu: '/cases' },
+      },
+      {
+        path: 'emergency',
+        name: 'emergency',
+        component: () => import('@/views/emergency/index.vue'),
+        meta: { perm: 'emergency.read', title: 'menu.emergency', menu: '/emergency' },
+      },
+      {
+        path: 'referrals',
+        name: 'referrals',
+        component: () => import('@/views/referrals/index.vue'),
+        meta: { perm: 'referrals.read', title: 'menu.referrals', menu: '/referrals' },
+      },
+      {
+        path: 'lists',
+        name: 'lists',
+        component: () => import('@/views/lists/index.vue'),
+        meta: { perm: 'lists.manage', title: 'menu.lists', menu: '/lists' },
+      },
+      {
+        path: 'calendar',
+        name: 'calendar',
+        component: () => import('@/views/calendar/index.vue'),
+        meta: { perm: 'calendar.read', title: 'menu.calendar', menu: '/calendar' },
+      },
+      {
         path: ':pathMatch(.*)*',
         name: 'not-found',
         component: () => import('@/views/error/not-found.vue'),
@@ -85,6 +155,8 @@ export function firstAllowedPage(): RouteLocationRaw {
   const session = useSessionStore()
   if (session.can('registry.read')) return { name: 'households' }
   if (session.can('audit.read')) return { name: 'audit' }
+  // Department liaisons work from their referrals inbox.
+  if (session.can('referrals.act')) return { name: 'referrals' }
   return { name: 'regions' }
 }
 

@@ -23,3 +23,19 @@ export function prettyJson(v: unknown): string {
     return String(v)
   }
 }
+
+/** Today in Asia/Shanghai as YYYY-MM-DD (the server's calendar, whatever the browser's zone). */
+export function todayIso(now: Date = new Date()): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now)
+}
+
+/** Masks a citizen id as the server does in summaries: first 6 and last 4 characters. */
+export function maskCitizenId(id: string): string {
+  return id.length === 18 ? `${id.slice(0, 6)}********${id.slice(14)}` : id
+}

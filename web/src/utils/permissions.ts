@@ -9,6 +9,23 @@ export type Permission =
   | 'regions.editPopulation'
   | 'users.manage'
   | 'audit.read'
+  | 'policy.read'
+  | 'policy.edit'
+  | 'policy.simulate'
+  // the application workflow (docs/workflow.md)
+  | 'cases.read'
+  | 'cases.create'
+  | 'emergency.read'
+  | 'emergency.create'
+  | 'emergency.countyApprove'
+  | 'emergency.conference'
+  | 'emergency.paperwork'
+  | 'reserve.deposit'
+  | 'referrals.read'
+  | 'referrals.act'
+  | 'lists.manage'
+  | 'calendar.read'
+  | 'calendar.edit'
 
 const ALL: readonly Role[] = [
   'county_admin',
@@ -28,6 +45,22 @@ const MATRIX: Record<Permission, readonly Role[]> = {
   'regions.editPopulation': ['county_admin'],
   'users.manage': ['county_admin'],
   'audit.read': ['auditor', 'county_admin', 'supervisor'],
+  'policy.read': ALL.filter((r) => r !== 'department_liaison'),
+  'policy.edit': ['county_admin'],
+  'policy.simulate': ['county_admin', 'county_reviewer', 'supervisor'],
+  'cases.read': ALL.filter((r) => r !== 'department_liaison'),
+  'cases.create': ['town_clerk', 'town_reviewer', 'village_assistant'],
+  'emergency.read': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer', 'supervisor'],
+  'emergency.create': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
+  'emergency.countyApprove': ['county_admin', 'county_reviewer'],
+  'emergency.conference': ['county_admin', 'county_reviewer', 'town_reviewer'],
+  'emergency.paperwork': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
+  'reserve.deposit': ['county_admin'],
+  'referrals.read': ALL,
+  'referrals.act': ['department_liaison'],
+  'lists.manage': ['county_admin', 'county_reviewer'],
+  'calendar.read': ALL.filter((r) => r !== 'department_liaison'),
+  'calendar.edit': ['county_admin'],
 }
 
 export function roleCan(role: Role | undefined | null, perm: Permission): boolean {

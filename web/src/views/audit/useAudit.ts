@@ -43,7 +43,7 @@ function usePaged<T>(fetch: (page: number, pageSize: number) => Promise<Page<T>>
   return reactive({ rows, total, page, pageSize, loading, error, load, onPageChange, onSizeChange, ensureLoaded })
 }
 
-export const AUDIT_ENTITIES = ['household', 'person', 'region', 'user'] as const
+export const AUDIT_ENTITIES = ['household', 'person', 'region', 'user', 'policy_parameter'] as const
 
 export function useAudit() {
   const { t, te } = useI18n()

@@ -1,0 +1,103 @@
+// /api/v1 resources of dynamic monitoring: feed upload, monthly runs, alerts, rectification.
+#include <sodium.h>
+
+#include "common/json_input.h"
+#include "http/api.h"
+#include "monitoring/feeds.h"
+
+namespace doudi::http {
+namespace {
+using nlohmann::json;
+}  // namespace
+
+void RegisterMonitoring(Router& router, Services& s) {
+  router.Add("GET", "/api/v1/feeds/sources", [](Context&) -> Result<Response> {
+    json items = json::array();
+    for (const auto& src : monitoring::FeedSources()) {
+      json cols = json::array();
+      for (const auto& c : src.columns) cols.push_back({{"key", c.key}, {"label", c.label}, {"required", c.required}});
+      items.push_back({{"kind", src.kind}, {"label", src.label}, {"department", src.department}, {"columns", cols}});
+    }
+    return Response::Json(200, {{"items", items}});
+  });
+
+  router.Add("GET", "/api/v1/feeds", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    DOUDI_ASSIGN_OR_RETURN(json out, s.monitor.ListFeeds(c.user(), paging.first, paging.second));
+    return Response::Json(200, out);
+  });
+
+  // Upload: the browser converts .xlsx to CSV (exceljs) and sends the CSV text (UTF-8) or the
+  // raw file bytes in base64 (GB18030 CSV as exported by Excel).
+  router.Add("POST", "/api/v1/feeds", [&s](Context& c) -> Result<Response> {
+    auto role = c.user().role;
+    if (role != auth::Role::kCountyAdmin && role != auth::Role::kCountyReviewer && role != auth::Role::kDepartmentLiaison)
+      return Status::PermissionDenied("只有县级民政人员和部门联络员可以上传部门数据");
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    std::string source = r.String("source", true);
+    std::string month = r.String("month", true);
+    std::string filename = r.String("filename", false, "upload.csv");
+    auto csv = r.OptString("csv_text");
+    auto b64 = r.OptString("content_base64");
+    if (!r.ok()) return r.status();
+    std::string bytes;
+    if (csv) {
+      bytes = *csv;
+    } else if (b64) {
+      bytes.resize(b64->size());
+      size_t len = 0;
+      if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), b64->c_str(), b64->size(),
+                            "\n\r ", &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+        return Status::InvalidArgument("content_base64", "文件内容不是有效的 Base64 编码");
+      bytes.resize(len);
+    } else {
+      return Status::InvalidArgument("csv_text", "请上传文件内容");
+    }
+    DOUDI_ASSIGN_OR_RETURN(auto rep, monitoring::ImportFeed(s.db, c.user().actor(), c.user().region_code.substr(0, 6),
+                                                            source, month, filename, bytes));
+    return Response::Json(rep.already_imported ? 200 : 201, monitoring::ToJson(rep));
+  });
+
+  router.Add("POST", "/api/v1/monitor/runs", [&s](Context& c) -> Result<Response> {
+    auto role = c.user().role;
+    if (role != auth::Role::kCountyAdmin && role != auth::Role::kCountyReviewer)
+      return Status::PermissionDenied("只有县级民政人员可以运行月度比对");
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    std::string month = r.String("month", true);
+    if (!r.ok()) return r.status();
+    DOUDI_ASSIGN_OR_RETURN(auto rep, s.monitor.Run(c.user().actor(), c.user().region_code.substr(0, 6), month));
+    return Response::Json(201, monitoring::ToJson(rep));
+  });
+
+  router.Add("GET", "/api/v1/monitor/indicators", [](Context&) -> Result<Response> {
+    json items = json::array();
+    for (const auto& i : monitoring::Indicators())
+      items.push_back({{"id", i.id}, {"category", i.category}, {"severity", i.severity},
+                       {"deadline_working_days", i.deadline_working_days}, {"description", i.description},
+                       {"cite", i.cite}});
+    return Response::Json(200, {{"items", items}});
+  });
+
+  router.Add("GET", "/api/v1/alerts", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    DOUDI_ASSIGN_OR_RETURN(json out, s.monitor.ListAlerts(c.user(), c.Query("status"), c.Query("indicator"),
+                                                          paging.first, paging.second));
+    return Response::Json(200, out);
+  });
+
+  router.Add("POST", "/api/v1/alerts/{id}/actions", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, s.monitor.ActAlert(c.user(), id, body));
+    return Response::Json(200, out);
+  });
+
+  router.Add("GET", "/api/v1/monitor/rectification", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, s.monitor.Rectification(c.user(), c.Query("month")));
+    return Response::Json(200, out);
+  });
+}
+
+}  // namespace doudi::http

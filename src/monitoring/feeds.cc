@@ -1,0 +1,315 @@
+#include "monitoring/feeds.h"
+
+#include <iconv.h>
+
+#include <cerrno>
+
+#include "common/citizen_id.h"
+#include "common/date.h"
+#include "monitoring/match_engine.h"
+
+namespace doudi::monitoring {
+namespace {
+
+using nlohmann::json;
+using T = FieldType;
+
+const std::vector<FeedSource> kSources = {
+    {"death", "死亡人员", "公安局/卫健局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"date_of_death", "死亡日期", T::kDate, true}}},
+    {"hukou_move", "户籍迁移", "公安局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"move_date", "迁移日期", T::kDate, true}, {"to_division", "迁入地区划代码", T::kDivision, false}}},
+    {"vehicle", "车辆登记", "公安局交警大队",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"plate", "号牌号码", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
+      {"value_yuan", "车辆价值（元）", T::kYuan, false}}},
+    {"real_estate", "不动产登记", "自然资源和规划局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"certificate_no", "不动产权证号", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
+      {"area_m2", "面积（平方米）", T::kInt, false}}},
+    {"business", "市场主体登记", "市场监督管理局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"business_name", "市场主体名称", T::kText, true}, {"registered_on", "成立日期", T::kDate, true},
+      {"capital_yuan", "注册资本（元）", T::kYuan, false}}},
+    {"wage", "工资及社保缴费", "人力资源和社会保障局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"month", "月份", T::kMonth, true}, {"wage_yuan", "月工资（元）", T::kYuan, true}}},
+    {"unemployment", "失业登记", "人力资源和社会保障局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"registered_on", "登记日期", T::kDate, true}}},
+    {"pension", "养老金发放", "人力资源和社会保障局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"month", "月份", T::kMonth, true}, {"pension_yuan", "月养老金（元）", T::kYuan, true}}},
+    {"medical", "医疗费用结算", "医疗保障局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"month", "月份", T::kMonth, true}, {"total_yuan", "医疗总费用（元）", T::kYuan, true},
+      {"out_of_pocket_yuan", "个人自付（元）", T::kYuan, true}}},
+    {"disability", "残疾人证", "残疾人联合会",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"kind", "残疾类别", T::kText, true}, {"grade", "残疾等级", T::kInt, true},
+      {"issued_on", "发证日期", T::kDate, false}}},
+    {"at_risk", "防止返贫监测对象", "乡村振兴局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"listed_on", "纳入日期", T::kDate, true}, {"risk_type", "风险类型", T::kText, false}}},
+    {"tax", "个人所得税", "税务局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"year", "年度", T::kInt, true}, {"income_yuan", "年收入（元）", T::kYuan, true}}},
+    {"provident_fund", "住房公积金", "住房公积金管理中心",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"month", "月份", T::kMonth, true}, {"deposit_yuan", "月缴存额（元）", T::kYuan, true}}},
+    {"deposit", "银行存款", "人民银行/金融机构",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"as_of", "截止日期", T::kDate, true}, {"balance_yuan", "余额（元）", T::kYuan, true}}},
+    {"other_county_recipient", "外县救助对象", "上级民政部门",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"county_code", "县级区划代码", T::kDivision, true}, {"program", "救助类别", T::kText, true},
+      {"monthly_yuan", "月救助金（元）", T::kYuan, false}}},
+};
+
+// "12.5" / "1,234.56" / "100" → fen, exactly. Returns false on anything else.
+bool ParseYuan(std::string s, int64_t* fen) {
+  std::string t;
+  for (char c : s)
+    if (c != ',' && c != ' ') t += c;
+  if (t.empty() || t.size() > 15) return false;
+  size_t dot = t.find('.');
+  std::string whole = t.substr(0, dot), frac = dot == std::string::npos ? "" : t.substr(dot + 1);
+  if (whole.empty() || frac.size() > 2) return false;
+  for (char c : whole + frac)
+    if (c < '0' || c > '9') return false;
+  while (frac.size() < 2) frac += '0';
+  *fen = std::stoll(whole) * 100 + std::stoll(frac);
+  return true;
+}
+
+// Accepts YYYY-MM-DD and YYYY/MM/DD (Excel); returns the ISO form or "".
+std::string NormalizeDate(const std::string& s) {
+  std::string t = s;
+  for (char& c : t)
+    if (c == '/') c = '-';
+  int y, m, d;
+  if (ParseDate(t, &y, &m, &d)) return t;
+  // 2024-3-5 → 2024-03-05
+  int n = std::sscanf(t.c_str(), "%d-%d-%d", &y, &m, &d);
+  if (n == 3 && IsValidDate(y, m, d) && y >= 1900) return FormatDate(y, m, d);
+  return "";
+}
+
+std::string NormalizeMonth(const std::string& s) {
+  std::string t = s;
+  for (char& c : t)
+    if (c == '/') c = '-';
+  int y, m;
+  if (std::sscanf(t.c_str(), "%d-%d", &y, &m) == 2 && y >= 2000 && y <= 2100 && m >= 1 && m <= 12) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+    return buf;
+  }
+  return "";
+}
+
+bool ValidUtf8(const std::string& s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string Trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+}  // namespace
+
+const std::vector<FeedSource>& FeedSources() { return kSources; }
+
+const FeedSource* FindSource(const std::string& kind) {
+  for (const auto& s : kSources)
+    if (kind == s.kind) return &s;
+  return nullptr;
+}
+
+Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding) {
+  std::string in = bytes;
+  if (in.size() >= 3 && in.compare(0, 3, "\xEF\xBB\xBF") == 0) in = in.substr(3);
+  if (ValidUtf8(in)) {
+    *encoding = "utf-8";
+    return in;
+  }
+  iconv_t cd = iconv_open("UTF-8", "GB18030");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return Status::Internal("iconv GB18030 unavailable");
+  std::string out(in.size() * 2 + 16, '\0');
+  char* src = in.data();
+  size_t src_left = in.size();
+  char* dst = out.data();
+  size_t dst_left = out.size();
+  size_t rc = iconv(cd, &src, &src_left, &dst, &dst_left);
+  iconv_close(cd);
+  if (rc == static_cast<size_t>(-1))
+    return Status::InvalidArgument("file", "文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV");
+  out.resize(out.size() - dst_left);
+  *encoding = "gb18030";
+  return out;
+}
+
+Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor, const std::string& county,
+                                const std::string& source, const std::string& month, const std::string& filename,
+                                const std::string& bytes, const std::function<void(uint64_t)>& on_progress) {
+  const FeedSource* src = FindSource(source);
+  if (!src) return Status::InvalidArgument("source", "未知的数据来源：" + source);
+  if (NormalizeMonth(month) != month) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  if (LevelOfCode(county) != RegionLevel::kCounty) return Status::InvalidArgument("county", "县级区划代码应为6位");
+  ImportReport rep;
+  DOUDI_ASSIGN_OR_RETURN(std::string text, ToUtf8(bytes, &rep.encoding));
+  std::string sha = audit::Sha256Hex(text);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
+  {
+    auto dup = conn->Query("SELECT id, rows_total, rows_imported, rows_invalid FROM feed_files "
+                           "WHERE county_code = ? AND source = ? AND sha256 = ?",
+                           {county, source, sha});
+    if (!dup.ok()) return dup.status();
+    if (!dup->empty()) {
+      rep.already_imported = true;
+      rep.file_id = dup->rows[0].Int(0);
+      rep.rows = dup->rows[0].Int(1);
+      rep.imported = dup->rows[0].Int(2);
+      rep.invalid = dup->rows[0].Int(3);
+      return rep;
+    }
+  }
+  // Header → column positions.
+  size_t pos = 0, line_no = 0;
+  auto next_line = [&](std::string* line) {
+    if (pos >= text.size()) return false;
+    size_t nl = text.find('\n', pos);
+    *line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (!line->empty() && line->back() == '\r') line->pop_back();
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    return true;
+  };
+  std::string line;
+  if (!next_line(&line)) return Status::InvalidArgument("file", "文件为空");
+  std::vector<std::string> header = SplitCsvRow(line);
+  std::vector<int> col(src->columns.size(), -1);
+  for (size_t c = 0; c < src->columns.size(); ++c)
+    for (size_t h = 0; h < header.size(); ++h) {
+      std::string name = Trim(header[h]);
+      if (name == src->columns[c].key || name == src->columns[c].label) col[c] = static_cast<int>(h);
+    }
+  for (size_t c = 0; c < src->columns.size(); ++c)
+    if (src->columns[c].required && col[c] < 0)
+      return Status::InvalidArgument("file", std::string("第 1 行（表头）缺少列：") + src->columns[c].label + "（" +
+                                                 src->columns[c].key + "）");
+
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::string now = NowIsoShanghai();
+  while (next_line(&line)) {
+    if (line.find_first_not_of(", \t\"") == std::string::npos) continue;  // blank / Excel trailing commas
+    ++rep.rows;
+    std::vector<std::string> cells = SplitCsvRow(line);
+    json fields = json::object();
+    std::string citizen_id;
+    RowProblem problem;
+    for (size_t c = 0; c < src->columns.size() && problem.field.empty(); ++c) {
+      const FeedColumn& fc = src->columns[c];
+      std::string v = col[c] >= 0 && static_cast<size_t>(col[c]) < cells.size() ? Trim(cells[col[c]]) : "";
+      if (v.empty()) {
+        if (fc.required) problem = {line_no, fc.key, std::string(fc.label) + "不能为空"};
+        continue;
+      }
+      switch (fc.type) {
+        case T::kCitizenId: {
+          auto id = ParseCitizenId(v);
+          if (!id.ok()) problem = {line_no, fc.key, id.status().message()};
+          else citizen_id = id->normalized;
+          break;
+        }
+        case T::kDate: {
+          std::string d = NormalizeDate(v);
+          if (d.empty()) problem = {line_no, fc.key, std::string(fc.label) + "不是有效日期"};
+          else fields[fc.key] = d;
+          break;
+        }
+        case T::kMonth: {
+          std::string m = NormalizeMonth(v);
+          if (m.empty()) problem = {line_no, fc.key, std::string(fc.label) + "应为 YYYY-MM"};
+          else fields[fc.key] = m;
+          break;
+        }
+        case T::kYuan: {
+          int64_t fen = 0;
+          if (!ParseYuan(v, &fen)) problem = {line_no, fc.key, std::string(fc.label) + "应为不小于0的金额（元，最多两位小数）"};
+          else fields[std::string(fc.key).replace(std::string(fc.key).size() - 4, 4, "fen")] = fen;
+          break;
+        }
+        case T::kInt: {
+          if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+            problem = {line_no, fc.key, std::string(fc.label) + "应为非负整数"};
+          else fields[fc.key] = std::stoll(v);
+          break;
+        }
+        case T::kDivision: {
+          if (LevelOfCode(v) == RegionLevel::kInvalid) problem = {line_no, fc.key, std::string(fc.label) + "应为6、9或12位数字"};
+          else fields[fc.key] = v;
+          break;
+        }
+        case T::kText:
+          if (v.size() > 300) problem = {line_no, fc.key, std::string(fc.label) + "过长"};
+          else fields[fc.key] = v;
+          break;
+      }
+    }
+    if (!problem.field.empty()) {
+      ++rep.invalid;
+      if (rep.problems.size() < 1000) rep.problems.push_back(problem);
+      continue;
+    }
+    rows.push_back({std::nullopt, std::to_string(line_no), citizen_id, fields.dump()});
+    ++rep.imported;
+    if (on_progress && rep.rows % 100000 == 0) on_progress(rep.rows);
+  }
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto ins = conn->Query(
+      "INSERT INTO feed_files (county_code, source, month, filename, sha256, encoding, content, rows_total, rows_imported, "
+      "rows_invalid, problems, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {county, source, month, filename, sha, rep.encoding, text, static_cast<int64_t>(rep.rows),
+       static_cast<int64_t>(rep.imported), static_cast<int64_t>(rep.invalid), ToJson(rep)["problems"].dump(),
+       actor.username, now});
+  if (!ins.ok()) {
+    if (ins.status().code() == Code::kConflict) return Status::Conflict("file", "该文件已导入");
+    return ins.status();
+  }
+  rep.file_id = ins->rows[0].Int(0);
+  for (auto& r : rows) r[0] = std::to_string(rep.file_id);
+  DOUDI_RETURN_IF_ERROR(conn->BulkInsert("feed_rows", {"file_id", "line", "citizen_id", "fields"}, rows));
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor,
+                                           {"feed.import", "feed_file", std::to_string(rep.file_id), county, "null",
+                                            json{{"source", source}, {"month", month}, {"filename", filename},
+                                                 {"sha256", sha}, {"rows", rep.rows}, {"imported", rep.imported},
+                                                 {"invalid", rep.invalid}}
+                                                .dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  if (on_progress) on_progress(rep.rows);
+  return rep;
+}
+
+json ToJson(const ImportReport& r) {
+  json problems = json::array();
+  for (const auto& p : r.problems) problems.push_back({{"line", p.line}, {"field", p.field}, {"message", p.message}});
+  return {{"file_id", r.file_id}, {"already_imported", r.already_imported}, {"encoding", r.encoding},
+          {"rows", r.rows},       {"imported", r.imported},                 {"invalid", r.invalid},
+          {"problems", problems}};
+}
+
+}  // namespace doudi::monitoring

@@ -1,0 +1,471 @@
+#include "monitoring/monitor.h"
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "audit/audit_log.h"
+#include "cases/calendar.h"
+#include "common/citizen_id.h"
+#include "common/date.h"
+#include "common/json_input.h"
+#include "monitoring/feeds.h"
+#include "monitoring/match_engine.h"
+
+namespace doudi::monitoring {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<Indicator> kIndicators = {
+    {"recipient_died", "improper", "high", 5, "救助对象已死亡，应停发并核查", "民发〔2022〕83号 一（三）"},
+    {"recipient_vehicle", "improper", "medium", 10, "救助对象家庭新增车辆", "民发〔2021〕57号 第十四条"},
+    {"recipient_real_estate", "improper", "medium", 10, "救助对象家庭新增不动产", "民发〔2021〕57号 第十四条"},
+    {"recipient_business", "improper", "medium", 10, "救助对象家庭新增市场主体（经营）", "民发〔2021〕57号 第十四条"},
+    {"recipient_income_rise", "improper", "medium", 10, "救助对象家庭收入超过低保标准，应复核或渐退",
+     "民发〔2021〕57号 第三十一条、第三十三条"},
+    {"paid_twice_dibao_tekun", "duplicate", "high", 5, "同一人同时享受低保和特困供养", "民发〔2021〕43号；民发〔2021〕57号"},
+    {"paid_twice_other_county", "duplicate", "high", 5, "在外县（市、区）同时享受社会救助", "民发〔2022〕83号（数据比对）"},
+    {"single_person_candidate", "missing", "medium", 10, "低保边缘家庭成员新增重度残疾，可能符合单人保",
+     "民发〔2021〕57号 第八条；民发〔2022〕83号 一（一）"},
+    {"illness_poverty_candidate", "missing", "medium", 10, "医疗自付费用相对收入过高，可能因病致贫或支出型困难",
+     "民发〔2022〕83号（主动发现）"},
+    {"at_risk_not_covered", "missing", "high", 10, "防止返贫监测对象未纳入任何社会救助", "民发〔2022〕83号（与乡村振兴部门比对）"},
+    {"zero_employment", "missing", "low", 15, "零就业家庭，应转介就业帮扶", "织府办〔2023〕43号 二、9；桓政字〔2021〕7号 四"},
+};
+
+const Indicator* FindIndicator(const std::string& id) {
+  for (const auto& i : kIndicators)
+    if (id == i.id) return &i;
+  return nullptr;
+}
+
+struct PersonRow {
+  std::string citizen_id, name, town, village;
+  int64_t household_id = 0;
+};
+
+struct Candidate {
+  std::string indicator;
+  size_t person;  // index into persons
+  json details;
+};
+
+std::string LastDayOfMonth(const std::string& month) {
+  int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2));
+  int d = 31;
+  while (!IsValidDate(y, m, d)) --d;
+  return FormatDate(y, m, d);
+}
+
+}  // namespace
+
+const std::vector<Indicator>& Indicators() { return kIndicators; }
+
+Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::string& county, const std::string& month,
+                                      const std::function<void(const std::string&, uint64_t, uint64_t)>& progress) {
+  if (LevelOfCode(county) != RegionLevel::kCounty) return Status::InvalidArgument("county", "县级区划代码应为6位");
+  if (month.size() != 7 || month[4] != '-') return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  const std::string date = LastDayOfMonth(month);
+  RunReport rep;
+  DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
+  DOUDI_ASSIGN_OR_RETURN(policy::Params params, policy::ResolveParams(*pack, date));
+
+  std::vector<PersonRow> persons;
+  std::vector<std::string_view> ids;
+  std::unordered_map<std::string, std::set<std::string>> covered;   // citizen id → programmes
+  std::unordered_map<int64_t, std::set<std::string>> household_programs;
+  std::vector<std::pair<int64_t, std::string>> files;                // id, source
+  std::vector<std::string> contents;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    auto ps = conn->Query(
+        "SELECT citizen_id, name, household_id, town_code, village_code FROM persons WHERE county_code = ? ORDER BY id",
+        {county});
+    if (!ps.ok()) return ps.status();
+    persons.reserve(ps->rows.size());
+    for (const auto& r : ps->rows) persons.push_back({r.Text(0), r.Text(1), r.Text(3), r.Text(4), r.Int(2)});
+    auto es = conn->Query(
+        "SELECT household_id, program, covered FROM enrollments WHERE county_code = ? AND status IN ('active', 'suspended')",
+        {county});
+    if (!es.ok()) return es.status();
+    for (const auto& r : es->rows) {
+      household_programs[r.Int(0)].insert(r.Text(1));
+      json cov = json::parse(r.Text(2), nullptr, false);
+      if (cov.is_array())
+        for (const auto& c : cov)
+          if (c.is_string()) covered[c.get<std::string>()].insert(r.Text(1));
+    }
+    auto fs = conn->Query("SELECT id, source, content FROM feed_files WHERE county_code = ? AND month = ? ORDER BY id",
+                          {county, month});
+    if (!fs.ok()) return fs.status();
+    for (const auto& r : fs->rows) {
+      files.emplace_back(r.Int(0), r.Text(1));
+      contents.push_back(r.Text(2));
+    }
+  }
+  for (const auto& p : persons) ids.push_back(p.citizen_id);
+  rep.persons = static_cast<int64_t>(persons.size());
+  if (progress) progress("registry", persons.size(), persons.size());
+  DOUDI_ASSIGN_OR_RETURN(RegistryIndex index, RegistryIndex::FromIds(ids));
+
+  auto is_recipient = [&](size_t i) {
+    auto it = household_programs.find(persons[i].household_id);
+    return it != household_programs.end() && (it->second.count("dibao") || it->second.count("tekun"));
+  };
+  auto in_any_program = [&](size_t i) { return household_programs.count(persons[i].household_id) > 0; };
+  auto household_has = [&](size_t i, const char* program) {
+    auto it = household_programs.find(persons[i].household_id);
+    return it != household_programs.end() && it->second.count(program);
+  };
+
+  std::vector<Candidate> candidates;
+  std::vector<std::pair<size_t, json>> evaluate;  // persons whose household is re-evaluated, with the change
+  for (size_t f = 0; f < files.size(); ++f) {
+    const std::string& source = files[f].second;
+    const FeedSource* src = FindSource(source);
+    if (!src) continue;
+    // Column positions from the stored header (English keys or Chinese labels).
+    std::string header = contents[f].substr(0, contents[f].find('\n'));
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    std::vector<std::string> names = SplitCsvRow(header);
+    std::map<std::string, size_t> pos;
+    for (size_t h = 0; h < names.size(); ++h)
+      for (const auto& c : src->columns)
+        if (names[h] == c.key || names[h] == c.label) pos[c.key] = h;
+    CsvLayout layout;
+    layout.has_header = true;
+    layout.id_column = pos.count("citizen_id") ? pos["citizen_id"] : 0;
+    ScanOptions opts;
+    opts.on_progress = [&](uint64_t done, uint64_t total) {
+      if (progress) progress("feed " + source, done, total);
+    };
+    auto field = [&](const FeedMatch& m, const char* key) -> std::string {
+      auto it = pos.find(key);
+      return it != pos.end() && it->second < m.fields.size() ? std::string(m.fields[it->second]) : std::string();
+    };
+    auto scan = MatchFeedBytes(index, contents[f], layout, opts, [&](std::span<const FeedMatch> batch) {
+      for (const auto& m : batch) {
+        size_t i = m.registry_row;
+        json details = {{"source", source}, {"feed_file_id", files[f].first}, {"line", m.line}};
+        if (source == "death" && is_recipient(i)) {
+          details["date_of_death"] = field(m, "date_of_death");
+          candidates.push_back({"recipient_died", i, details});
+        } else if ((source == "vehicle" || source == "real_estate" || source == "business") &&
+                   (is_recipient(i) || household_has(i, "marginal"))) {
+          details["registered_on"] = field(m, "registered_on");
+          candidates.push_back({"recipient_" + source, i, details});
+        } else if (source == "other_county_recipient" && in_any_program(i)) {
+          details["county_code"] = field(m, "county_code");
+          details["program"] = field(m, "program");
+          candidates.push_back({"paid_twice_other_county", i, details});
+        } else if (source == "at_risk" && !in_any_program(i)) {
+          details["listed_on"] = field(m, "listed_on");
+          candidates.push_back({"at_risk_not_covered", i, details});
+        } else if (source == "wage" && household_has(i, "dibao")) {
+          details["wage_yuan"] = field(m, "wage_yuan");
+          evaluate.emplace_back(i, details);
+        } else if (source == "disability" && household_has(i, "marginal") && !household_has(i, "dibao")) {
+          details["kind"] = field(m, "kind");
+          details["grade"] = field(m, "grade");
+          evaluate.emplace_back(i, details);
+        } else if (source == "medical" && !household_has(i, "illness_poverty") && !household_has(i, "dibao")) {
+          details["out_of_pocket_yuan"] = field(m, "out_of_pocket_yuan");
+          evaluate.emplace_back(i, details);
+        }
+      }
+    });
+    if (!scan.ok()) return scan.status();
+    rep.feed_rows += static_cast<int64_t>(scan->rows);
+    rep.matched += static_cast<int64_t>(scan->matched);
+  }
+
+  // Re-evaluate the households whose circumstances the feeds changed, with the policy engine.
+  auth::User system;
+  system.username = actor.username;
+  system.role = auth::Role::kCountyAdmin;
+  system.region_code = county;
+  for (auto& [i, details] : evaluate) {
+    auto h = registry_.GetHousehold(system, persons[i].household_id);
+    if (!h.ok()) continue;
+    policy::Facts facts = policy::FactsFromHousehold(*h);
+    const std::string source = details["source"];
+    for (auto& m : facts.members) {
+      if (m.citizen_id != persons[i].citizen_id) continue;
+      int64_t fen = 0;
+      auto yuan = [&](const char* key) {
+        std::string v = details.value(key, "");
+        size_t dot = v.find('.');
+        try {
+          fen = std::stoll(v.substr(0, dot)) * 100;
+          if (dot != std::string::npos) fen += std::stoll((v.substr(dot + 1) + "00").substr(0, 2));
+        } catch (...) {
+          fen = 0;
+        }
+        return fen;
+      };
+      if (source == "wage") m.income[policy::kWage] = yuan("wage_yuan");
+      if (source == "disability") {
+        static const std::map<std::string, policy::DisabilityKind> kKinds = {
+            {"physical", policy::DisabilityKind::kPhysical}, {"肢体", policy::DisabilityKind::kPhysical},
+            {"visual", policy::DisabilityKind::kVisual},     {"视力", policy::DisabilityKind::kVisual},
+            {"hearing", policy::DisabilityKind::kHearing},   {"听力", policy::DisabilityKind::kHearing},
+            {"speech", policy::DisabilityKind::kSpeech},     {"言语", policy::DisabilityKind::kSpeech},
+            {"intellectual", policy::DisabilityKind::kIntellectual}, {"智力", policy::DisabilityKind::kIntellectual},
+            {"mental", policy::DisabilityKind::kMental},     {"精神", policy::DisabilityKind::kMental},
+            {"multiple", policy::DisabilityKind::kMultiple}, {"多重", policy::DisabilityKind::kMultiple}};
+        auto k = kKinds.find(details.value("kind", ""));
+        if (k != kKinds.end()) {
+          m.disability = k->second;
+          m.grade = std::atoi(details.value("grade", "0").c_str());
+        }
+      }
+      if (source == "medical") facts.medical_fen = yuan("out_of_pocket_yuan") * 12;
+    }
+    auto d = policy::Evaluate(facts, params, nullptr);
+    if (!d.ok()) continue;
+    if (source == "wage" && !d->dibao) candidates.push_back({"recipient_income_rise", i, details});
+    if (source == "disability" && d->dibao && d->dibao_single) candidates.push_back({"single_person_candidate", i, details});
+    if (source == "medical" && (d->illness_poverty || d->expenditure_hardship || d->dibao))
+      candidates.push_back({"illness_poverty_candidate", i, details});
+  }
+  // Paid twice inside the county: dibao and tekun for the same person.
+  for (size_t i = 0; i < persons.size(); ++i) {
+    auto it = covered.find(persons[i].citizen_id);
+    if (it != covered.end() && it->second.count("dibao") && it->second.count("tekun"))
+      candidates.push_back({"paid_twice_dibao_tekun", i, json{{"source", "enrollments"}}});
+  }
+  // Zero-employment households among recipients (where the county prioritizes them).
+  if (params.zero_employment_priority) {
+    std::set<int64_t> seen;
+    for (size_t i = 0; i < persons.size(); ++i) {
+      int64_t hid = persons[i].household_id;
+      if (!is_recipient(i) || !seen.insert(hid).second) continue;
+      auto h = registry_.GetHousehold(system, hid);
+      if (!h.ok()) continue;
+      auto d = policy::Evaluate(policy::FactsFromHousehold(*h), params, nullptr);
+      if (d.ok() && d->zero_employment) candidates.push_back({"zero_employment", i, json{{"source", "registry"}}});
+    }
+  }
+
+  // Alerts: one open alert per person and indicator.
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_ASSIGN_OR_RETURN(cases::WorkCalendar cal, cases::WorkCalendar::Load(*conn));
+  std::string now = NowIsoShanghai(), today = TodayShanghai();
+  auto run = conn->Query(
+      "INSERT INTO monitor_runs (county_code, month, started_at, actor) VALUES (?, ?, ?, ?) RETURNING id",
+      {county, month, now, actor.username});
+  if (!run.ok()) return run.status();
+  rep.run_id = run->rows[0].Int(0);
+  for (const auto& c : candidates) {
+    const Indicator* ind = FindIndicator(c.indicator);
+    const PersonRow& p = persons[c.person];
+    auto open = conn->Query("SELECT id FROM alerts WHERE indicator = ? AND citizen_id = ? AND status <> 'resolved'",
+                            {c.indicator, p.citizen_id});
+    if (!open.ok()) return open.status();
+    if (!open->empty()) {
+      ++rep.alerts_existing;
+      continue;
+    }
+    auto ins = conn->Execute(
+        "INSERT INTO alerts (indicator, category, severity, citizen_id, person_name, household_id, county_code, town_code, "
+        "village_code, month, details, status, due_date, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+        {c.indicator, ind->category, ind->severity, p.citizen_id, p.name, p.household_id, county, p.town, p.village, month,
+         c.details.dump(), cal.AddWorkingDays(today, ind->deadline_working_days), now, now});
+    if (!ins.ok()) return ins.status();
+    ++rep.alerts_raised;
+    rep.by_indicator[c.indicator] = rep.by_indicator.value(c.indicator, 0) + 1;
+  }
+  auto fin = conn->Execute(
+      "UPDATE monitor_runs SET finished_at = ?, persons = ?, feed_rows = ?, matched = ?, alerts_raised = ? WHERE id = ?",
+      {NowIsoShanghai(), rep.persons, rep.feed_rows, rep.matched, rep.alerts_raised, rep.run_id});
+  if (!fin.ok()) return fin.status();
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor,
+                                           {"monitor.run", "monitor_run", std::to_string(rep.run_id), county, "null",
+                                            ToJson(rep).dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return rep;
+}
+
+json ToJson(const RunReport& r) {
+  return {{"run_id", r.run_id},     {"persons", r.persons},           {"feed_rows", r.feed_rows},
+          {"matched", r.matched},   {"alerts_raised", r.alerts_raised}, {"alerts_existing", r.alerts_existing},
+          {"by_indicator", r.by_indicator}};
+}
+
+Result<json> MonitorService::ListAlerts(const auth::User& actor, const std::string& status, const std::string& indicator,
+                                        int64_t page, int64_t page_size) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  std::string where = std::string(" WHERE a.") + ScopeColumn(actor.region_code) + " = ?";
+  storage::Params params{actor.region_code};
+  if (status == "open") {
+    where += " AND a.status <> 'resolved'";
+  } else if (!status.empty()) {
+    where += " AND a.status = ?";
+    params.push_back(status);
+  }
+  if (!indicator.empty()) {
+    where += " AND a.indicator = ?";
+    params.push_back(indicator);
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM alerts a" + where, params);
+  if (!count.ok()) return count.status();
+  params.push_back(page_size);
+  params.push_back((page - 1) * page_size);
+  auto rs = conn->Query(
+      "SELECT a.id, a.version, a.indicator, a.category, a.severity, a.citizen_id, a.person_name, a.household_id, "
+      "a.village_code, v.name, a.month, a.details, a.status, a.due_date, a.resolution, a.confirmed, a.application_id, "
+      "a.created_at FROM alerts a JOIN regions v ON v.code = a.village_code" +
+          where + " ORDER BY CASE WHEN a.status = 'resolved' THEN 1 ELSE 0 END, a.due_date, a.id LIMIT ? OFFSET ?",
+      params);
+  if (!rs.ok()) return rs.status();
+  std::string today = TodayShanghai();
+  json items = json::array();
+  for (const auto& r : rs->rows) {
+    const Indicator* ind = FindIndicator(r.Text(2));
+    items.push_back({{"id", r.Int(0)}, {"version", r.Int(1)}, {"indicator", r.Text(2)},
+                     {"description", ind ? ind->description : ""}, {"cite", ind ? ind->cite : ""},
+                     {"category", r.Text(3)}, {"severity", r.Text(4)}, {"citizen_id_masked", MaskCitizenId(r.Text(5))},
+                     {"person_name", r.Text(6)}, {"household_id", r.Int(7)}, {"village_code", r.Text(8)},
+                     {"village_name", r.Text(9)}, {"month", r.Text(10)},
+                     {"details", json::parse(r.Text(11), nullptr, false)}, {"status", r.Text(12)},
+                     {"due_date", r.Text(13)}, {"overdue", r.Text(12) != "resolved" && today > r.Text(13)},
+                     {"resolution", r.Text(14)}, {"confirmed", r.IsNull(15) ? json(nullptr) : json(r.Bool(15))},
+                     {"application_id", r.IsNull(16) ? json(nullptr) : json(r.Int(16))}, {"created_at", r.Text(17)}});
+  }
+  return json{{"items", items}, {"total", count->rows[0].Int(0)}, {"page", page}, {"page_size", page_size}};
+}
+
+Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const json& body) {
+  if (!auth::CanWriteRegistry(actor.role)) return Status::PermissionDenied("您的角色不能处理预警");
+  FieldReader r(body, "");
+  std::string action = r.String("action", true);
+  int64_t version = r.Int("version", true);
+  std::string note = r.String("note", false);
+  bool confirmed = r.Bool("confirmed", false);
+  if (!r.ok()) return r.status();
+  if (note.size() > 4000) return Status::InvalidArgument("note", "内容过长");
+  int64_t household_id = 0;
+  std::string indicator, category, status, village;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    auto rs = conn->Query("SELECT indicator, category, status, household_id, village_code, version FROM alerts WHERE id = ?",
+                          {id});
+    if (!rs.ok()) return rs.status();
+    if (rs->empty() || !CodeWithin(rs->rows[0].Text(4), actor.region_code)) return Status::NotFound("预警不存在");
+    indicator = rs->rows[0].Text(0);
+    category = rs->rows[0].Text(1);
+    status = rs->rows[0].Text(2);
+    household_id = rs->rows[0].Int(3);
+    village = rs->rows[0].Text(4);
+    if (rs->rows[0].Int(5) != version) return Status::VersionConflict();
+  }
+  std::string to;
+  if (action == "verify" && status == "new") to = "verifying";
+  else if (action == "resolve" && status != "resolved") to = "resolved";
+  else if (action != "verify" && action != "resolve") return Status::InvalidArgument("action", "操作应为 verify 或 resolve");
+  else return Status(Code::kConflict, "invalid_transition", "预警当前状态不能执行该操作", "action");
+  if (to == "resolved" && note.empty()) return Status::InvalidArgument("note", "请填写核查结论");
+  // A confirmed need starts an application (channel discovery); done first, through the
+  // workflow, before this transaction (its own connection writes).
+  std::optional<int64_t> application_id;
+  if (to == "resolved" && confirmed && category == "missing" && household_id) {
+    DOUDI_ASSIGN_OR_RETURN(json app, cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note));
+    application_id = app["id"].get<int64_t>();
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::string now = NowIsoShanghai();
+  auto upd = conn->Execute(
+      "UPDATE alerts SET status = ?, resolution = ?, confirmed = ?, application_id = ?, updated_at = ?, "
+      "version = version + 1 WHERE id = ? AND version = ?",
+      {to, note, to == "resolved" ? storage::Value(int64_t{confirmed}) : storage::Value(nullptr),
+       application_id ? storage::Value(*application_id) : storage::Value(nullptr), now, id, version});
+  if (!upd.ok()) return upd.status();
+  if (*upd == 0) return Status::VersionConflict();
+  int64_t suspended = 0;
+  if (to == "resolved" && confirmed && category != "missing" && household_id) {
+    // A confirmed wrong payment suspends the benefit pending termination or recovery.
+    auto s = conn->Execute(
+        "UPDATE enrollments SET status = 'suspended', status_reason = ?, updated_at = ?, version = version + 1 "
+        "WHERE household_id = ? AND status = 'active' AND program IN ('dibao', 'tekun')",
+        {"动态监测预警核实：" + note, now, household_id});
+    if (!s.ok()) return s.status();
+    suspended = *s;
+  }
+  json after = {{"status", to}, {"confirmed", confirmed}, {"note", note}, {"suspended_enrollments", suspended},
+                {"application_id", application_id ? json(*application_id) : json(nullptr)}};
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
+                                           {"alert." + action, "alert", std::to_string(id), village,
+                                            json{{"status", status}}.dump(), after.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  after["id"] = id;
+  after["version"] = version + 1;
+  return after;
+}
+
+Result<json> MonitorService::Rectification(const auth::User& actor, const std::string& month) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  std::string where = std::string(" WHERE a.") + ScopeColumn(actor.region_code) + " = ?";
+  storage::Params params{actor.region_code};
+  if (!month.empty()) {
+    where += " AND a.month = ?";
+    params.push_back(month);
+  }
+  auto rs = conn->Query(
+      "SELECT a.town_code, t.name, a.category, a.status, a.due_date, a.confirmed FROM alerts a "
+      "JOIN regions t ON t.code = a.town_code" + where,
+      params);
+  if (!rs.ok()) return rs.status();
+  std::string today = TodayShanghai();
+  std::map<std::string, json> towns;
+  for (const auto& r : rs->rows) {
+    json& t = towns[r.Text(0)];
+    if (t.is_null()) {
+      t = {{"town_code", r.Text(0)}, {"town_name", r.Text(1)}};
+      for (const char* c : {"missing", "duplicate", "improper"})
+        t[c] = {{"found", 0}, {"resolved", 0}, {"confirmed", 0}, {"overdue", 0}};
+    }
+    json& c = t[r.Text(2)];
+    c["found"] = c["found"].get<int>() + 1;
+    if (r.Text(3) == "resolved") {
+      c["resolved"] = c["resolved"].get<int>() + 1;
+      if (r.Bool(5)) c["confirmed"] = c["confirmed"].get<int>() + 1;
+    } else if (today > r.Text(4)) {
+      c["overdue"] = c["overdue"].get<int>() + 1;
+    }
+  }
+  json items = json::array();
+  for (auto& [code, t] : towns) items.push_back(t);
+  return json{{"month", month}, {"items", items}};
+}
+
+Result<json> MonitorService::ListFeeds(const auth::User& actor, int64_t page, int64_t page_size) {
+  if (!(actor.role == auth::Role::kCountyAdmin || actor.role == auth::Role::kCountyReviewer ||
+        actor.role == auth::Role::kDepartmentLiaison || actor.role == auth::Role::kSupervisor))
+    return Status::PermissionDenied();
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM feed_files WHERE county_code = ?", {county});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(
+      "SELECT id, source, month, filename, encoding, rows_total, rows_imported, rows_invalid, problems, imported_by, "
+      "imported_at FROM feed_files WHERE county_code = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+      {county, page_size, (page - 1) * page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"source", r.Text(1)}, {"month", r.Text(2)}, {"filename", r.Text(3)},
+                     {"encoding", r.Text(4)}, {"rows", r.Int(5)}, {"imported", r.Int(6)}, {"invalid", r.Int(7)},
+                     {"problems", json::parse(r.Text(8), nullptr, false)}, {"imported_by", r.Text(9)},
+                     {"imported_at", r.Text(10)}});
+  return json{{"items", items}, {"total", count->rows[0].Int(0)}, {"page", page}, {"page_size", page_size}};
+}
+
+}  // namespace doudi::monitoring

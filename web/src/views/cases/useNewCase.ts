@@ -1,0 +1,111 @@
+// "新建申请": a town window or village assistant registers a five-in-one application for a
+// registered household, with the signed authorization and integrity commitment.
+import { computed, reactive, ref, useTemplateRef } from 'vue'
+import { useRouter } from 'vue-router'
+import { useI18n } from 'vue-i18n'
+import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import { createApplication, PROGRAMS, STAFF_CHANNELS, type Program } from '@/api/cases'
+import { getHousehold, type Person } from '@/api/households'
+import { useSessionStore } from '@/stores/session'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+
+type StaffChannel = (typeof STAFF_CHANNELS)[number]
+
+const FIELDS = ['household_id', 'applicant_person_id', 'programs', 'channel', 'note', 'authorization', 'commitment']
+
+export function useNewCase() {
+  const { t } = useI18n()
+  const router = useRouter()
+  const session = useSessionStore()
+
+  const visible = ref(false)
+  const saving = ref(false)
+  const formRef = useTemplateRef<FormInstance>('newCaseForm')
+  const defaultChannel = (): StaffChannel => (session.user?.role === 'village_assistant' ? 'assistant' : 'window')
+  const form = reactive({
+    household_id: null as number | null,
+    applicant_person_id: null as number | null,
+    programs: [...PROGRAMS] as Program[],
+    channel: defaultChannel(),
+    note: '',
+    authorization: false,
+    commitment: false,
+  })
+  const members = ref<Person[]>([])
+  const loadingMembers = ref(false)
+  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f), {})
+
+  const mustBeChecked =
+    (key: string): FormItemRule['validator'] =>
+    (_r, v: boolean, cb) =>
+      v ? cb() : cb(new Error(t(key)))
+
+  const rules = computed<FormRules>(() => ({
+    household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
+    programs: [{ type: 'array', required: true, min: 1, message: t('cases.create.programsRequired'), trigger: 'change' }],
+    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
+    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+  }))
+
+  function open(): void {
+    form.household_id = null
+    form.applicant_person_id = null
+    form.programs = [...PROGRAMS]
+    form.channel = defaultChannel()
+    form.note = ''
+    form.authorization = false
+    form.commitment = false
+    members.value = []
+    errors.clear()
+    visible.value = true
+    formRef.value?.clearValidate()
+  }
+
+  let memberRequest = 0
+  async function onHouseholdPicked(): Promise<void> {
+    errors.clearField('household_id')
+    form.applicant_person_id = null
+    members.value = []
+    const id = form.household_id
+    if (!id) return
+    const mine = ++memberRequest
+    loadingMembers.value = true
+    try {
+      const h = await getHousehold(id)
+      if (mine !== memberRequest) return
+      members.value = [...h.members].sort((a, b) => (a.relation === 'head' ? -1 : b.relation === 'head' ? 1 : 0))
+      form.applicant_person_id = members.value.find((m) => m.relation === 'head')?.id ?? null
+    } catch (e) {
+      if (mine === memberRequest) errors.show(e)
+    } finally {
+      if (mine === memberRequest) loadingMembers.value = false
+    }
+  }
+
+  async function submit(): Promise<void> {
+    errors.clear()
+    const ok = await formRef.value?.validate().catch(() => false)
+    if (!ok || !form.household_id) return
+    saving.value = true
+    try {
+      const created = await createApplication({
+        household_id: form.household_id,
+        applicant_person_id: form.applicant_person_id ?? undefined,
+        programs: form.programs,
+        channel: form.channel,
+        note: form.note.trim() || undefined,
+        authorization: form.authorization,
+        commitment: form.commitment,
+      })
+      visible.value = false
+      ElMessage.success(t('cases.create.created', { caseNo: created.case_no }))
+      await router.push({ name: 'case-detail', params: { id: created.id } })
+    } catch (e) {
+      errors.show(e)
+    } finally {
+      saving.value = false
+    }
+  }
+
+  return { visible, saving, form, rules, members, loadingMembers, errors, open, onHouseholdPicked, submit }
+}

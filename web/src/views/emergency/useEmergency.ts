@@ -1,0 +1,333 @@
+// Act-first emergency help (急难型临时救助, 先行救助): the town pays at once from its reserve fund up
+// to its ceiling and completes the paperwork afterwards; above the ceiling the county approves or
+// a case conference (一事一议) decides. Reserve fund balances per town; the county admin deposits.
+import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { ElMessage, ElMessageBox, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import {
+  actOnEmergency,
+  createEmergency,
+  depositReserve,
+  listEmergency,
+  listReserveFunds,
+  townCeilingFen,
+  type EmergencyAction,
+  type EmergencyAid,
+  type EmergencyKind,
+  type ReserveFund,
+} from '@/api/cases'
+import { isApiError } from '@/api/http'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { useRegionChoices } from '@/composables/useRegionChoices'
+import { useSessionStore } from '@/stores/session'
+import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { fenToYuan, isValidYuan, yuanToFen } from '@/utils/money'
+
+export const CONFERENCE_MIN = 3
+
+const CREATE_FIELDS = ['town_code', 'person_name', 'citizen_id', 'hukou_division', 'kind', 'loss_fen', 'amount_fen', 'description']
+
+export function useEmergency() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+
+  const canCreate = computed(() => session.can('emergency.create'))
+  const canCountyApprove = computed(() => session.can('emergency.countyApprove'))
+  const canConference = computed(() => session.can('emergency.conference'))
+  const canPaperwork = computed(() => session.can('emergency.paperwork'))
+  const canDeposit = computed(() => session.can('reserve.deposit'))
+
+  // ---- list ----
+  const rows = ref<EmergencyAid[]>([])
+  const total = ref(0)
+  const page = ref(1)
+  const pageSize = ref(20)
+  const loading = ref(false)
+  const error = ref('')
+
+  async function load(): Promise<void> {
+    loading.value = true
+    error.value = ''
+    try {
+      const res = await listEmergency({ page: page.value, page_size: pageSize.value })
+      rows.value = res.items
+      total.value = res.total
+    } catch (e) {
+      error.value = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      loading.value = false
+    }
+  }
+  function onPageChange(p: number): void {
+    page.value = p
+    void load()
+  }
+  function onSizeChange(s: number): void {
+    pageSize.value = s
+    page.value = 1
+    void load()
+  }
+
+  // ---- reserve funds ----
+  const funds = ref<ReserveFund[]>([])
+  const fundsLoading = ref(false)
+  const fundsError = ref('')
+  async function loadFunds(): Promise<void> {
+    fundsLoading.value = true
+    fundsError.value = ''
+    try {
+      funds.value = await listReserveFunds()
+    } catch (e) {
+      fundsError.value = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      fundsLoading.value = false
+    }
+  }
+
+  // ---- create ----
+  const ceilingFen = ref<number | null>(null)
+  const ceilingHint = computed(() =>
+    ceilingFen.value === null ? t('emergency.ceilingHintUnknown') : t('emergency.ceilingHint', { amount: fenToYuan(ceilingFen.value) }),
+  )
+  const createRef = useTemplateRef<FormInstance>('createFormRef')
+  const creating = ref(false)
+  const emptyCreate = () => ({
+    town_code: '',
+    person_name: '',
+    citizen_id: '',
+    hukou_division: '',
+    kind: 'accident' as EmergencyKind,
+    loss: '',
+    amount: '',
+    description: '',
+  })
+  const createForm = reactive(emptyCreate())
+  const createErrors = useFieldErrors((f) => CREATE_FIELDS.includes(f))
+  const lastCreated = ref<EmergencyAid | null>(null)
+  function dismissLast(): void {
+    lastCreated.value = null
+  }
+
+  /** Advisory only: the server decides (README § Rules). */
+  const citizenIdHint = computed(() => {
+    const p = citizenIdProblem(createForm.citizen_id)
+    if (!p || p.kind === 'empty') return ''
+    return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
+  })
+
+  const money = (requiredKey: string, positive: boolean): FormItemRule => ({
+    required: true,
+    validator: (_r, v: string, cb) => {
+      if (!v.trim()) return cb(new Error(t(requiredKey)))
+      if (!isValidYuan(v)) return cb(new Error(t('common.moneyFormat')))
+      if (positive && yuanToFen(v) <= 0) return cb(new Error(t('emergency.amountPositive')))
+      cb()
+    },
+    trigger: 'blur',
+  })
+  const createRules = computed<FormRules>(() => ({
+    town_code: regions.chooseTown.value ? [{ required: true, message: t('emergency.townRequired'), trigger: 'change' }] : [],
+    person_name: [{ required: true, whitespace: true, message: t('emergency.nameRequired'), trigger: 'blur' }],
+    citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
+    hukou_division: [
+      {
+        required: true,
+        validator: (_r, v: string, cb) => (/^(\d{6}|\d{12})$/.test(v.trim()) ? cb() : cb(new Error(t('emergency.hukouFormat')))),
+        trigger: 'blur',
+      },
+    ],
+    loss: [money('emergency.lossRequired', false)],
+    amount: [money('emergency.amountRequired', true)],
+  }))
+
+  async function submitCreate(): Promise<void> {
+    createErrors.clear()
+    const ok = await createRef.value?.validate().catch(() => false)
+    if (!ok) return
+    creating.value = true
+    try {
+      const created = await createEmergency({
+        town_code: regions.chooseTown.value ? createForm.town_code : undefined,
+        person_name: createForm.person_name.trim(),
+        citizen_id: normalizeCitizenId(createForm.citizen_id),
+        hukou_division: createForm.hukou_division.trim(),
+        kind: createForm.kind,
+        loss_fen: yuanToFen(createForm.loss),
+        amount_fen: yuanToFen(createForm.amount),
+        description: createForm.description.trim(),
+      })
+      lastCreated.value = created
+      ElMessage.success(created.state === 'paid' ? t('emergency.createdPaid') : t('emergency.createdAwaiting'))
+      Object.assign(createForm, emptyCreate())
+      createRef.value?.clearValidate()
+      page.value = 1
+      await Promise.all([load(), loadFunds()])
+    } catch (e) {
+      createErrors.show(e)
+    } finally {
+      creating.value = false
+    }
+  }
+
+  // ---- actions ----
+  const acting = ref<number | null>(null)
+  async function act(row: EmergencyAid, action: EmergencyAction, extra: Parameters<typeof actOnEmergency>[3] = {}) {
+    acting.value = row.id
+    try {
+      await actOnEmergency(row.id, action, row.version, extra)
+      ElMessage.success(t('emergency.done', { action: t(`emergency.action.${action}`) }))
+      await Promise.all([load(), loadFunds()])
+      return true
+    } catch (e) {
+      const msg = isApiError(e) ? (e.code === 'version_conflict' ? t('error.versionConflict') : e.message) : t('error.unexpected')
+      ElMessage.error(msg)
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void load()
+      return false
+    } finally {
+      acting.value = null
+    }
+  }
+
+  async function confirmAndAct(row: EmergencyAid, action: 'approve_county' | 'complete_paperwork'): Promise<void> {
+    const ok = await ElMessageBox.confirm(
+      t(`emergency.confirm.${action}`, { name: row.person_name }),
+      t(`emergency.action.${action}`),
+      { type: 'warning', confirmButtonText: t('common.confirm'), cancelButtonText: t('common.cancel') },
+    ).catch(() => false)
+    if (ok) await act(row, action)
+  }
+
+  async function reject(row: EmergencyAid): Promise<void> {
+    const ok = await ElMessageBox.confirm(t('emergency.confirm.reject', { name: row.person_name }), t('emergency.action.reject'), {
+      type: 'warning',
+      confirmButtonText: t('common.confirm'),
+      cancelButtonText: t('common.cancel'),
+    }).catch(() => false)
+    if (ok) await act(row, 'reject')
+  }
+
+  // ---- case conference (一事一议) ----
+  const conferenceRef = useTemplateRef<FormInstance>('conferenceForm')
+  const conference = reactive({
+    visible: false,
+    row: null as EmergencyAid | null,
+    members: ['', '', ''] as string[],
+    decision: 'approve' as 'approve' | 'reject',
+    note: '',
+    saving: false,
+  })
+  const conferenceRules = computed<FormRules>(() => ({
+    members: [
+      {
+        required: true,
+        validator: (_r, v: string[], cb) =>
+          v.filter((s) => s.trim()).length >= CONFERENCE_MIN
+            ? cb()
+            : cb(new Error(t('emergency.conference.membersMin', { n: CONFERENCE_MIN }))),
+        trigger: 'blur',
+      },
+    ],
+  }))
+  function openConference(row: EmergencyAid): void {
+    conference.row = row
+    conference.members = ['', '', '']
+    conference.decision = 'approve'
+    conference.note = ''
+    conference.visible = true
+    conferenceRef.value?.clearValidate()
+  }
+  async function submitConference(): Promise<void> {
+    const ok = await conferenceRef.value?.validate().catch(() => false)
+    if (!ok || !conference.row) return
+    conference.saving = true
+    const done = await act(conference.row, 'case_conference', {
+      members: conference.members.map((m) => m.trim()).filter(Boolean),
+      decision: conference.decision,
+      note: conference.note.trim(),
+    })
+    conference.saving = false
+    if (done) conference.visible = false
+  }
+
+  // ---- deposit (county admin) ----
+  const depositRef = useTemplateRef<FormInstance>('depositForm')
+  const deposit = reactive({ visible: false, town: '', townName: '', amount: '', note: '', saving: false })
+  const depositErrors = useFieldErrors((f) => ['amount_fen', 'note'].includes(f))
+  const depositRules = computed<FormRules>(() => ({
+    amount: [money('emergency.depositAmountRequired', true)],
+    note: [{ required: true, whitespace: true, message: t('emergency.depositNoteRequired'), trigger: 'blur' }],
+  }))
+  function openDeposit(f: ReserveFund): void {
+    deposit.town = f.town_code
+    deposit.townName = f.town_name
+    deposit.amount = ''
+    deposit.note = ''
+    depositErrors.clear()
+    deposit.visible = true
+    depositRef.value?.clearValidate()
+  }
+  async function submitDeposit(): Promise<void> {
+    depositErrors.clear()
+    const ok = await depositRef.value?.validate().catch(() => false)
+    if (!ok) return
+    deposit.saving = true
+    try {
+      funds.value = await depositReserve(deposit.town, yuanToFen(deposit.amount), deposit.note.trim())
+      deposit.visible = false
+      ElMessage.success(t('emergency.deposited'))
+    } catch (e) {
+      depositErrors.show(e)
+    } finally {
+      deposit.saving = false
+    }
+  }
+
+  onMounted(() => {
+    if (canCreate.value) townCeilingFen().then((v) => (ceilingFen.value = v), () => (ceilingFen.value = null))
+    void load()
+    void loadFunds()
+    void regions.loadTowns()
+  })
+
+  return {
+    regions,
+    canCreate,
+    canCountyApprove,
+    canConference,
+    canPaperwork,
+    canDeposit,
+    rows,
+    total,
+    page,
+    pageSize,
+    loading,
+    error,
+    onPageChange,
+    onSizeChange,
+    funds,
+    fundsLoading,
+    fundsError,
+    createForm,
+    createRules,
+    createErrors,
+    citizenIdHint,
+    ceilingHint,
+    creating,
+    lastCreated,
+    dismissLast,
+    submitCreate,
+    acting,
+    confirmAndAct,
+    reject,
+    conference,
+    conferenceRules,
+    openConference,
+    submitConference,
+    deposit,
+    depositRules,
+    depositErrors,
+    openDeposit,
+    submitDeposit,
+  }
+}

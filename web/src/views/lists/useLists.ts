@@ -1,0 +1,197 @@
+// County lists (county_admin, county_reviewer): the trust and dishonesty lists (守信激励 / 失信惩戒;
+// a dishonest applicant cannot be accepted until the repayment is recorded, a trusted one may be
+// accepted with documents missing) and the relatives of staff (备案; county home visit, never
+// confirmed by the town).
+import { computed, reactive, ref, shallowRef, useTemplateRef } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { ElMessage, ElMessageBox, type FormInstance, type FormRules } from 'element-plus'
+import {
+  addCredit,
+  addRelative,
+  listCredit,
+  listRelatives,
+  repayCredit,
+  type CreditEntry,
+  type CreditList,
+  type StaffRelative,
+} from '@/api/cases'
+import { isApiError, type Page, type PageQuery } from '@/api/http'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { isValidYuan, yuanToFen } from '@/utils/money'
+
+function usePaged<T>(fetch: (q: PageQuery) => Promise<Page<T>>) {
+  const { t } = useI18n()
+  const rows = shallowRef<T[]>([])
+  const total = ref(0)
+  const page = ref(1)
+  const pageSize = ref(20)
+  const loading = ref(false)
+  const error = ref('')
+  async function load(): Promise<void> {
+    loading.value = true
+    error.value = ''
+    try {
+      const res = await fetch({ page: page.value, page_size: pageSize.value })
+      rows.value = res.items
+      total.value = res.total
+    } catch (e) {
+      error.value = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      loading.value = false
+    }
+  }
+  function onPageChange(p: number): void {
+    page.value = p
+    void load()
+  }
+  function onSizeChange(s: number): void {
+    pageSize.value = s
+    page.value = 1
+    void load()
+  }
+  return reactive({ rows, total, page, pageSize, loading, error, load, onPageChange, onSizeChange })
+}
+
+function idHint(t: (k: string, v?: Record<string, unknown>) => string, id: string): string {
+  const p = citizenIdProblem(id)
+  if (!p || p.kind === 'empty') return ''
+  return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
+}
+
+export function useLists() {
+  const { t } = useI18n()
+  const tab = ref<'credit' | 'relatives'>('credit')
+
+  const credit = usePaged<CreditEntry>(listCredit)
+  const relatives = usePaged<StaffRelative>(listRelatives)
+
+  // ---- credit entry ----
+  const creditRef = useTemplateRef<FormInstance>('creditForm')
+  const creditDialog = reactive({
+    visible: false,
+    saving: false,
+    citizen_id: '',
+    name: '',
+    list: 'dishonesty' as CreditList,
+    reason: '',
+    owed: '',
+  })
+  const creditErrors = useFieldErrors((f) => ['citizen_id', 'name', 'list', 'reason', 'owed_fen'].includes(f))
+  const creditIdHint = computed(() => idHint(t, creditDialog.citizen_id))
+  const creditRules = computed<FormRules>(() => ({
+    citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
+    name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],
+    reason: [{ required: true, whitespace: true, message: t('creditLists.reasonRequired'), trigger: 'blur' }],
+    owed: [
+      {
+        validator: (_r, v: string, cb) => (isValidYuan(v) ? cb() : cb(new Error(t('common.moneyFormat')))),
+        trigger: 'blur',
+      },
+    ],
+  }))
+  function openCredit(list: CreditList = 'dishonesty'): void {
+    Object.assign(creditDialog, { visible: true, saving: false, citizen_id: '', name: '', list, reason: '', owed: '' })
+    creditErrors.clear()
+    creditRef.value?.clearValidate()
+  }
+  async function submitCredit(): Promise<void> {
+    creditErrors.clear()
+    const ok = await creditRef.value?.validate().catch(() => false)
+    if (!ok) return
+    creditDialog.saving = true
+    try {
+      await addCredit({
+        citizen_id: normalizeCitizenId(creditDialog.citizen_id),
+        name: creditDialog.name.trim(),
+        list: creditDialog.list,
+        reason: creditDialog.reason.trim(),
+        owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
+      })
+      creditDialog.visible = false
+      ElMessage.success(t('creditLists.added'))
+      credit.page = 1
+      await credit.load()
+    } catch (e) {
+      creditErrors.show(e)
+    } finally {
+      creditDialog.saving = false
+    }
+  }
+  async function repay(row: CreditEntry): Promise<void> {
+    const ok = await ElMessageBox.confirm(t('creditLists.repayConfirm', { name: row.name }), t('creditLists.repay'), {
+      type: 'warning',
+      confirmButtonText: t('common.confirm'),
+      cancelButtonText: t('common.cancel'),
+    }).catch(() => false)
+    if (!ok) return
+    try {
+      await repayCredit(row.id)
+      ElMessage.success(t('creditLists.repaid'))
+      await credit.load()
+    } catch (e) {
+      ElMessage.error(isApiError(e) ? e.message : t('error.unexpected'))
+    }
+  }
+
+  // ---- relatives of staff ----
+  const relativeRef = useTemplateRef<FormInstance>('relativeForm')
+  const relativeDialog = reactive({ visible: false, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
+  const relativeErrors = useFieldErrors((f) => ['citizen_id', 'name', 'staff_name', 'relation'].includes(f))
+  const relativeIdHint = computed(() => idHint(t, relativeDialog.citizen_id))
+  const relativeRules = computed<FormRules>(() => ({
+    citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
+    name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],
+    staff_name: [{ required: true, whitespace: true, message: t('creditLists.staffNameRequired'), trigger: 'blur' }],
+    relation: [{ required: true, whitespace: true, message: t('creditLists.relationRequired'), trigger: 'blur' }],
+  }))
+  function openRelative(): void {
+    Object.assign(relativeDialog, { visible: true, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
+    relativeErrors.clear()
+    relativeRef.value?.clearValidate()
+  }
+  async function submitRelative(): Promise<void> {
+    relativeErrors.clear()
+    const ok = await relativeRef.value?.validate().catch(() => false)
+    if (!ok) return
+    relativeDialog.saving = true
+    try {
+      await addRelative({
+        citizen_id: normalizeCitizenId(relativeDialog.citizen_id),
+        name: relativeDialog.name.trim(),
+        staff_name: relativeDialog.staff_name.trim(),
+        relation: relativeDialog.relation.trim(),
+      })
+      relativeDialog.visible = false
+      ElMessage.success(t('creditLists.added'))
+      relatives.page = 1
+      await relatives.load()
+    } catch (e) {
+      relativeErrors.show(e)
+    } finally {
+      relativeDialog.saving = false
+    }
+  }
+
+  void credit.load()
+  void relatives.load()
+
+  return {
+    tab,
+    credit,
+    relatives,
+    creditDialog,
+    creditRules,
+    creditErrors,
+    creditIdHint,
+    openCredit,
+    submitCredit,
+    repay,
+    relativeDialog,
+    relativeRules,
+    relativeErrors,
+    relativeIdHint,
+    openRelative,
+    submitRelative,
+  }
+}

@@ -1,0 +1,103 @@
+// Online self-service application (网上申请, no login): the applicant gets a case number to look
+// up the progress with (case number + citizen id). The town window receives it as channel `online`.
+import { computed, reactive, ref, useTemplateRef } from 'vue'
+import { useI18n } from 'vue-i18n'
+import type { FormInstance, FormItemRule, FormRules } from 'element-plus'
+import { PROGRAMS, publicSubmit, type Program } from '@/api/cases'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { regionCascaderProps } from './usePublicRegions'
+
+const FIELDS = ['name', 'citizen_id', 'phone', 'village_code', 'area', 'programs', 'description']
+
+export function usePublicApply() {
+  const { t } = useI18n()
+  const formRef = useTemplateRef<FormInstance>('applyForm')
+  const form = reactive({
+    name: '',
+    citizen_id: '',
+    phone: '',
+    region: [] as string[],
+    area: 'rural' as 'rural' | 'urban',
+    programs: [...PROGRAMS] as Program[],
+    description: '',
+    consent: false,
+  })
+  const saving = ref(false)
+  const caseNo = ref('')
+  const regionError = ref('')
+  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f))
+  const cascaderProps = regionCascaderProps((m) => (regionError.value = m))
+
+  const citizenIdHint = computed(() => {
+    const p = citizenIdProblem(form.citizen_id)
+    if (!p || p.kind === 'empty') return ''
+    return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
+  })
+
+  const rules = computed<FormRules>(() => ({
+    name: [{ required: true, whitespace: true, message: t('publicSite.apply.nameRequired'), trigger: 'blur' }],
+    citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
+    phone: [
+      {
+        required: true,
+        validator: (_r, v: string, cb) => (/^[0-9+\- ]{7,20}$/.test(v.trim()) ? cb() : cb(new Error(t('publicSite.apply.phoneFormat')))),
+        trigger: 'blur',
+      },
+    ],
+    region: [
+      {
+        required: true,
+        validator: (_r, v: string[], cb) => (v.length === 2 ? cb() : cb(new Error(t('publicSite.apply.villageRequired')))),
+        trigger: 'change',
+      },
+    ],
+    programs: [{ type: 'array', required: true, min: 1, message: t('publicSite.apply.programsRequired'), trigger: 'change' }],
+    consent: [
+      {
+        validator: ((_r, v: boolean, cb) => (v ? cb() : cb(new Error(t('publicSite.apply.consentRequired'))))) as FormItemRule['validator'],
+        trigger: 'change',
+      },
+    ],
+  }))
+
+  async function submit(): Promise<void> {
+    errors.clear()
+    const ok = await formRef.value?.validate().catch(() => false)
+    if (!ok) return
+    saving.value = true
+    try {
+      const res = await publicSubmit({
+        name: form.name.trim(),
+        citizen_id: normalizeCitizenId(form.citizen_id),
+        phone: form.phone.trim(),
+        village_code: form.region[1] ?? '',
+        area: form.area,
+        programs: form.programs,
+        description: form.description.trim(),
+      })
+      caseNo.value = res.case_no
+      window.scrollTo({ top: 0 })
+    } catch (e) {
+      errors.show(e)
+    } finally {
+      saving.value = false
+    }
+  }
+
+  function again(): void {
+    caseNo.value = ''
+    Object.assign(form, {
+      name: '',
+      citizen_id: '',
+      phone: '',
+      region: [],
+      area: 'rural',
+      programs: [...PROGRAMS],
+      description: '',
+      consent: false,
+    })
+  }
+
+  return { form, rules, saving, caseNo, errors, regionError, cascaderProps, citizenIdHint, submit, again }
+}
