@@ -38,9 +38,16 @@ void RegisterMonitoring(Router& router, Services& s) {
     std::string source = r.String("source", true);
     std::string month = r.String("month", true);
     std::string filename = r.String("filename", false, "upload.csv");
-    auto csv = r.OptString("csv_text");
     auto b64 = r.OptString("content_base64");
     if (!r.ok()) return r.status();
+    // csv_text is a whole file: line breaks and tabs belong to it (not read through FieldReader,
+    // which refuses control characters in form fields); NUL never does.
+    std::optional<std::string> csv;
+    if (body.contains("csv_text") && !body["csv_text"].is_null()) {
+      if (!body["csv_text"].is_string()) return Status::InvalidArgument("csv_text", "应为字符串");
+      csv = body["csv_text"].get<std::string>();
+      if (csv->find('\0') != std::string::npos) return Status::InvalidArgument("csv_text", "文件内容不能包含 NUL 字符");
+    }
     std::string bytes;
     if (csv) {
       bytes = *csv;

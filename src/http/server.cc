@@ -79,11 +79,26 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoRead() {
     if (shared_.stopping) return Close();
     parser_.emplace();
-    parser_->body_limit(shared_.opts.body_limit);
+    // Beast checks Content-Length against the limit while parsing the header, so the header is
+    // read under the upload limit and OnHeader applies the route's own limit.
+    parser_->body_limit(shared_.opts.upload_limit);
     idle_ = true;
     stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // Feed uploads may be large; every other request keeps the small limit.
+  void OnHeader(beast::error_code ec, std::size_t n) {
+    if (ec) return OnRead(ec, n);
+    std::string_view target(parser_->get().target().data(), parser_->get().target().size());
+    if (target.rfind("/api/v1/feeds", 0) != 0) {
+      auto length = parser_->content_length();
+      if (length && *length > shared_.opts.body_limit) return OnRead(bhttp::error::body_limit, n);
+      parser_->body_limit(shared_.opts.body_limit);
+    }
+    stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds * 4));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {

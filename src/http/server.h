@@ -13,6 +13,7 @@ struct ServerOptions {
   unsigned short port = 8080;
   int threads = 4;
   size_t body_limit = 1 << 20;  // 1 MiB
+  size_t upload_limit = 64 << 20;  // feed uploads (/api/v1/feeds)
   int timeout_seconds = 30;     // per request read, and keep-alive idle
 };
 
