@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     // Identity columns must continue after the explicit ids.
     (*conn)->ExecScript("SELECT setval(pg_get_serial_sequence('households','id'), (SELECT MAX(id) FROM households));"
                         "SELECT setval(pg_get_serial_sequence('persons','id'), (SELECT MAX(id) FROM persons));"
-                        "ANALYZE households; ANALYZE persons;");
+                        "VACUUM ANALYZE households; VACUUM ANALYZE persons;");
   } else {
     (*conn)->ExecScript("ANALYZE");
   }

@@ -203,25 +203,47 @@ Status ValidateHouseholdFields(const HouseholdFields& h) {
 Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth::User& actor,
                                                                      const HouseholdQuery& q, int64_t* total) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
-  std::string where = std::string(" WHERE h.") + ScopeColumn(actor.region_code) + " = ?";
-  Params params{actor.region_code};
+  // Scope (and an optional sub-region) filter the households, or, when searching, the persons,
+  // which carry the same region columns.
+  std::string scope = std::string(ScopeColumn(actor.region_code)) + " = ?";
+  Params scope_params{actor.region_code};
   if (!q.region.empty() && q.region != actor.region_code) {
     if (LevelOfCode(q.region) == RegionLevel::kInvalid)
       return Status::InvalidArgument("region", "区划代码应为6、9或12位数字");
     if (!CodeWithin(q.region, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
-    where += std::string(" AND h.") + ScopeColumn(q.region) + " = ?";
-    params.push_back(q.region);
+    scope += std::string(" AND ") + ScopeColumn(q.region) + " = ?";
+    scope_params.push_back(q.region);
   }
-  if (!q.q.empty()) {
+  constexpr const char* kSummary =
+      "SELECT h.id, h.version, h.village_code, v.name, t.name, h.area, "
+      "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
+      "(SELECT p.citizen_id FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
+      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id), h.updated_at "
+      "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code";
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  Result<storage::ResultSet> rs = Status::Internal("unset");
+  if (q.q.empty()) {
+    auto count = conn->Query("SELECT COUNT(*) FROM households h WHERE h." + scope, scope_params);
+    if (!count.ok()) return count.status();
+    *total = count->rows[0].Int(0);
+    Params params = scope_params;
+    params.push_back(q.page_size);
+    params.push_back((q.page - 1) * q.page_size);
+    rs = conn->Query(std::string(kSummary) + " WHERE h." + scope + " ORDER BY h.id DESC LIMIT ? OFFSET ?", params);
+  } else {
+    // One pass over the (scope, name | citizen_id, household_id) index finds every matching
+    // household; the count is its size and the page a slice of it.
     std::string needle = q.q;
     bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
       return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
     });
+    // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
+    // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
+    std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
+    Params params = scope_params;
     if (id_like) {
       std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
-      where += std::string(" AND h.id IN (SELECT p.household_id FROM persons p WHERE p.") + ScopeColumn(actor.region_code) +
-               " = ? AND p.citizen_id >= ? AND p.citizen_id < ?)";
-      params.push_back(actor.region_code);
+      sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
       params.push_back(needle);
       params.push_back(needle + "Z");
     } else {
@@ -230,26 +252,28 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
         if (c == '%' || c == '_' || c == '\\') esc += '\\';
         esc += c;
       }
-      where += std::string(" AND h.id IN (SELECT p.household_id FROM persons p WHERE p.") + ScopeColumn(actor.region_code) +
-               " = ? AND p.name LIKE ? ESCAPE '\\')";
-      params.push_back(actor.region_code);
+      sql += " AND p.name LIKE ? ESCAPE '\\'";
       params.push_back("%" + esc + "%");
     }
+    auto rows = conn->Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    std::vector<int64_t> ids;
+    ids.reserve(rows->rows.size());
+    for (const auto& r : rows->rows) ids.push_back(r.Int(0));
+    std::sort(ids.begin(), ids.end(), std::greater<>());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    *total = static_cast<int64_t>(ids.size());
+    size_t first = static_cast<size_t>((q.page - 1) * q.page_size);
+    if (first >= ids.size()) return std::vector<HouseholdSummary>{};
+    size_t last = std::min(ids.size(), first + static_cast<size_t>(q.page_size));
+    std::string in;
+    Params page_ids;
+    for (size_t i = first; i < last; ++i) {
+      in += in.empty() ? "?" : ", ?";
+      page_ids.push_back(ids[i]);
+    }
+    rs = conn->Query(std::string(kSummary) + " WHERE h.id IN (" + in + ") ORDER BY h.id DESC", page_ids);
   }
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM households h" + where, params);
-  if (!count.ok()) return count.status();
-  *total = count->rows[0].Int(0);
-  params.push_back(q.page_size);
-  params.push_back((q.page - 1) * q.page_size);
-  auto rs = conn->Query(
-      "SELECT h.id, h.version, h.village_code, v.name, t.name, h.area, "
-      "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
-      "(SELECT p.citizen_id FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
-      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id), h.updated_at "
-      "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code" +
-          where + " ORDER BY h.id DESC LIMIT ? OFFSET ?",
-      params);
   if (!rs.ok()) return rs.status();
   std::vector<HouseholdSummary> out;
   for (const auto& r : rs->rows) {
