@@ -174,8 +174,8 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
   {
     auto dup = conn->Query("SELECT id, rows_total, rows_imported, rows_invalid FROM feed_files "
-                           "WHERE county_code = ? AND source = ? AND sha256 = ?",
-                           {county, source, sha});
+                           "WHERE county_code = ? AND source = ? AND month = ? AND sha256 = ?",
+                           {county, source, month, sha});
     if (!dup.ok()) return dup.status();
     if (!dup->empty()) {
       rep.already_imported = true;

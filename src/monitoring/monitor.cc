@@ -86,7 +86,7 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
     persons.reserve(ps->rows.size());
     for (const auto& r : ps->rows) persons.push_back({r.Text(0), r.Text(1), r.Text(3), r.Text(4), r.Int(2)});
     auto es = conn->Query(
-        "SELECT household_id, program, covered FROM enrollments WHERE county_code = ? AND status IN ('active', 'suspended')",
+        "SELECT household_id, program, covered FROM enrollments WHERE county_code = ? AND status = 'active'",
         {county});
     if (!es.ok()) return es.status();
     for (const auto& r : es->rows) {
@@ -96,12 +96,26 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
         for (const auto& c : cov)
           if (c.is_string()) covered[c.get<std::string>()].insert(r.Text(1));
     }
-    auto fs = conn->Query("SELECT id, source, content FROM feed_files WHERE county_code = ? AND month = ? ORDER BY id",
+    // The engine scans the rows accepted at import (ids validated, amounts already in fen),
+    // written as two-column CSV: citizen id, the row's fields as JSON.
+    auto fs = conn->Query("SELECT id, source FROM feed_files WHERE county_code = ? AND month = ? ORDER BY id",
                           {county, month});
     if (!fs.ok()) return fs.status();
     for (const auto& r : fs->rows) {
+      auto rows = conn->Query("SELECT line, citizen_id, fields FROM feed_rows WHERE file_id = ? ORDER BY line",
+                              {r.Int(0)});
+      if (!rows.ok()) return rows.status();
+      std::string csv = "citizen_id,fields\n";
+      for (const auto& row : rows->rows) {
+        json fields = json::parse(row.Text(2), nullptr, false);
+        if (!fields.is_object()) continue;
+        fields["line"] = row.Int(0);
+        std::string quoted;
+        for (char c : fields.dump()) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        csv += row.Text(1) + ",\"" + quoted + "\"\n";
+      }
       files.emplace_back(r.Int(0), r.Text(1));
-      contents.push_back(r.Text(2));
+      contents.push_back(std::move(csv));
     }
   }
   for (const auto& p : persons) ids.push_back(p.citizen_id);
@@ -123,54 +137,47 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   std::vector<std::pair<size_t, json>> evaluate;  // persons whose household is re-evaluated, with the change
   for (size_t f = 0; f < files.size(); ++f) {
     const std::string& source = files[f].second;
-    const FeedSource* src = FindSource(source);
-    if (!src) continue;
-    // Column positions from the stored header (English keys or Chinese labels).
-    std::string header = contents[f].substr(0, contents[f].find('\n'));
-    if (!header.empty() && header.back() == '\r') header.pop_back();
-    std::vector<std::string> names = SplitCsvRow(header);
-    std::map<std::string, size_t> pos;
-    for (size_t h = 0; h < names.size(); ++h)
-      for (const auto& c : src->columns)
-        if (names[h] == c.key || names[h] == c.label) pos[c.key] = h;
     CsvLayout layout;
     layout.has_header = true;
-    layout.id_column = pos.count("citizen_id") ? pos["citizen_id"] : 0;
+    layout.id_column = 0;
     ScanOptions opts;
     opts.on_progress = [&](uint64_t done, uint64_t total) {
       if (progress) progress("feed " + source, done, total);
     };
-    auto field = [&](const FeedMatch& m, const char* key) -> std::string {
-      auto it = pos.find(key);
-      return it != pos.end() && it->second < m.fields.size() ? std::string(m.fields[it->second]) : std::string();
+    // Field values as accepted at import (text, dates, amounts in fen).
+    auto row_fields = [](const FeedMatch& m) {
+      return m.fields.size() > 1 ? json::parse(m.fields[1], nullptr, false) : json::object();
     };
     auto scan = MatchFeedBytes(index, contents[f], layout, opts, [&](std::span<const FeedMatch> batch) {
       for (const auto& m : batch) {
         size_t i = m.registry_row;
-        json details = {{"source", source}, {"feed_file_id", files[f].first}, {"line", m.line}};
+        json fields = row_fields(m);
+        if (!fields.is_object()) continue;
+        auto field = [&](const char* key) -> json { return fields.contains(key) ? fields[key] : json(""); };
+        json details = {{"source", source}, {"feed_file_id", files[f].first}, {"line", field("line")}};
         if (source == "death" && is_recipient(i)) {
-          details["date_of_death"] = field(m, "date_of_death");
+          details["date_of_death"] = field("date_of_death");
           candidates.push_back({"recipient_died", i, details});
         } else if ((source == "vehicle" || source == "real_estate" || source == "business") &&
                    (is_recipient(i) || household_has(i, "marginal"))) {
-          details["registered_on"] = field(m, "registered_on");
+          details["registered_on"] = field("registered_on");
           candidates.push_back({"recipient_" + source, i, details});
         } else if (source == "other_county_recipient" && in_any_program(i)) {
-          details["county_code"] = field(m, "county_code");
-          details["program"] = field(m, "program");
+          details["county_code"] = field("county_code");
+          details["program"] = field("program");
           candidates.push_back({"paid_twice_other_county", i, details});
         } else if (source == "at_risk" && !in_any_program(i)) {
-          details["listed_on"] = field(m, "listed_on");
+          details["listed_on"] = field("listed_on");
           candidates.push_back({"at_risk_not_covered", i, details});
         } else if (source == "wage" && household_has(i, "dibao")) {
-          details["wage_yuan"] = field(m, "wage_yuan");
+          details["wage_fen"] = field("wage_fen");
           evaluate.emplace_back(i, details);
         } else if (source == "disability" && household_has(i, "marginal") && !household_has(i, "dibao")) {
-          details["kind"] = field(m, "kind");
-          details["grade"] = field(m, "grade");
+          details["kind"] = field("kind");
+          details["grade"] = field("grade");
           evaluate.emplace_back(i, details);
         } else if (source == "medical" && !household_has(i, "illness_poverty") && !household_has(i, "dibao")) {
-          details["out_of_pocket_yuan"] = field(m, "out_of_pocket_yuan");
+          details["out_of_pocket_fen"] = field("out_of_pocket_fen");
           evaluate.emplace_back(i, details);
         }
       }
@@ -192,19 +199,10 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
     const std::string source = details["source"];
     for (auto& m : facts.members) {
       if (m.citizen_id != persons[i].citizen_id) continue;
-      int64_t fen = 0;
-      auto yuan = [&](const char* key) {
-        std::string v = details.value(key, "");
-        size_t dot = v.find('.');
-        try {
-          fen = std::stoll(v.substr(0, dot)) * 100;
-          if (dot != std::string::npos) fen += std::stoll((v.substr(dot + 1) + "00").substr(0, 2));
-        } catch (...) {
-          fen = 0;
-        }
-        return fen;
+      auto fen = [&](const char* key) -> int64_t {
+        return details.contains(key) && details[key].is_number_integer() ? details[key].get<int64_t>() : 0;
       };
-      if (source == "wage") m.income[policy::kWage] = yuan("wage_yuan");
+      if (source == "wage") m.income[policy::kWage] = fen("wage_fen");
       if (source == "disability") {
         static const std::map<std::string, policy::DisabilityKind> kKinds = {
             {"physical", policy::DisabilityKind::kPhysical}, {"肢体", policy::DisabilityKind::kPhysical},
@@ -217,10 +215,10 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
         auto k = kKinds.find(details.value("kind", ""));
         if (k != kKinds.end()) {
           m.disability = k->second;
-          m.grade = std::atoi(details.value("grade", "0").c_str());
+          m.grade = details["grade"].is_number_integer() ? details["grade"].get<int>() : 0;
         }
       }
-      if (source == "medical") facts.medical_fen = yuan("out_of_pocket_yuan") * 12;
+      if (source == "medical") facts.medical_fen = fen("out_of_pocket_fen") * 12;
     }
     auto d = policy::Evaluate(facts, params, nullptr);
     if (!d.ok()) continue;
@@ -262,8 +260,11 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   for (const auto& c : candidates) {
     const Indicator* ind = FindIndicator(c.indicator);
     const PersonRow& p = persons[c.person];
-    auto open = conn->Query("SELECT id FROM alerts WHERE indicator = ? AND citizen_id = ? AND status <> 'resolved'",
-                            {c.indicator, p.citizen_id});
+    // One open alert per person and indicator; a resolved one is not raised again for the
+    // same month (a later month's evidence raises a new one).
+    auto open = conn->Query(
+        "SELECT id FROM alerts WHERE indicator = ? AND citizen_id = ? AND (status <> 'resolved' OR month = ?)",
+        {c.indicator, p.citizen_id, month});
     if (!open.ok()) return open.status();
     if (!open->empty()) {
       ++rep.alerts_existing;

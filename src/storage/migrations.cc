@@ -412,7 +412,7 @@ CREATE TABLE feed_files (
   problems TEXT NOT NULL,
   imported_by TEXT NOT NULL,
   imported_at TEXT NOT NULL,
-  UNIQUE (county_code, source, sha256)
+  UNIQUE (county_code, source, month, sha256)
 );
 CREATE INDEX feed_files_month ON feed_files(county_code, month);
 

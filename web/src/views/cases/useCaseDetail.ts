@@ -81,6 +81,18 @@ export function useCaseDetail() {
   const isCounty = computed(() => COUNTY_ROLES.includes(session.user?.role ?? ''))
 
   /**
+   * Whether the authorization and the commitment are on record. The application does not carry
+   * them (yet): cases registered at the window or online are signed when created; leads turned
+   * into applications (channel `discovery`) are signed once `record_signatures` is in the timeline.
+   */
+  const signed = computed(() => {
+    const a = app.value as (Application & { authorization_signed?: boolean; commitment_signed?: boolean }) | null
+    if (!a) return true
+    if (typeof a.authorization_signed === 'boolean') return a.authorization_signed && !!a.commitment_signed
+    return a.channel !== 'discovery' || timeline.value.some((e) => e.action === 'record_signatures')
+  })
+
+  /**
    * What the action panel offers. `allowed_actions` comes from the transition table (state and
    * role); the server additionally refuses town confirmation of escalated, staff-relative or
    * non-delegated cases and a town home visit of a staff relative, so those are not offered.
@@ -90,6 +102,7 @@ export function useCaseDetail() {
     if (!a) return []
     return a.allowed_actions.filter((x) => {
       if (x === 'link_household') return !a.household_id
+      if (x === 'record_signatures') return !signed.value
       if ((x === 'approve' || x === 'refuse') && !isCounty.value) return a.delegated && !a.escalated && !a.staff_relative
       if (x === 'record_visit' && !isCounty.value) return !a.staff_relative
       if (x === 'answer_objection') return a.objections.some((o) => o.answer === null)

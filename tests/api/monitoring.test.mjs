@@ -1,0 +1,691 @@
+// Dynamic monitoring (issue 5): department feeds (import, validation by line, idempotence,
+// GB18030, CLI, roles), the monthly run and its indicators (each on its case and its near miss),
+// no duplicates on a re-run, the region-scoped alerts inbox, closing the loop (discovery
+// application, suspension of wrong payments) and the rectification report by town.
+// Contract: src/monitoring/{feeds,monitor}.cc, src/http/api_monitoring.cc, docs/feeds.md,
+// docs/api.md ("Dynamic monitoring").
+//
+// The tests run repeatedly on the same database, so the month of this run is one that no feed,
+// run or alert of the database uses yet (picked at load time between 2027-01 and 2036-12); the
+// persons are fresh random citizen ids. The tests of this file share the registry situation built
+// by the "monitor: build …" test and run in order.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+import { randomInt } from 'node:crypto';
+import {
+  as, DB, COUNTY, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, citizenId, wrongCheck,
+  personInput, createHousehold, listAll, dbQuery, dbExec, dbCount, sqlString, runBin, chineseName, newCase, driveTo,
+  randomBirth, maskId, getApp, sha256Hex, todayShanghai,
+} from './lib.mjs';
+
+// ---------------------------------------------------------------- month of this run
+function pad2(n) { return String(n).padStart(2, '0'); }
+
+function pickMonth() {
+  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
+    UNION SELECT month FROM monitor_runs`).map(r => r.month));
+  const candidates = [];
+  for (let y = 2027; y <= 2036; y++) for (let m = 1; m <= 12; m++) candidates.push(`${y}-${pad2(m)}`);
+  const free = candidates.filter(m => !used.has(m));
+  if (free.length === 0) throw new Error('monitoring tests: no unused month left between 2027-01 and 2036-12');
+  return free[randomInt(0, free.length)];
+}
+
+const MONTH = pickMonth();
+const [MY, MM] = MONTH.split('-').map(Number);
+const LAST_DAY = `${MONTH}-${pad2(new Date(Date.UTC(MY, MM, 0)).getUTCDate())}`;
+const D = (day) => `${MONTH}-${pad2(day)}`;
+
+// ---------------------------------------------------------------- helpers
+/** Fen → "1234.56". */
+function yuan(fen) { return (fen / 100).toFixed(2); }
+/** Fen → "1,234.56" (thousands separators, as Excel writes them). */
+function yuanGrouped(fen) {
+  const [w, f] = yuan(fen).split('.');
+  return `${w.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${f}`;
+}
+/** CSV text from rows of cells (cells are written as given: quote them yourself). */
+function csv(rows) { return rows.map(r => r.join(',')).join('\n') + '\n'; }
+/** Quoted CSV cell. */
+function q(s) { return `"${String(s).replace(/"/g, '""')}"`; }
+
+async function upload(client, source, text, extra = {}) {
+  return client.post('/feeds', { source, month: MONTH, filename: `${source}-${MONTH}.csv`, csv_text: text, ...extra });
+}
+/** Upload that must be a fresh import (201) with no invalid row. */
+async function uploadOk(source, text) {
+  const admin = await as('admin');
+  const rep = expectStatus(await upload(admin, source, text), 201, `upload ${source}`);
+  assert.equal(rep.already_imported, false, `${source}: fresh file`);
+  assert.equal(rep.invalid, 0, `${source}: no invalid row: ${JSON.stringify(rep.problems)}`);
+  return rep;
+}
+
+function feedRows(fileId) {
+  return dbQuery(`SELECT line, citizen_id, fields FROM feed_rows WHERE file_id = ${Number(fileId)} ORDER BY line`)
+    .map(r => ({ line: Number(r.line), citizen_id: r.citizen_id, fields: typeof r.fields === 'string' ? JSON.parse(r.fields) : r.fields }));
+}
+
+function isChinese(s) { return typeof s === 'string' && /[\u4e00-\u9fff]/.test(s); }
+
+function toGb18030(text) {
+  const r = spawnSync('iconv', ['-f', 'UTF-8', '-t', 'GB18030'], { input: Buffer.from(text, 'utf8') });
+  if (r.error) throw r.error;
+  assert.equal(r.status, 0, `iconv failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A person born 1985–1995 (working age in every candidate month). */
+function adult(overrides = {}) {
+  return personInput({ citizen_id: citizenId({ birth: randomBirth(1985, 1995) }), ...overrides });
+}
+
+/** A fresh household of 乔官镇 brought to `enrolled` through the workflow; returns the Household. */
+async function enrolledHousehold(village, members, programs) {
+  const { household, app } = await newCase({ village, members, programs });
+  await driveTo(app.id, 'enrolled');
+  const ens = dbQuery(`SELECT program, status FROM enrollments WHERE household_id = ${Number(household.id)}`);
+  for (const p of programs)
+    assert.ok(ens.some(e => e.program === p && e.status === 'active'),
+      `household ${household.id} enrolled in ${p}: ${JSON.stringify(ens)}`);
+  return household;
+}
+
+/** A household not in any programme (created by the clerk of its town). */
+async function plainHousehold(village, members) {
+  const clerk = await as(village.startsWith(TOWN2) ? 'town2_clerk' : 'town_clerk');
+  return createHousehold(clerk, village, members);
+}
+
+function headOf(h) { return h.members.find(m => m.relation === 'head') || h.members[0]; }
+
+/** All alerts of an indicator visible to `username`, optionally only of this run's month. */
+async function alertsOf(username, indicator, thisMonth = true) {
+  const c = await as(username);
+  const items = await listAll(c, `/alerts${indicator ? `?indicator=${indicator}` : ''}`);
+  return thisMonth ? items.filter(a => a.month === MONTH) : items;
+}
+
+/** The alerts of this month for a household (and indicator) as the county reviewer sees them. */
+async function alertsFor(household, indicator) {
+  return (await alertsOf('reviewer', indicator)).filter(a => a.household_id === household.id);
+}
+
+async function runMonth(username = 'reviewer') {
+  const c = await as(username);
+  const rep = expectStatus(await c.post('/monitor/runs', { month: MONTH }), 201, `monitor run ${MONTH}`);
+  for (const k of ['run_id', 'persons', 'feed_rows', 'matched', 'alerts_raised', 'alerts_existing'])
+    assert.equal(typeof rep[k], 'number', `run report ${k}: ${JSON.stringify(rep)}`);
+  assert.equal(typeof rep.by_indicator, 'object');
+  return rep;
+}
+
+async function alertAct(username, alert, body) {
+  return (await as(username)).post(`/alerts/${alert.id}/actions`, body);
+}
+
+function enrollmentStatus(householdId, program) {
+  const rows = dbQuery(`SELECT status FROM enrollments WHERE household_id = ${Number(householdId)}
+    AND program = ${sqlString(program)} ORDER BY id`);
+  return rows.map(r => r.status);
+}
+
+// ================================================================= 1. feeds
+test('feeds: every source is declared with its columns; the indicators with category, severity and deadline', async () => {
+  const admin = await as('admin');
+  const src = expectStatus(await admin.get('/feeds/sources'), 200).items;
+  const kinds = src.map(s => s.kind);
+  for (const k of ['death', 'vehicle', 'real_estate', 'business', 'wage', 'medical', 'disability', 'at_risk',
+    'other_county_recipient'])
+    assert.ok(kinds.includes(k), `source ${k} declared: ${kinds}`);
+  for (const s of src) {
+    assert.equal(s.columns[0].key, 'citizen_id', `${s.kind}: first column`);
+    assert.equal(s.columns[0].required, true);
+    assert.ok(isChinese(s.label) && s.columns.every(c => isChinese(c.label)), `${s.kind}: Chinese labels`);
+  }
+  const death = src.find(s => s.kind === 'death');
+  assert.deepEqual(death.columns.filter(c => c.required).map(c => c.key), ['citizen_id', 'date_of_death']);
+  const ind = expectStatus(await admin.get('/monitor/indicators'), 200).items;
+  const byId = Object.fromEntries(ind.map(i => [i.id, i]));
+  const expectCat = {
+    recipient_died: 'improper', recipient_vehicle: 'improper', recipient_income_rise: 'improper',
+    paid_twice_other_county: 'duplicate', paid_twice_dibao_tekun: 'duplicate', at_risk_not_covered: 'missing',
+    single_person_candidate: 'missing', illness_poverty_candidate: 'missing',
+  };
+  for (const [id, cat] of Object.entries(expectCat)) {
+    assert.ok(byId[id], `indicator ${id}`);
+    assert.equal(byId[id].category, cat, `${id} category`);
+    assert.ok(['high', 'medium', 'low'].includes(byId[id].severity), `${id} severity`);
+    assert.ok(Number.isInteger(byId[id].deadline_working_days) && byId[id].deadline_working_days > 0, `${id} deadline`);
+    assert.ok(isChinese(byId[id].description) && byId[id].cite.length > 0, `${id} description and cite`);
+  }
+});
+
+test('import: good rows go in, each bad row is reported with its line and field; the same file again changes nothing', async () => {
+  const admin = await as('admin');
+  // Deaths: wrong check character, impossible date, missing required value; a YYYY/MM/DD date;
+  // an Excel blank row (",,") that is skipped but still counts as a line.
+  const g1 = citizenId(), g2 = citizenId(), g3 = citizenId(), bad1 = citizenId(), bad2 = citizenId(), bad3 = citizenId();
+  const n1 = chineseName(), n3 = chineseName();
+  const deaths = csv([
+    ['citizen_id', 'name', 'date_of_death'], // 1
+    [g1, n1, D(3)], // 2
+    [wrongCheck(bad1), chineseName(), D(3)], // 3 citizen_id
+    [g2, '', `${MY}/${pad2(MM)}/07`], // 4 ok, slashes
+    [bad2, chineseName(), '2025-02-30'], // 5 date_of_death
+    [bad3, chineseName(), ''], // 6 date_of_death required
+    ['', '', ''], // 7 blank
+    [g3, n3, D(9)], // 8
+  ]);
+  const filesBefore = dbCount('feed_files', `county_code = '${COUNTY}'`);
+  const rep = expectStatus(await upload(admin, 'death', deaths), 201, 'death upload');
+  assert.equal(rep.already_imported, false);
+  assert.equal(rep.encoding, 'utf-8');
+  assert.equal(rep.rows, 6, `rows (blank line not counted): ${JSON.stringify(rep)}`);
+  assert.equal(rep.imported, 3);
+  assert.equal(rep.invalid, 3);
+  assert.deepEqual(rep.problems.map(p => [p.line, p.field]),
+    [[3, 'citizen_id'], [5, 'date_of_death'], [6, 'date_of_death']], JSON.stringify(rep.problems));
+  for (const p of rep.problems) assert.ok(isChinese(p.message), `Chinese message: ${JSON.stringify(p)}`);
+  assert.match(rep.problems[2].message, /不能为空/);
+  assert.equal(dbCount('feed_files', `county_code = '${COUNTY}'`), filesBefore + 1);
+  const rows = feedRows(rep.file_id);
+  assert.deepEqual(rows.map(r => [r.line, r.citizen_id]), [[2, g1], [4, g2], [8, g3]]);
+  assert.equal(rows[0].fields.date_of_death, D(3));
+  assert.equal(rows[0].fields.name, n1);
+  assert.equal(rows[1].fields.date_of_death, D(7), 'YYYY/MM/DD normalized to YYYY-MM-DD');
+  assert.equal(dbCount('feed_rows', `citizen_id IN (${[bad1, bad2, bad3].map(sqlString).join(',')})`), 0,
+    'nothing stored for the bad rows');
+  const file = dbQuery(`SELECT source, month, rows_total, rows_imported, rows_invalid, sha256 FROM feed_files WHERE id = ${rep.file_id}`)[0];
+  assert.deepEqual([file.source, file.month, Number(file.rows_total), Number(file.rows_imported), Number(file.rows_invalid)],
+    ['death', MONTH, 6, 3, 3]);
+  assert.equal(file.sha256, sha256Hex(deaths));
+
+  // The same file again: 200, already imported, nothing written.
+  const feedRowsBefore = dbCount('feed_rows'), filesNow = dbCount('feed_files');
+  const again = expectStatus(await upload(admin, 'death', deaths, { filename: 'again.csv' }), 200, 'same file again');
+  assert.equal(again.already_imported, true);
+  assert.equal(again.file_id, rep.file_id);
+  assert.deepEqual([again.rows, again.imported, again.invalid], [6, 3, 3]);
+  assert.equal(dbCount('feed_rows'), feedRowsBefore, 'feed_rows unchanged');
+  assert.equal(dbCount('feed_files'), filesNow, 'feed_files unchanged');
+  assert.equal(dbCount('feed_rows', `file_id = ${rep.file_id}`), 3);
+
+  // Amounts: "1,234.56" → 123456 fen; negative, three decimals, not a number; missing citizen id;
+  // a month written YYYY/M.
+  const w1 = citizenId(), w2 = citizenId(), w3 = citizenId(), w4 = citizenId(), w5 = citizenId(), w6 = citizenId();
+  const wages = csv([
+    ['citizen_id', 'name', 'month', 'wage_yuan'], // 1
+    [w1, chineseName(), MONTH, q('1,234.56')], // 2
+    [w2, chineseName(), MONTH, '-5'], // 3 wage_yuan
+    [w3, chineseName(), MONTH, '12.345'], // 4 wage_yuan
+    ['', chineseName(), MONTH, '100'], // 5 citizen_id
+    [w4, chineseName(), MONTH, '0.5'], // 6
+    [w5, chineseName(), '2026/3', '100'], // 7
+    [w6, chineseName(), MONTH, 'abc'], // 8 wage_yuan
+  ]);
+  const wr = expectStatus(await upload(admin, 'wage', wages), 201, 'wage upload');
+  assert.deepEqual([wr.rows, wr.imported, wr.invalid], [7, 3, 4], JSON.stringify(wr));
+  assert.deepEqual(wr.problems.map(p => [p.line, p.field]),
+    [[3, 'wage_yuan'], [4, 'wage_yuan'], [5, 'citizen_id'], [8, 'wage_yuan']], JSON.stringify(wr.problems));
+  for (const p of wr.problems) assert.ok(isChinese(p.message), `Chinese message: ${JSON.stringify(p)}`);
+  const wrows = feedRows(wr.file_id);
+  assert.deepEqual(wrows.map(r => [r.line, r.citizen_id, r.fields.wage_fen, r.fields.month]),
+    [[2, w1, 123456, MONTH], [6, w4, 50, MONTH], [7, w5, 10000, '2026-03']]);
+  assert.equal(dbCount('feed_rows', `citizen_id IN (${[w2, w3, w6].map(sqlString).join(',')})`), 0);
+
+  // The import is listed with its counts and problems.
+  const listed = expectStatus(await admin.get('/feeds?page_size=50'), 200).items.find(f => f.id === wr.file_id);
+  assert.ok(listed, 'GET /feeds lists the file');
+  assert.deepEqual([listed.source, listed.month, listed.rows, listed.imported, listed.invalid], ['wage', MONTH, 7, 3, 4]);
+  assert.equal(listed.problems.length, 4);
+});
+
+test('import: a header without a required column is refused naming line 1; bad source/month refused', async () => {
+  const admin = await as('admin');
+  const before = dbCount('feed_files');
+  const text = csv([['citizen_id', 'name'], [citizenId(), chineseName()]]);
+  const e = expectError(await upload(admin, 'death', text), 400, 'invalid_argument');
+  assert.match(e.message, /第\s*1\s*行/, `names line 1: ${e.message}`);
+  assert.match(e.message, /date_of_death|死亡日期/, `names the column: ${e.message}`);
+  expectError(await upload(admin, 'no_such_source', csv([['citizen_id'], [citizenId()]])), 400, 'invalid_argument', 'source');
+  expectError(await upload(admin, 'death', csv([['citizen_id', 'date_of_death'], [citizenId(), D(1)]]), { month: '2026-13' }),
+    400, 'invalid_argument', 'month');
+  expectError(await admin.post('/feeds', { source: 'death', month: MONTH }), 400, 'invalid_argument');
+  assert.equal(dbCount('feed_files'), before, 'nothing written');
+});
+
+test('import: a GB18030 file with Chinese headers (content_base64) is converted; names intact', async () => {
+  const admin = await as('admin');
+  const a = citizenId(), b = citizenId(), na = chineseName(), nb = '欧阳' + chineseName().slice(1);
+  const text = csv([
+    ['身份证号', '姓名', '月份', '医疗总费用（元）', '个人自付（元）'],
+    [a, na, MONTH, '12345.6', '2345.67'],
+    [b, nb, `${MY}/${pad2(MM)}`, '800', '80'],
+  ]);
+  const bytes = toGb18030(text);
+  assert.throws(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'the upload is not valid UTF-8');
+  const rep = expectStatus(await admin.post('/feeds', { source: 'medical', month: MONTH, filename: '医保结算.csv',
+    content_base64: bytes.toString('base64') }), 201, 'GB18030 upload');
+  assert.equal(rep.encoding, 'gb18030');
+  assert.deepEqual([rep.rows, rep.imported, rep.invalid], [2, 2, 0], JSON.stringify(rep));
+  const rows = feedRows(rep.file_id);
+  assert.deepEqual(rows.map(r => [r.line, r.citizen_id, r.fields.name, r.fields.total_fen, r.fields.out_of_pocket_fen]),
+    [[2, a, na, 1234560, 234567], [3, b, nb, 80000, 8000]]);
+  assert.equal(dbQuery(`SELECT encoding FROM feed_files WHERE id = ${rep.file_id}`)[0].encoding, 'gb18030');
+  const listed = expectStatus(await admin.get('/feeds?page_size=50'), 200).items.find(f => f.id === rep.file_id);
+  assert.equal(listed?.encoding, 'gb18030');
+  assert.equal(listed?.filename, '医保结算.csv');
+  // The same content again (as UTF-8 text this time) is the same file.
+  const again = expectStatus(await admin.post('/feeds', { source: 'medical', month: MONTH, csv_text: text }), 200);
+  assert.equal(again.already_imported, true);
+  assert.equal(again.file_id, rep.file_id);
+});
+
+test('import: the CLI prints FILE:LINE: field: message for a bad row on stderr and exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'doudi-feed-'));
+  try {
+    const file = join(dir, `deaths-${MONTH}.csv`);
+    const ok1 = citizenId(), ok2 = citizenId(), bad = citizenId();
+    writeFileSync(file, csv([['citizen_id', 'name', 'date_of_death'], [ok1, chineseName(), D(2)],
+      [wrongCheck(bad), chineseName(), D(2)], [ok2, chineseName(), '2024-02-30']]));
+    const r = runBin(['import-feed', '--db', DB, '--source', 'death', '--month', MONTH, file]);
+    assert.equal(r.code, 0, `exit code: ${r.code} ${r.stderr}`);
+    const lines = r.stderr.split('\n');
+    const l3 = lines.find(l => l.startsWith(`${file}:3: `));
+    assert.ok(l3, `stderr names ${file}:3: ${r.stderr}`);
+    assert.match(l3, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: citizen_id: \\S`));
+    assert.ok(isChinese(l3.split(': ').slice(2).join(': ')), `Chinese message: ${l3}`);
+    const l4 = lines.find(l => l.startsWith(`${file}:4: `));
+    assert.ok(l4 && /:4: date_of_death: \S/.test(l4), `stderr names line 4 date_of_death: ${r.stderr}`);
+    assert.ok(!lines.some(l => l.startsWith(`${file}:2:`)), 'no problem on the good line');
+    const f = dbQuery(`SELECT id, month, rows_imported, rows_invalid FROM feed_files WHERE filename = ${sqlString(basename(file))}
+      AND source = 'death' ORDER BY id DESC`);
+    assert.equal(f.length, 1, 'one file imported by the CLI');
+    assert.deepEqual([f[0].month, Number(f[0].rows_imported), Number(f[0].rows_invalid)], [MONTH, 1, 2]);
+    assert.deepEqual(feedRows(f[0].id).map(x => x.citizen_id), [ok1]);
+    // Again: nothing changes, still exit 0.
+    const again = runBin(['import-feed', '--db', DB, '--source', 'death', '--month', MONTH, file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(dbCount('feed_files', `filename = ${sqlString(basename(file))}`), 1);
+    assert.equal(dbCount('feed_rows', `file_id = ${f[0].id}`), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('import roles: village assistant and town clerk cannot upload (403); the department liaison can', async () => {
+  const text = () => csv([['citizen_id', 'date_of_death'], [citizenId(), D(1)]]);
+  const before = dbCount('feed_files');
+  for (const u of ['village1', 'town_clerk'])
+    expectError(await upload(await as(u), 'death', text()), 403, 'permission_denied');
+  assert.equal(dbCount('feed_files'), before, 'nothing written by refused uploads');
+  const rep = expectStatus(await upload(await as('liaison'), 'death', text()), 201, 'liaison upload');
+  assert.equal(rep.imported, 1);
+  assert.equal(dbQuery(`SELECT imported_by FROM feed_files WHERE id = ${rep.file_id}`)[0].imported_by, 'liaison');
+  expectError(await (await as('village1')).get('/feeds'), 403, 'permission_denied');
+});
+
+// ================================================================= 2. indicators
+// The registry situation of this month (built once, used by the tests below).
+const S = { ready: false };
+
+test('monitor: build the registry situation, import the month\'s feeds and run the month', async () => {
+  const reviewer = await as('reviewer');
+  const pol = expectStatus(await reviewer.get(`/policy?date=${LAST_DAY}`), 200, 'policy').parameters;
+  const param = (k) => {
+    const p = pol.find(x => x.key === k);
+    assert.ok(p, `policy parameter ${k}`);
+    return Number(p.value);
+  };
+  const std = param('dibao.rural_monthly_fen');
+  const workCost = param('income.work_cost_deduction_monthly_fen');
+  assert.ok(std > 10000, `rural standard ${std}`);
+  S.std = std;
+  S.workCost = workCost;
+
+  // Recipients (dibao, single person, no income) of 乔官镇.
+  const dibao = (village = VILLAGE1) => enrolledHousehold(village, [adult({ relation: 'head' })], ['dibao']);
+  S.rDied = await dibao();
+  S.rBadRow = await dibao();
+  S.rVehicle = await dibao();
+  S.rOther = await dibao(VILLAGE2);
+  S.rWageHigh = await dibao();
+  S.rWageLow = await dibao();
+  S.rWageComma = await dibao();
+  // Marginal households: an earner keeps the per-capita income at 1.25 × the standard.
+  const marginal = () => enrolledHousehold(VILLAGE1, [
+    adult({ relation: 'head', employed: true,
+      monthly_income_fen: { wage: workCost + Math.round(2.5 * std), business: 0, property: 0, transfer: 0, pension: 0, other: 0 } }),
+    adult({ relation: 'spouse' }),
+  ], ['marginal']);
+  S.mSingle = await marginal();
+  S.mNear = await marginal();
+  // Persons not in any programme.
+  S.pDeath = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.pVehicle = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.pOther = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.pDisab = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.atV1 = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.atV2 = await plainHousehold(VILLAGE2, [adult({ relation: 'head' })]);
+  S.atV3 = await plainHousehold(VILLAGE3, [adult({ relation: 'head' })]);
+  // Earners at 1.2 × the standard (marginal by income, in no programme) for the medical indicator.
+  const earner = () => plainHousehold(VILLAGE1, [adult({ relation: 'head', employed: true,
+    monthly_income_fen: { wage: workCost + Math.round(1.2 * std), business: 0, property: 0, transfer: 0, pension: 0, other: 0 } })]);
+  S.medFire = await earner();
+  S.medNear = await earner();
+
+  const h = (x) => headOf(x);
+  const spouse = (x) => x.members.find(m => m.relation === 'spouse');
+  S.death = await uploadOk('death', csv([['citizen_id', 'name', 'date_of_death'],
+    [h(S.rDied).citizen_id, h(S.rDied).name, D(4)],
+    [h(S.pDeath).citizen_id, h(S.pDeath).name, D(4)]]));
+  // A recipient's death row with an impossible date: rejected at import (line 2).
+  const badDeath = expectStatus(await upload(await as('admin'), 'death', csv([['citizen_id', 'name', 'date_of_death'],
+    [h(S.rBadRow).citizen_id, h(S.rBadRow).name, '2025-02-30']])), 201, 'death file with a bad row');
+  assert.deepEqual([badDeath.imported, badDeath.invalid, badDeath.problems[0]?.line, badDeath.problems[0]?.field],
+    [0, 1, 2, 'date_of_death']);
+  await uploadOk('vehicle', csv([['citizen_id', 'name', 'plate', 'registered_on', 'value_yuan'],
+    [h(S.rVehicle).citizen_id, h(S.rVehicle).name, '鲁G' + randomInt(10000, 99999), D(5), '68000'],
+    [h(S.pVehicle).citizen_id, h(S.pVehicle).name, '鲁G' + randomInt(10000, 99999), D(5), '68000']]));
+  await uploadOk('other_county_recipient', csv([['citizen_id', 'name', 'county_code', 'program', 'monthly_yuan'],
+    [h(S.rOther).citizen_id, h(S.rOther).name, '370702', '低保', '600'],
+    [h(S.pOther).citizen_id, h(S.pOther).name, '370702', '低保', '600']]));
+  await uploadOk('at_risk', csv([['citizen_id', 'name', 'listed_on', 'risk_type'],
+    [h(S.atV1).citizen_id, h(S.atV1).name, D(2), '因病'],
+    [h(S.atV2).citizen_id, h(S.atV2).name, D(2), '因残'],
+    [h(S.atV3).citizen_id, h(S.atV3).name, D(2), '因学'],
+    [h(S.rVehicle).citizen_id, h(S.rVehicle).name, D(2), '因病']]));
+  S.highWage = 3 * std + 100000; // ≥ 1,000 元, far above the standard after the work-cost deduction
+  await uploadOk('wage', csv([['citizen_id', 'name', 'month', 'wage_yuan'],
+    [h(S.rWageHigh).citizen_id, h(S.rWageHigh).name, MONTH, yuan(S.highWage)],
+    [h(S.rWageLow).citizen_id, h(S.rWageLow).name, MONTH, yuan(Math.floor(std / 2))],
+    [h(S.rWageComma).citizen_id, h(S.rWageComma).name, MONTH, q(yuanGrouped(S.highWage))]]));
+  await uploadOk('disability', csv([['citizen_id', 'name', 'kind', 'grade', 'issued_on'],
+    [spouse(S.mSingle).citizen_id, spouse(S.mSingle).name, '肢体', '1', D(6)],
+    [spouse(S.mNear).citizen_id, spouse(S.mNear).name, '肢体', '4', D(6)],
+    [h(S.pDisab).citizen_id, h(S.pDisab).name, '肢体', '1', D(6)]]));
+  await uploadOk('medical', csv([['citizen_id', 'name', 'month', 'total_yuan', 'out_of_pocket_yuan'],
+    [h(S.medFire).citizen_id, h(S.medFire).name, MONTH, yuan(std * 2), yuan(Math.floor(std / 2))],
+    [h(S.medNear).citizen_id, h(S.medNear).name, MONTH, '50.00', '10.00']]));
+
+  S.run1 = await runMonth('reviewer');
+  assert.ok(S.run1.persons >= 20, `persons ${S.run1.persons}`);
+  assert.ok(S.run1.matched >= 18, `matched ${S.run1.matched}: each of the 18 valid feed rows above names a registry person`);
+  assert.ok(S.run1.alerts_raised >= 8, `alerts raised ${JSON.stringify(S.run1)}`);
+  S.alertCount1 = dbCount('alerts', `month = '${MONTH}'`);
+  assert.equal(S.alertCount1, S.run1.alerts_raised, 'alerts of this month = alerts raised by the first run');
+  S.ready = true;
+});
+
+function needSetup() { assert.ok(S.ready, 'the registry situation of this month was not built (see the test above)'); }
+
+test('indicator recipient_died: a recipient in the death feed fires; a non-recipient does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rDied, 'recipient_died');
+  assert.equal(a.length, 1, `one alert for the dead recipient: ${JSON.stringify(a)}`);
+  assert.equal(a[0].status, 'new');
+  assert.equal(a[0].category, 'improper');
+  assert.equal(a[0].village_code, VILLAGE1);
+  assert.equal(a[0].person_name, headOf(S.rDied).name);
+  assert.equal(a[0].citizen_id_masked, maskId(headOf(S.rDied).citizen_id));
+  assert.equal(a[0].details?.date_of_death, D(4));
+  assert.equal(a[0].details?.source, 'death');
+  assert.match(a[0].due_date, /^\d{4}-\d{2}-\d{2}$/, 'due date');
+  assert.ok(a[0].due_date > todayShanghai(), `due ${a[0].due_date} after today`);
+  assert.equal(a[0].overdue, false);
+  assert.deepEqual(await alertsFor(S.pDeath), [], 'no alert at all for the non-recipient in the death feed');
+});
+
+test('indicator recipient_died: a death row rejected at import (bad date) raises no alert', async () => {
+  needSetup();
+  const a = await alertsFor(S.rBadRow);
+  assert.deepEqual(a.map(x => [x.indicator, x.details?.line]), [],
+    'the row was reported invalid and not imported, so the run must not use it');
+});
+
+test('indicator recipient_vehicle: a recipient with a new vehicle fires; a non-recipient does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rVehicle, 'recipient_vehicle');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].details?.registered_on, D(5));
+  assert.deepEqual(await alertsFor(S.pVehicle), []);
+});
+
+test('indicator paid_twice_other_county: a recipient paid in another county fires; a non-recipient does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rOther, 'paid_twice_other_county');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].category, 'duplicate');
+  assert.equal(a[0].village_code, VILLAGE2);
+  assert.equal(a[0].details?.county_code, '370702');
+  assert.deepEqual(await alertsFor(S.pOther), []);
+});
+
+test('indicator at_risk_not_covered: an at-risk person in no programme fires; an enrolled recipient does not', async () => {
+  needSetup();
+  for (const [h, v] of [[S.atV1, VILLAGE1], [S.atV2, VILLAGE2], [S.atV3, VILLAGE3]]) {
+    const a = await alertsFor(h, 'at_risk_not_covered');
+    assert.equal(a.length, 1, `${v}: ${JSON.stringify(a)}`);
+    assert.equal(a[0].village_code, v);
+    assert.equal(a[0].category, 'missing');
+  }
+  assert.deepEqual(await alertsFor(S.rVehicle, 'at_risk_not_covered'), []);
+});
+
+test('indicator recipient_income_rise: a wage above the standard fires; a small wage under it does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rWageHigh, 'recipient_income_rise');
+  assert.equal(a.length, 1, `wage ${yuan(S.highWage)} 元 against a standard of ${yuan(S.std)} 元: ${JSON.stringify(a)}`);
+  assert.equal(a[0].details?.source, 'wage');
+  assert.deepEqual(await alertsFor(S.rWageLow), [], `wage ${yuan(Math.floor(S.std / 2))} 元 keeps the household under the standard`);
+});
+
+test('indicator recipient_income_rise: a wage written with thousands separators ("1,234.56", accepted at import) fires too', async () => {
+  needSetup();
+  const a = await alertsFor(S.rWageComma, 'recipient_income_rise');
+  assert.equal(a.length, 1,
+    `wage "${yuanGrouped(S.highWage)}" 元 (imported as ${S.highWage} fen) against a standard of ${yuan(S.std)} 元: ${JSON.stringify(a)}`);
+});
+
+test('indicator single_person_candidate: a severe disability in a marginal household fires; grade 4 or a non-marginal household does not', async () => {
+  needSetup();
+  const sp = S.mSingle.members.find(m => m.relation === 'spouse');
+  const a = await alertsFor(S.mSingle, 'single_person_candidate');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].person_name, sp.name);
+  assert.equal(a[0].category, 'missing');
+  assert.deepEqual(await alertsFor(S.mNear), [], 'grade 4 is not severe');
+  assert.deepEqual(await alertsFor(S.pDisab), [], 'not a marginal household');
+});
+
+test('indicator illness_poverty_candidate: high out-of-pocket spending against income fires; a small one does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.medFire, 'illness_poverty_candidate');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].category, 'missing');
+  assert.deepEqual(await alertsFor(S.medNear), []);
+});
+
+// ================================================================= 3. re-run
+test('re-running the month raises no duplicate (API and CLI)', async () => {
+  needSetup();
+  const rep = await runMonth('admin');
+  assert.equal(rep.alerts_raised, 0, `second run: ${JSON.stringify(rep)}`);
+  assert.ok(rep.alerts_existing > 0, `alerts_existing: ${JSON.stringify(rep)}`);
+  assert.ok(rep.alerts_existing >= S.alertCount1, `every alert of the first run is found open again: ${JSON.stringify(rep)}`);
+  assert.equal(dbCount('alerts', `month = '${MONTH}'`), S.alertCount1, 'same number of alerts');
+  const cli = runBin(['monitor', '--db', DB, '--month', MONTH], { timeout: 120000 });
+  assert.equal(cli.code, 0, `doudi monitor: ${cli.stderr}`);
+  const out = JSON.parse(cli.stdout);
+  assert.equal(out.alerts_raised, 0, cli.stdout);
+  assert.ok(out.alerts_existing >= S.alertCount1, cli.stdout);
+  assert.equal(dbCount('alerts', `month = '${MONTH}'`), S.alertCount1);
+  assert.equal(dbCount('monitor_runs', `month = '${MONTH}'`), 3);
+});
+
+// ================================================================= 4. inbox scope
+test('alerts inbox is scoped by region; an alert outside the scope is 404 on actions', async () => {
+  needSetup();
+  const ids = async (u) => new Set((await alertsOf(u, 'at_risk_not_covered')).map(a => a.household_id));
+  const [a1] = await alertsFor(S.atV1, 'at_risk_not_covered');
+  const [a2] = await alertsFor(S.atV2, 'at_risk_not_covered');
+  const [a3] = await alertsFor(S.atV3, 'at_risk_not_covered');
+  assert.ok(a1 && a2 && a3, 'the three at-risk alerts exist');
+
+  const v1All = await alertsOf('village1', '', false);
+  assert.ok(v1All.length > 0);
+  assert.ok(v1All.every(a => a.village_code === VILLAGE1), 'village1 sees only its village');
+  const v1 = await ids('village1');
+  assert.ok(v1.has(S.atV1.id) && !v1.has(S.atV2.id) && !v1.has(S.atV3.id), 'village1: only the 乔南村 alert');
+
+  const t2All = await alertsOf('town2_clerk', '', false);
+  assert.ok(t2All.every(a => a.village_code.startsWith(TOWN2)), 'town2_clerk sees only 宝都街道');
+  assert.ok(!t2All.some(a => a.village_code.startsWith(TOWN1)), 'town2_clerk sees none of 乔官镇');
+  const t2 = await ids('town2_clerk');
+  assert.ok(t2.has(S.atV3.id) && !t2.has(S.atV1.id) && !t2.has(S.atV2.id));
+
+  const t1 = await ids('town_clerk');
+  assert.ok(t1.has(S.atV1.id) && t1.has(S.atV2.id) && !t1.has(S.atV3.id), 'town_clerk: 乔官镇 only');
+  const rv = await ids('reviewer');
+  assert.ok(rv.has(S.atV1.id) && rv.has(S.atV2.id) && rv.has(S.atV3.id), 'the county reviewer sees all');
+
+  // The list total agrees with the scope.
+  const page = expectStatus(await (await as('village1')).get('/alerts?page_size=1'), 200);
+  assert.equal(page.total, v1All.length);
+
+  const before = dbQuery(`SELECT id, status, version FROM alerts WHERE id IN (${a1.id}, ${a2.id}, ${a3.id}) ORDER BY id`);
+  expectError(await alertAct('village1', a2, { action: 'verify', version: a2.version }), 404, 'not_found');
+  expectError(await alertAct('village2', a1, { action: 'verify', version: a1.version }), 404, 'not_found');
+  expectError(await alertAct('town2_clerk', a1, { action: 'resolve', version: a1.version, note: '越权', confirmed: true }),
+    404, 'not_found');
+  expectError(await alertAct('town_clerk', a3, { action: 'verify', version: a3.version }), 404, 'not_found');
+  expectError(await (await as('village1')).post('/alerts/999999999/actions', { action: 'verify', version: 1 }), 404, 'not_found');
+  expectError(await alertAct('liaison', a1, { action: 'verify', version: a1.version }), 403, 'permission_denied');
+  assert.deepEqual(dbQuery(`SELECT id, status, version FROM alerts WHERE id IN (${a1.id}, ${a2.id}, ${a3.id}) ORDER BY id`),
+    before, 'refused actions change nothing');
+});
+
+// ================================================================= 5. closing the loop
+test('closing the loop: a confirmed at-risk alert starts a discovery application; wrong payments are suspended', async () => {
+  needSetup();
+  const [a] = await alertsFor(S.atV1, 'at_risk_not_covered');
+  assert.equal(a.status, 'new');
+  const appsBefore = dbCount('applications', `household_id = ${S.atV1.id}`);
+  expectError(await alertAct('village1', a, { action: 'verify', version: a.version + 1 }), 409, 'version_conflict');
+  const verified = expectStatus(await alertAct('village1', a, { action: 'verify', version: a.version, note: '已入户' }), 200);
+  assert.equal(verified.status, 'verifying');
+  assert.equal(verified.version, a.version + 1);
+  expectError(await alertAct('village1', a, { action: 'verify', version: verified.version }), 409, 'invalid_transition');
+  expectError(await alertAct('village1', a, { action: 'resolve', version: a.version, confirmed: true, note: '旧版本' }),
+    409, 'version_conflict');
+  expectError(await alertAct('village1', a, { action: 'resolve', version: verified.version, confirmed: true }),
+    400, 'invalid_argument', 'note');
+  expectError(await alertAct('village1', a, { action: 'resolve', version: verified.version, confirmed: true, note: '' }),
+    400, 'invalid_argument', 'note');
+  expectError(await alertAct('village1', a, { action: 'close', version: verified.version, note: 'x' }),
+    400, 'invalid_argument', 'action');
+  assert.equal(dbCount('applications', `household_id = ${S.atV1.id}`), appsBefore, 'no application from refused actions');
+  const resolved = expectStatus(await alertAct('village1', a, { action: 'resolve', version: verified.version, confirmed: true,
+    note: '经入户核实，家庭确有困难，应纳入救助' }), 200);
+  assert.equal(resolved.status, 'resolved');
+  assert.equal(typeof resolved.application_id, 'number', `application_id: ${JSON.stringify(resolved)}`);
+  const app = await getApp(resolved.application_id);
+  assert.equal(app.channel, 'discovery');
+  assert.equal(app.state, 'received');
+  assert.equal(app.household_id, S.atV1.id);
+  assert.equal(dbCount('applications', `household_id = ${S.atV1.id}`), appsBefore + 1);
+  const [after] = await alertsFor(S.atV1, 'at_risk_not_covered');
+  assert.equal(after.status, 'resolved');
+  assert.equal(after.confirmed, true);
+  assert.equal(after.application_id, resolved.application_id);
+  assert.equal(after.version, verified.version + 1);
+  expectError(await alertAct('village1', after, { action: 'resolve', version: after.version, confirmed: true, note: '再次' }),
+    409, 'invalid_transition');
+
+  // A confirmed death suspends the household's dibao enrollment (resolved straight from new).
+  const [d] = await alertsFor(S.rDied, 'recipient_died');
+  assert.deepEqual(enrollmentStatus(S.rDied.id, 'dibao'), ['active']);
+  const dr = expectStatus(await alertAct('town_clerk', d, { action: 'resolve', version: d.version, confirmed: true,
+    note: '经核实已死亡，停发待终止' }), 200);
+  assert.equal(dr.status, 'resolved');
+  assert.equal(dr.application_id, null);
+  assert.ok(dr.suspended_enrollments >= 1, JSON.stringify(dr));
+  assert.deepEqual(enrollmentStatus(S.rDied.id, 'dibao'), ['suspended']);
+
+  // Not confirmed: the vehicle turned out not to be the recipient's; the enrollment stays active.
+  const [v] = await alertsFor(S.rVehicle, 'recipient_vehicle');
+  const vr = expectStatus(await alertAct('town_clerk', v, { action: 'resolve', version: v.version, confirmed: false,
+    note: '车辆已于登记当月转让，不属实' }), 200);
+  assert.equal(vr.suspended_enrollments, 0);
+  assert.deepEqual(enrollmentStatus(S.rVehicle.id, 'dibao'), ['active']);
+  const [vAfter] = await alertsFor(S.rVehicle, 'recipient_vehicle');
+  assert.equal(vAfter.confirmed, false);
+  assert.equal(vAfter.resolution, '车辆已于登记当月转让，不属实');
+});
+
+// ================================================================= 6. rectification
+test('rectification: found / resolved / confirmed / overdue by town and category match the alerts of the month', async () => {
+  needSetup();
+  // One open alert past its due date.
+  const [a2] = await alertsFor(S.atV2, 'at_risk_not_covered');
+  assert.equal(a2.overdue, false);
+  dbExec(`UPDATE alerts SET due_date = '2020-01-02' WHERE id = ${a2.id}`);
+  const [a2After] = await alertsFor(S.atV2, 'at_risk_not_covered');
+  assert.equal(a2After.overdue, true, 'listed as overdue');
+
+  const rows = dbQuery(`SELECT citizen_id, town_code, village_code, category, status, confirmed, due_date FROM alerts
+    WHERE month = '${MONTH}'`);
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  const expected = (filter = () => true) => {
+    const towns = {};
+    for (const r of rows.filter(filter)) {
+      const t = towns[r.town_code] ??= { missing: z(), duplicate: z(), improper: z() };
+      const c = t[r.category];
+      c.found++;
+      if (r.status === 'resolved') { c.resolved++; if (Number(r.confirmed) === 1 || r.confirmed === true) c.confirmed++; }
+      else if (today > r.due_date) c.overdue++;
+    }
+    return towns;
+  };
+  function z() { return { found: 0, resolved: 0, confirmed: 0, overdue: 0 }; }
+  const pick = (items) => Object.fromEntries(items.map(i => [i.town_code,
+    { missing: i.missing, duplicate: i.duplicate, improper: i.improper }]));
+
+  const rep = expectStatus(await (await as('reviewer')).get(`/monitor/rectification?month=${MONTH}`), 200);
+  assert.equal(rep.month, MONTH);
+  assert.deepEqual(pick(rep.items), expected(), 'county view');
+  const t1 = rep.items.find(i => i.town_code === TOWN1);
+  assert.ok(t1 && isChinese(t1.town_name), 'town name');
+  // What this file did in 乔官镇: at least these.
+  assert.ok(t1.missing.found >= 4, `missing found: at-risk ×2, single person, illness: ${JSON.stringify(t1)}`);
+  assert.ok(t1.missing.resolved >= 1 && t1.missing.confirmed >= 1, JSON.stringify(t1.missing));
+  assert.ok(t1.missing.overdue >= 1, JSON.stringify(t1.missing));
+  assert.ok(t1.improper.found >= 3 && t1.improper.resolved >= 2 && t1.improper.confirmed >= 1, JSON.stringify(t1.improper));
+  assert.ok(t1.duplicate.found >= 1, JSON.stringify(t1.duplicate));
+  const t2 = rep.items.find(i => i.town_code === TOWN2);
+  assert.ok(t2 && t2.missing.found >= 1, `宝都街道: the at-risk alert: ${JSON.stringify(rep.items)}`);
+
+  // Scoped: a town sees only itself, a village only its own alerts.
+  const r2 = expectStatus(await (await as('town2_clerk')).get(`/monitor/rectification?month=${MONTH}`), 200);
+  assert.deepEqual(pick(r2.items), expected(r => r.town_code === TOWN2), 'town2 view');
+  const rv1 = expectStatus(await (await as('village1')).get(`/monitor/rectification?month=${MONTH}`), 200);
+  assert.deepEqual(pick(rv1.items), expected(r => r.village_code === VILLAGE1), 'village1 view');
+});
+
+// ================================================================= 7. re-run after resolution
+test('re-running the month after resolving does not raise the same feed row again', async () => {
+  needSetup();
+  const before = dbCount('alerts', `month = '${MONTH}'`);
+  const rep = await runMonth('reviewer');
+  const again = (await alertsFor(S.atV1, 'at_risk_not_covered')).length;
+  const died = (await alertsFor(S.rDied, 'recipient_died')).length;
+  const vehicle = (await alertsFor(S.rVehicle, 'recipient_vehicle')).length;
+  assert.deepEqual({ at_risk: again, died, vehicle, raised: rep.alerts_raised, total: dbCount('alerts', `month = '${MONTH}'`) },
+    { at_risk: 1, died: 1, vehicle: 1, raised: 0, total: before },
+    'the resolved alerts (confirmed, or found untrue) of this month\'s rows are not raised again by the same rows');
+});
