@@ -96,9 +96,14 @@ int main(int argc, char** argv) {
   }
   if ((*db)->dialect() == doudi::storage::Dialect::kPostgres) {
     // Identity columns must continue after the explicit ids.
-    (*conn)->ExecScript("SELECT setval(pg_get_serial_sequence('households','id'), (SELECT MAX(id) FROM households));"
-                        "SELECT setval(pg_get_serial_sequence('persons','id'), (SELECT MAX(id) FROM persons));"
-                        "VACUUM ANALYZE households; VACUUM ANALYZE persons;");
+    // One statement at a time: a multi-statement string runs as one implicit transaction, in
+    // which VACUUM is not allowed.
+    for (const char* sql : {"SELECT setval(pg_get_serial_sequence('households','id'), (SELECT MAX(id) FROM households))",
+                            "SELECT setval(pg_get_serial_sequence('persons','id'), (SELECT MAX(id) FROM persons))",
+                            "VACUUM ANALYZE households", "VACUUM ANALYZE persons"}) {
+      auto st = (*conn)->ExecScript(sql);
+      if (!st.ok()) std::cerr << "warning: " << st.detail() << "\n";
+    }
   } else {
     (*conn)->ExecScript("ANALYZE");
   }

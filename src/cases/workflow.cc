@@ -186,6 +186,8 @@ json AppSummary(const App& a, const WorkCalendar& cal) {
           {"applicant_name", a.applicant_name},
           {"applicant_citizen_id_masked", MaskCitizenId(a.applicant_id)},
           {"staff_relative", a.staff_relative},
+          {"authorization_signed", a.authorization},
+          {"commitment_signed", a.commitment},
           {"escalated", a.escalated},
           {"delegated", a.delegated},
           {"received_at", a.received_at},
@@ -597,6 +599,54 @@ Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
   return json{{"items", items}};
 }
 
+Result<json> CaseService::HouseholdFile(const auth::User& actor, int64_t household_id) {
+  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  auto apps = conn->Query(std::string("SELECT ") + kAppColumns + kAppFrom + " WHERE a.household_id = ? ORDER BY a.id DESC",
+                          {household_id});
+  if (!apps.ok()) return apps.status();
+  json applications = json::array(), notices = json::array(), visits = json::array(), determinations = json::array();
+  for (const auto& row : apps->rows) {
+    App a = AppFromRow(row);
+    applications.push_back(AppSummary(a, *cal));
+    if (!a.visit.empty()) visits.push_back({{"application_id", a.id}, {"case_no", a.case_no}, {"visit", ParseOr(a.visit, nullptr)}});
+    if (!a.determinations.empty()) {
+      json d = ParseOr(a.determinations, nullptr);
+      if (d.is_object())
+        determinations.push_back({{"application_id", a.id}, {"case_no", a.case_no}, {"date", d.value("date", "")},
+                                  {"dibao", d["dibao"].value("eligible", false)},
+                                  {"dibao_monthly_fen", d["dibao"].value("monthly_fen", int64_t{0})},
+                                  {"tekun", d["tekun"].value("eligible", false)},
+                                  {"marginal", d["marginal"].value("eligible", false)},
+                                  {"temporary_fen", d["temporary"].value("amount_fen", int64_t{0})}});
+    }
+  }
+  auto ns = conn->Query(
+      "SELECT n.id, n.kind, n.created_at, n.application_id, a.case_no FROM notices n JOIN applications a "
+      "ON a.id = n.application_id WHERE a.household_id = ? ORDER BY n.id DESC",
+      {household_id});
+  if (!ns.ok()) return ns.status();
+  for (const auto& r : ns->rows)
+    notices.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)}, {"application_id", r.Int(3)},
+                       {"case_no", r.Text(4)}});
+  auto es = conn->Query(
+      "SELECT id, application_id, program, covered, monthly_fen, one_off_fen, first_paid_month, status, next_review_date, "
+      "ends_on, status_reason, version FROM enrollments WHERE household_id = ? ORDER BY id DESC",
+      {household_id});
+  if (!es.ok()) return es.status();
+  json enrollments = json::array();
+  for (const auto& r : es->rows)
+    enrollments.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"program", r.Text(2)},
+                           {"covered", ParseOr(r.Text(3), json::array())}, {"monthly_fen", r.Int(4)},
+                           {"one_off_fen", r.Int(5)}, {"first_paid_month", r.Text(6)}, {"status", r.Text(7)},
+                           {"next_review_date", r.Text(8)}, {"ends_on", r.IsNull(9) ? json(nullptr) : json(r.Text(9))},
+                           {"status_reason", r.Text(10)}, {"version", r.Int(11)}});
+  return json{{"household_id", household_id}, {"applications", applications}, {"notices", notices},
+              {"visits", visits}, {"determinations", determinations}, {"enrollments", enrollments}};
+}
+
 Result<json> CaseService::GetNotice(const auth::User& actor, int64_t id) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   auto rs = conn->Query("SELECT id, kind, application_id, created_at, sha256, html, village_code FROM notices WHERE id = ?",
@@ -996,7 +1046,9 @@ Result<json> CaseService::ListReferrals(const auth::User& actor, const std::stri
   params.push_back((page.page - 1) * page.page_size);
   auto rs = conn->Query(
       "SELECT id, application_id, household_id, kind, department, department_label, status, due_date, note, triggers, "
-      "version FROM referrals" + where + " ORDER BY due_date, id LIMIT ? OFFSET ?",
+      "version, (SELECT p.name FROM persons p WHERE p.household_id = referrals.household_id AND p.relation = 'head'), "
+      "(SELECT v.name FROM regions v WHERE v.code = referrals.village_code) "
+      "FROM referrals" + where + " ORDER BY due_date, id LIMIT ? OFFSET ?",
       params);
   if (!rs.ok()) return rs.status();
   DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
@@ -1008,7 +1060,7 @@ Result<json> CaseService::ListReferrals(const auth::User& actor, const std::stri
     items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"household_id", r.Int(2)}, {"kind", r.Text(3)},
                      {"department", r.Text(4)}, {"department_label", r.Text(5)}, {"status", st}, {"due_date", due},
                      {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
-                     {"version", r.Int(10)}});
+                     {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)}});
   }
   return PageJson(std::move(items), count->rows[0].Int(0), page);
 }

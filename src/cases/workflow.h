@@ -47,6 +47,8 @@ class CaseService {
   Result<nlohmann::json> CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note);
   Result<nlohmann::json> Act(const auth::User& actor, int64_t id, const nlohmann::json& body);
   Result<nlohmann::json> Timeline(const auth::User& actor, int64_t id);
+  // 一户一案: the household's applications, notices, visits, determinations and enrollments.
+  Result<nlohmann::json> HouseholdFile(const auth::User& actor, int64_t household_id);
   Result<nlohmann::json> GetNotice(const auth::User& actor, int64_t id);
 
   // Enrollments and referrals

@@ -47,6 +47,11 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.Act(c.user(), id, body));
     return Ok(200, out);
   });
+  router.Add("GET", "/api/v1/households/{id}/file", [&svc](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.HouseholdFile(c.user(), id));
+    return Ok(200, out);
+  });
   router.Add("GET", "/api/v1/notices/{id}", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.GetNotice(c.user(), id));

@@ -102,3 +102,21 @@ test('a residence-permit application opens a verification request to the hukou c
   // 昌乐's reviewer cannot answer for 莘县.
   expectError(await reviewer.post(`/verification-requests/${mine.id}/answer`, { answer: '已核实' }), 404, 'not_found');
 });
+
+test('一户一案: the household file lists its applications, notices, visits, determinations and enrollments', async () => {
+  const { app, h } = await enrolledCase();
+  const clerk = await as('town_clerk');
+  const file = expectStatus(await clerk.get(`/households/${h.id}/file`), 200);
+  assert.equal(file.household_id, h.id);
+  assert.ok(file.applications.some(a => a.id === app.id && a.state === 'enrolled' && a.authorization_signed === true));
+  assert.ok(file.notices.some(n => n.kind === 'acceptance' && n.case_no === app.case_no));
+  assert.ok(file.notices.some(n => n.kind === 'approval'));
+  assert.equal(file.visits.length, 1);
+  assert.equal(file.visits[0].visit.staff.length, 2);
+  assert.equal(file.determinations[0].dibao, true);
+  const e = file.enrollments.find(x => x.program === 'dibao');
+  assert.equal(e.monthly_fen, file.determinations[0].dibao_monthly_fen);
+  const v2 = await as('village2');
+  expectError(await v2.get(`/households/${h.id}/file`), 404, 'not_found');
+  expectError(await (await as('liaison')).get(`/households/${h.id}/file`), 403, 'permission_denied');
+});
