@@ -286,6 +286,17 @@ Status SaveNotice(Connection& conn, const auth::User& actor, const App& a, const
                              json{{"kind", kind}, {"application_id", a.id}, {"sha256", sha}}.dump()});
 }
 
+// Case numbers are county-year-id ("370725-2026-000123"): assigned right after the insert, in
+// the same transaction (the row is inserted with a random placeholder).
+Result<std::string> AssignCaseNo(Connection& conn, int64_t id, const std::string& county, const std::string& date) {
+  char case_no[64];
+  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", county.c_str(), date.substr(0, 4).c_str(),
+                static_cast<long long>(id));
+  auto upd = conn.Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), id});
+  if (!upd.ok()) return upd.status();
+  return std::string(case_no);
+}
+
 NoticeInfo InfoOf(const App& a) {
   NoticeInfo n;
   n.case_no = a.case_no;
@@ -390,11 +401,8 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
        note, actor.username, now, now});
   if (!rs.ok()) return rs.status();
   int64_t id = rs->rows[0].Int(0);
-  char case_no[64];
-  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", h.county_code.c_str(), today.substr(0, 4).c_str(),
-                static_cast<long long>(id));
-  auto upd = conn->Execute("UPDATE applications SET case_no = ?, hukou_county = ? WHERE id = ?",
-                           {std::string(case_no), hukou_county, id});
+  DOUDI_RETURN_IF_ERROR(AssignCaseNo(*conn, id, h.county_code, today).status());
+  auto upd = conn->Execute("UPDATE applications SET hukou_county = ? WHERE id = ?", {hukou_county, id});
   if (!upd.ok()) return upd.status();
   if (!hukou_county.empty() && hukou_county != h.county_code) {
     // Residence-permit application: the hukou county verifies (人户分离, 57号 第五条).
@@ -438,11 +446,7 @@ Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t house
        actor.username, now, now});
   if (!rs.ok()) return rs.status();
   int64_t id = rs->rows[0].Int(0);
-  char case_no[64];
-  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", h.county_code.c_str(), today.substr(0, 4).c_str(),
-                static_cast<long long>(id));
-  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), id});
-  if (!upd.ok()) return upd.status();
+  DOUDI_RETURN_IF_ERROR(AssignCaseNo(*conn, id, h.county_code, today).status());
   DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
   DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received", {{"channel", "discovery"}, {"note", note}}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
@@ -1755,11 +1759,7 @@ Result<json> CaseService::PublicSubmit(const json& body) {
        int64_t{relative}, now, description + (area == "urban" ? "（城镇）" : "（农村）"), now, now});
   if (!ins.ok()) return ins.status();
   int64_t app_id = ins->rows[0].Int(0);
-  char case_no[64];
-  std::snprintf(case_no, sizeof case_no, "%s-%s-%06lld", county.c_str(), now.substr(0, 4).c_str(),
-                static_cast<long long>(app_id));
-  auto upd = conn->Execute("UPDATE applications SET case_no = ? WHERE id = ?", {std::string(case_no), app_id});
-  if (!upd.ok()) return upd.status();
+  DOUDI_ASSIGN_OR_RETURN(std::string case_no, AssignCaseNo(*conn, app_id, county, now));
   auth::User online;
   online.username = "online";
   App a;
@@ -1768,7 +1768,7 @@ Result<json> CaseService::PublicSubmit(const json& body) {
   a.version = 1;
   DOUDI_RETURN_IF_ERROR(AuditApp(*conn, online, a, "submit", "", "received", {{"channel", "online"}, {"programs", programs}}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return json{{"case_no", std::string(case_no)}};
+  return json{{"case_no", case_no}};
 }
 
 Result<json> CaseService::PublicProgress(const std::string& case_no, const std::string& citizen_id) {

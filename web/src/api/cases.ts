@@ -177,6 +177,9 @@ export interface Application extends ApplicationSummary {
   notices: NoticeRef[]
   referrals: ReferralRef[]
   allowed_actions: CaseAction[]
+  attachments?: Attachment[]
+  authorization_signed?: boolean
+  commitment_signed?: boolean
 }
 
 export interface ApplicationInput {
@@ -283,6 +286,129 @@ export interface Enrollment {
 
 export function listEnrollments(query: PageQuery & { status?: string }): Promise<Page<Enrollment>> {
   return http.get<Page<Enrollment>>('/api/v1/enrollments', { ...query })
+}
+
+// ---------------------------------------------------------------- 一户一案 and dynamic management
+
+export type EnrollmentStatus = 'active' | 'suspended' | 'terminated' | 'paid'
+
+export interface FileEnrollment {
+  id: number
+  application_id: number | null
+  program: string
+  covered: string[]
+  monthly_fen: number
+  one_off_fen: number
+  first_paid_month: string
+  status: EnrollmentStatus | (string & {})
+  next_review_date: string
+  ends_on: string | null
+  status_reason: string
+  version: number
+}
+
+export interface FileNotice {
+  id: number
+  kind: NoticeKind | (string & {})
+  created_at: string
+  application_id: number
+  case_no: string
+}
+
+export interface FileVisit {
+  application_id: number
+  case_no: string
+  visit: Visit | null
+}
+
+export interface FileDetermination {
+  application_id: number
+  case_no: string
+  date: string
+  dibao: boolean
+  dibao_monthly_fen: number
+  tekun: boolean
+  marginal: boolean
+  temporary_fen: number
+}
+
+/** GET /api/v1/households/{id}/file (一户一案). */
+export interface HouseholdFile {
+  household_id: number
+  applications: ApplicationSummary[]
+  notices: FileNotice[]
+  visits: FileVisit[]
+  determinations: FileDetermination[]
+  enrollments: FileEnrollment[]
+}
+
+export function getHouseholdFile(householdId: number | string): Promise<HouseholdFile> {
+  return http.get<HouseholdFile>(`/api/v1/households/${householdId}/file`)
+}
+
+export const ENROLLMENT_ACTIONS = ['review', 'change_amount', 'suspend', 'resume', 'terminate'] as const
+export type EnrollmentAction = (typeof ENROLLMENT_ACTIONS)[number]
+
+export interface EnrollmentActionPayload {
+  monthly_fen?: number
+  reason?: string
+  stable?: boolean
+  gradual_exit?: boolean
+}
+
+export interface EnrollmentActionResult {
+  id: number
+  status: string
+  monthly_fen: number
+  next_review_date: string
+  ends_on: string | null
+  reason: string
+  version: number
+  program: string
+}
+
+/** Always sends the version the page read; a stale one answers 409 version_conflict. */
+export function actOnEnrollment(
+  id: number,
+  action: EnrollmentAction,
+  version: number,
+  payload: EnrollmentActionPayload = {},
+): Promise<EnrollmentActionResult> {
+  return http.post<EnrollmentActionResult>(`/api/v1/enrollments/${id}/actions`, { ...payload, action, version })
+}
+
+// ---------------------------------------------------------------- scanned signed pages
+
+export const ATTACHMENT_KINDS = ['authorization', 'commitment', 'other'] as const
+export type AttachmentKind = (typeof ATTACHMENT_KINDS)[number]
+export const ATTACHMENT_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const
+export type AttachmentType = (typeof ATTACHMENT_TYPES)[number]
+/** Base64 grows the file by a third; 700 KB keeps the body under the server's 1 MiB limit. */
+export const ATTACHMENT_MAX_BYTES = 700 * 1024
+
+export interface Attachment {
+  id: number
+  kind: AttachmentKind | (string & {})
+  filename: string
+  content_type: string
+  size_bytes: number
+  uploaded_by: string
+  uploaded_at: string
+}
+
+export interface AttachmentInput {
+  kind: AttachmentKind
+  filename: string
+  content_type: AttachmentType
+  data_base64: string
+}
+
+export function uploadAttachment(applicationId: number | string, input: AttachmentInput): Promise<unknown> {
+  return http.post<unknown>(`/api/v1/applications/${applicationId}/attachments`, input)
+}
+
+export function attachmentUrl(id: number): string {
+  return `/api/v1/attachments/${id}`
 }
 
 export const REFERRAL_STATUSES = ['open', 'accepted', 'closed'] as const

@@ -26,6 +26,9 @@ export type Permission =
   | 'lists.manage'
   | 'calendar.read'
   | 'calendar.edit'
+  | 'enrollments.manage'
+  | 'verification.read'
+  | 'verification.answer'
 
 const ALL: readonly Role[] = [
   'county_admin',
@@ -61,6 +64,11 @@ const MATRIX: Record<Permission, readonly Role[]> = {
   'lists.manage': ['county_admin', 'county_reviewer'],
   'calendar.read': ALL.filter((r) => r !== 'department_liaison'),
   'calendar.edit': ['county_admin'],
+  // dynamic management (docs/workflow.md § Dynamic management): town and county staff
+  'enrollments.manage': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
+  // residence-permit applications: the hukou county's staff answer
+  'verification.read': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
+  'verification.answer': ['county_admin', 'county_reviewer'],
 }
 
 export function roleCan(role: Role | undefined | null, perm: Permission): boolean {
