@@ -36,7 +36,10 @@ unit: server
 	@ctest --test-dir build --output-on-failure
 
 bench: build
+	@cmake --build build -j $(JOBS) --target seed_registry bench_policy_eval
+	@build/bench_policy_eval 1000000 370725 1
 	@bench/api/run.sh
+	@bench/monitoring/run.sh
 
 clean:
 	rm -rf build web/dist build.cmake.log

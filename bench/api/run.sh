@@ -16,6 +16,7 @@ PASSWORD='Bench@2026pw'
 SPID=""
 trap 'kill $SPID 2>/dev/null; [ -d $WORK/pg ] && runuser -u postgres -- $PG_BIN/pg_ctl -D $WORK/pg -m fast stop >/dev/null 2>&1; rm -rf $WORK' EXIT
 command -v wrk >/dev/null || { echo "wrk missing: make deps"; exit 1; }
+cmake --build build -j2 --target seed_registry >/dev/null || exit 1
 
 parse() {  # wrk output → "rps p50 p99"
   local rps p50 p99

@@ -10,7 +10,7 @@ target_link_libraries(monitoring_engine_tests PRIVATE doudi_monitoring_engine GT
 gtest_discover_tests(monitoring_engine_tests DISCOVERY_MODE PRE_TEST)
 
 # Benchmark (bench/monitoring/run.sh): data generator and the engine's driver.
-add_executable(bench_monitoring_gen bench/monitoring/gen.cc)
+add_executable(bench_monitoring_gen EXCLUDE_FROM_ALL bench/monitoring/gen.cc)
 target_link_libraries(bench_monitoring_gen PRIVATE doudi_common)
-add_executable(bench_monitoring_engine bench/monitoring/engine_main.cc)
+add_executable(bench_monitoring_engine EXCLUDE_FROM_ALL bench/monitoring/engine_main.cc)
 target_link_libraries(bench_monitoring_engine PRIVATE doudi_monitoring_engine)
