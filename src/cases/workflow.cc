@@ -297,6 +297,47 @@ Result<std::string> AssignCaseNo(Connection& conn, int64_t id, const std::string
   return std::string(case_no);
 }
 
+struct NewCase {
+  const registry::Household* household;
+  const registry::Person* applicant;
+  std::string channel;
+  std::vector<std::string> programs;
+  bool signed_pages;  // authorization and integrity commitment recorded
+  bool delegated;     // the pack delegates confirmation to the town
+  std::string note;
+};
+
+// Inserts an application for a registered household in the caller's transaction: flags
+// relatives of staff, assigns the case number, writes the "submit" audit entry. Returns its id.
+Result<int64_t> InsertCase(Connection& conn, const auth::User& actor, const NewCase& c) {
+  const registry::Household& h = *c.household;
+  std::vector<std::string> ids;
+  for (const auto& m : h.members) ids.push_back(m.citizen_id);
+  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(conn, h.county_code, ids));
+  std::string now = NowIsoShanghai();
+  auto rs = conn.Query(
+      "INSERT INTO applications (case_no, county_code, town_code, village_code, household_id, channel, programs, state, "
+      "applicant_name, applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, "
+      "delegated, received_at, description, created_by, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {"tmp-" + auth::RandomToken(), h.county_code, h.town_code, h.village_code, h.id, c.channel, JoinList(c.programs),
+       c.applicant->name, c.applicant->citizen_id, h.phone, int64_t{c.signed_pages}, int64_t{c.signed_pages},
+       int64_t{relative}, int64_t{c.delegated}, now, c.note.substr(0, 2000), actor.username, now, now});
+  if (!rs.ok()) return rs.status();
+  int64_t id = rs->rows[0].Int(0);
+  DOUDI_RETURN_IF_ERROR(AssignCaseNo(conn, id, h.county_code, now).status());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(conn, id, actor.region_code));
+  DOUDI_RETURN_IF_ERROR(AuditApp(conn, actor, a, "submit", "", "received",
+                                 {{"channel", c.channel}, {"programs", c.programs}, {"staff_relative", relative},
+                                  {"note", c.note}}));
+  return id;
+}
+
+bool TownConfirms(const policy::Pack& pack, const std::string& date) {
+  auto v = pack.BoolOn("delegation.town_confirms", date);
+  return v.ok() && *v;
+}
+
 NoticeInfo InfoOf(const App& a) {
   NoticeInfo n;
   n.case_no = a.case_no;
@@ -381,27 +422,13 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
     if ((applicant_person && m.id == applicant_person) || (!applicant_person && m.relation == "head")) applicant = &m;
   if (!applicant) return Status::InvalidArgument("applicant_person_id", "申请人须为该家庭成员");
   DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(h.county_code));
-  std::string today = TodayShanghai();
-  bool delegated = pack->BoolOn("delegation.town_confirms", today).ok() && *pack->BoolOn("delegation.town_confirms", today);
+  const bool delegated = TownConfirms(*pack, TodayShanghai());
 
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  std::vector<std::string> ids;
-  for (const auto& m : h.members) ids.push_back(m.citizen_id);
-  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, h.county_code, ids));
+  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, applicant, channel, programs, true, delegated, note}));
   std::string now = NowIsoShanghai();
-  auto rs = conn->Query(
-      "INSERT INTO applications (case_no, county_code, town_code, village_code, household_id, channel, programs, state, "
-      "applicant_name, applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, "
-      "delegated, received_at, description, created_by, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {"tmp-" + auth::RandomToken(), h.county_code, h.town_code, h.village_code, household_id, channel,
-       JoinList(programs), applicant->name, applicant->citizen_id, h.phone, int64_t{relative}, int64_t{delegated}, now,
-       note, actor.username, now, now});
-  if (!rs.ok()) return rs.status();
-  int64_t id = rs->rows[0].Int(0);
-  DOUDI_RETURN_IF_ERROR(AssignCaseNo(*conn, id, h.county_code, today).status());
   auto upd = conn->Execute("UPDATE applications SET hukou_county = ? WHERE id = ?", {hukou_county, id});
   if (!upd.ok()) return upd.status();
   if (!hukou_county.empty() && hukou_county != h.county_code) {
@@ -412,9 +439,6 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
         {id, h.county_code, hukou_county, applicant->citizen_id, applicant->name, now});
     if (!vr.ok()) return vr.status();
   }
-  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
-  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received",
-                                 {{"channel", channel}, {"programs", programs}, {"staff_relative", relative}}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return Get(actor, id);
 }
@@ -427,28 +451,12 @@ Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t house
     if (m.relation == "head") head = &m;
   if (!head) return Status::FailedPrecondition("该家庭没有户主");
   DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(h.county_code));
-  std::string today = TodayShanghai();
-  bool delegated = pack->BoolOn("delegation.town_confirms", today).ok() && *pack->BoolOn("delegation.town_confirms", today);
+  const bool delegated = TownConfirms(*pack, TodayShanghai());
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  std::vector<std::string> ids;
-  for (const auto& m : h.members) ids.push_back(m.citizen_id);
-  DOUDI_ASSIGN_OR_RETURN(bool relative, IsStaffRelative(*conn, h.county_code, ids));
-  std::string now = NowIsoShanghai();
-  auto rs = conn->Query(
-      "INSERT INTO applications (case_no, county_code, town_code, village_code, household_id, channel, programs, state, "
-      "applicant_name, applicant_citizen_id, applicant_phone, staff_relative, delegated, received_at, description, "
-      "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'discovery', ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "RETURNING id",
-      {"tmp-" + auth::RandomToken(), h.county_code, h.town_code, h.village_code, household_id, JoinList(kPrograms),
-       head->name, head->citizen_id, h.phone, int64_t{relative}, int64_t{delegated}, now, note.substr(0, 2000),
-       actor.username, now, now});
-  if (!rs.ok()) return rs.status();
-  int64_t id = rs->rows[0].Int(0);
-  DOUDI_RETURN_IF_ERROR(AssignCaseNo(*conn, id, h.county_code, today).status());
-  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
-  DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, "submit", "", "received", {{"channel", "discovery"}, {"note", note}}));
+  // Leads arrive unsigned: the signatures are recorded before acceptance (record_signatures).
+  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, head, "discovery", kPrograms, false, delegated, note}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return Get(actor, id);
 }
