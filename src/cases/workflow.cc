@@ -1646,8 +1646,17 @@ Result<json> CaseService::AddRelative(const auth::User& actor, const json& body)
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {county, id->normalized, name, staff, relation, actor.username, NowIsoShanghai()});
   if (!ins.ok()) return ins.status();
+  // Applications still open for this person's household are handled as staff-relative cases
+  // from now on (county visit and county decision), not only those created after the record.
+  auto flagged = conn->Execute(
+      "UPDATE applications SET staff_relative = 1, version = version + 1 WHERE county_code = ? AND staff_relative = 0 "
+      "AND state NOT IN ('enrolled', 'refused', 'withdrawn') AND (applicant_citizen_id = ? OR household_id IN "
+      "(SELECT household_id FROM persons WHERE citizen_id = ?))",
+      {county, id->normalized, id->normalized});
+  if (!flagged.ok()) return flagged.status();
   json out = {{"id", ins->rows[0].Int(0)}, {"citizen_id", id->normalized}, {"name", name}, {"staff_name", staff},
               {"relation", relation}};
+  out["applications_flagged"] = *flagged;
   DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
       *conn, actor.actor(), {"staff_relative.add", "staff_relative", ins->rows[0].Text(0), county, "null", out.dump()}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());

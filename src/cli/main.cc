@@ -18,6 +18,8 @@
 #include "policy/service.h"
 #include "monitoring/feeds.h"
 #include "monitoring/monitor.h"
+#include "monitoring/scheduler.h"
+#include "monitoring/screening.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -128,6 +130,10 @@ int main(int argc, char** argv) {
   serve->add_option("--web", web_dir, "前端构建目录（web/dist）");
   serve->add_option("--threads", threads, "工作线程数")->check(CLI::Range(1, 64));
   serve->add_option("--policies", policies_dir, "政策参数包目录（policies/）");
+  int monitor_day = 1, monitor_interval = 3600;
+  serve->add_option("--monitor-day", monitor_day,
+                    "每月第几日起自动运行上月动态监测比对（0 表示不自动运行）")->check(CLI::Range(0, 28));
+  serve->add_option("--monitor-interval", monitor_interval, "自动比对检查间隔（秒）")->check(CLI::Range(1, 86400));
 
   // migrate
   auto* migrate = app.add_subcommand("migrate", "创建或升级数据库结构，并载入区划与节假日参考数据");
@@ -264,10 +270,17 @@ int main(int argc, char** argv) {
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
-    doudi::http::Services services{*db, auth, registry, policy, cases, monitor};
+    doudi::monitoring::ScreeningService screening(*db);
+    doudi::http::Jobs jobs;
+    doudi::http::Services services{*db, auth, registry, policy, cases, monitor, screening, jobs};
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
+    doudi::monitoring::MonthlyScheduler scheduler(*db, monitor, monitor_day, monitor_interval);
+    scheduler.Start();
     Status s = doudi::http::RunServer(opts, router);
+    // In-flight jobs finish (each is one transaction) before the process ends.
+    scheduler.Stop();
+    jobs.JoinAll();
     return s.ok() ? 0 : Fail(s);
   }
 

@@ -3,8 +3,10 @@
 
 #include "auth/auth.h"
 #include "cases/workflow.h"
+#include "http/jobs.h"
 #include "http/router.h"
 #include "monitoring/monitor.h"
+#include "monitoring/screening.h"
 #include "policy/service.h"
 #include "registry/registry.h"
 #include "storage/database.h"
@@ -18,6 +20,8 @@ struct Services {
   policy::PolicyService& policy;
   cases::CaseService& cases;
   monitoring::MonitorService& monitor;
+  monitoring::ScreeningService& screening;
+  Jobs& jobs;
 };
 
 void RegisterApi(Router& router, Services& services);

@@ -1,13 +1,28 @@
-// /api/v1 resources of dynamic monitoring: feed upload, monthly runs, alerts, rectification.
+// /api/v1 resources of dynamic monitoring: feed upload, monthly runs, alerts, rectification,
+// monthly screening with its Excel exports, and the background jobs long requests run as.
 #include <sodium.h>
+
+#include <algorithm>
 
 #include "common/json_input.h"
 #include "http/api.h"
+#include "common/date.h"
 #include "monitoring/feeds.h"
 
 namespace doudi::http {
 namespace {
 using nlohmann::json;
+
+// RFC 6266/5987 attachment header for a Chinese file name, with an ASCII fallback.
+std::string Attachment(const std::string& filename, const std::string& fallback) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string enc;
+  for (unsigned char c : filename) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') enc += static_cast<char>(c);
+    else enc += std::string("%") + kHex[c >> 4] + kHex[c & 15];
+  }
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + enc;
+}
 }  // namespace
 
 void RegisterMonitoring(Router& router, Services& s) {
@@ -39,6 +54,7 @@ void RegisterMonitoring(Router& router, Services& s) {
     std::string month = r.String("month", true);
     std::string filename = r.String("filename", false, "upload.csv");
     auto b64 = r.OptString("content_base64");
+    bool async = r.Bool("async", false);
     if (!r.ok()) return r.status();
     // csv_text is a whole file: line breaks and tabs belong to it (not read through FieldReader,
     // which refuses control characters in form fields); NUL never does.
@@ -61,8 +77,23 @@ void RegisterMonitoring(Router& router, Services& s) {
     } else {
       return Status::InvalidArgument("csv_text", "请上传文件内容");
     }
-    DOUDI_ASSIGN_OR_RETURN(auto rep, monitoring::ImportFeed(s.db, c.user().actor(), c.user().region_code.substr(0, 6),
-                                                            source, month, filename, bytes));
+    const std::string county = c.user().region_code.substr(0, 6);
+    if (async) {
+      // Large files: answer at once with a job; the import reports its rows as it goes.
+      uint64_t lines = static_cast<uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));
+      auto actor = c.user().actor();
+      DOUDI_ASSIGN_OR_RETURN(
+          json job, s.jobs.Start(c.user(), "feed_import", "feed:" + county + ":" + source,
+                                 [&db = s.db, actor, county, source, month, filename, bytes = std::move(bytes),
+                                  lines](const Jobs::Progress& progress) -> Result<json> {
+                                   DOUDI_ASSIGN_OR_RETURN(
+                                       auto rep, monitoring::ImportFeed(db, actor, county, source, month, filename, bytes,
+                                                                        [&](uint64_t done) { progress("import", done, lines); }));
+                                   return monitoring::ToJson(rep);
+                                 }));
+      return Response::Json(202, {{"job", job}});
+    }
+    DOUDI_ASSIGN_OR_RETURN(auto rep, monitoring::ImportFeed(s.db, c.user().actor(), county, source, month, filename, bytes));
     return Response::Json(rep.already_imported ? 200 : 201, monitoring::ToJson(rep));
   });
 
@@ -73,9 +104,60 @@ void RegisterMonitoring(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     FieldReader r(body, "");
     std::string month = r.String("month", true);
+    bool async = r.Bool("async", false);
     if (!r.ok()) return r.status();
-    DOUDI_ASSIGN_OR_RETURN(auto rep, s.monitor.Run(c.user().actor(), c.user().region_code.substr(0, 6), month));
+    const std::string county = c.user().region_code.substr(0, 6);
+    if (async) {
+      auto actor = c.user().actor();
+      DOUDI_ASSIGN_OR_RETURN(json job, s.jobs.Start(c.user(), "monitor_run", "monitor:" + county,
+                                                    [&monitor = s.monitor, actor, county,
+                                                     month](const Jobs::Progress& progress) -> Result<json> {
+                                                      DOUDI_ASSIGN_OR_RETURN(auto rep,
+                                                                             monitor.Run(actor, county, month, progress));
+                                                      return monitoring::ToJson(rep);
+                                                    }));
+      return Response::Json(202, {{"job", job}});
+    }
+    DOUDI_ASSIGN_OR_RETURN(auto rep, s.monitor.Run(c.user().actor(), county, month));
     return Response::Json(201, monitoring::ToJson(rep));
+  });
+
+  router.Add("GET", "/api/v1/monitor/runs", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    DOUDI_ASSIGN_OR_RETURN(json out, s.monitor.ListRuns(c.user(), paging.first, paging.second));
+    return Response::Json(200, out);
+  });
+
+  router.Add("GET", "/api/v1/jobs/{id}", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json out, s.jobs.Get(c.user(), c.params.at("id")));
+    return Response::Json(200, out);
+  });
+
+  router.Add("GET", "/api/v1/screening", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
+    std::string month = c.Query("month");
+    if (month.empty()) month = TodayShanghai().substr(0, 7);
+    DOUDI_ASSIGN_OR_RETURN(json out, s.screening.List(c.user(), month, c.Query("village"), c.Query("status"),
+                                                      paging.first, paging.second));
+    return Response::Json(200, out);
+  });
+
+  router.Add("POST", "/api/v1/screening/visits", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    DOUDI_ASSIGN_OR_RETURN(json out, s.screening.RecordVisit(c.user(), body));
+    return Response::Json(out["version"].get<int64_t>() == 1 ? 201 : 200, out);
+  });
+
+  router.Add("GET", "/api/v1/screening/export", [&s](Context& c) -> Result<Response> {
+    std::string month = c.Query("month");
+    if (month.empty()) month = TodayShanghai().substr(0, 7);
+    std::string kind = c.Query("kind");
+    DOUDI_ASSIGN_OR_RETURN(auto wb, s.screening.Export(c.user(), month, kind));
+    Response resp;
+    resp.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    resp.body = std::move(wb.bytes);
+    resp.headers.push_back({"Content-Disposition", Attachment(wb.filename, "screening-" + kind + "-" + month + ".xlsx")});
+    return resp;
   });
 
   router.Add("GET", "/api/v1/monitor/indicators", [](Context&) -> Result<Response> {

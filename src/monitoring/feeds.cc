@@ -66,6 +66,12 @@ const std::vector<FeedSource> kSources = {
      {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
       {"county_code", "县级区划代码", T::kDivision, true}, {"program", "救助类别", T::kText, true},
       {"monthly_yuan", "月救助金（元）", T::kYuan, false}}},
+    // Staff and village cadres with their close relatives as declared to the organisation and
+    // personnel departments: one row per person (the staff member themself with relation 本人).
+    {"staff_kin", "干部职工及近亲属", "组织部/人力资源和社会保障局",
+     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
+      {"staff_name", "工作人员姓名", T::kText, true}, {"employer", "工作单位", T::kText, true},
+      {"relation", "与工作人员关系", T::kText, true}}},
 };
 
 // "12.5" / "1,234.56" / "100" → fen, exactly. Returns false on anything else.

@@ -32,6 +32,8 @@ const std::vector<Indicator> kIndicators = {
      "民发〔2022〕83号（主动发现）"},
     {"at_risk_not_covered", "missing", "high", 10, "防止返贫监测对象未纳入任何社会救助", "民发〔2022〕83号（与乡村振兴部门比对）"},
     {"zero_employment", "missing", "low", 15, "零就业家庭，应转介就业帮扶", "织府办〔2023〕43号 二、9；桓政字〔2021〕7号 四"},
+    {"staff_relative_unrecorded", "improper", "high", 5, "救助对象是干部职工或其近亲属，但未备案",
+     "民发〔2021〕57号 第十一条、第二十条（近亲属备案）"},
 };
 
 const Indicator* FindIndicator(const std::string& id) {
@@ -63,10 +65,14 @@ std::string LastDayOfMonth(const std::string& month) {
 const std::vector<Indicator>& Indicators() { return kIndicators; }
 
 Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::string& county, const std::string& month,
-                                      const std::function<void(const std::string&, uint64_t, uint64_t)>& progress) {
+                                      const std::function<void(const std::string&, uint64_t, uint64_t)>& progress,
+                                      const std::string& origin) {
   if (LevelOfCode(county) != RegionLevel::kCounty) return Status::InvalidArgument("county", "县级区划代码应为6位");
-  if (month.size() != 7 || month[4] != '-') return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  int yy, mm, dd;
+  if (month.size() != 7 || !ParseDate(month + "-01", &yy, &mm, &dd)) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  std::lock_guard run_lock(run_mu_);
   const std::string date = LastDayOfMonth(month);
+  const std::string started = NowIsoShanghai();
   RunReport rep;
   DOUDI_ASSIGN_OR_RETURN(auto pack, policy_.PackFor(county));
   DOUDI_ASSIGN_OR_RETURN(policy::Params params, policy::ResolveParams(*pack, date));
@@ -75,6 +81,7 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   std::vector<std::string_view> ids;
   std::unordered_map<std::string, std::set<std::string>> covered;   // citizen id → programmes
   std::unordered_map<int64_t, std::set<std::string>> household_programs;
+  std::set<std::string> recorded_relatives;                          // 备案 of staff relatives
   std::vector<std::pair<int64_t, std::string>> files;                // id, source
   std::vector<std::string> contents;
   {
@@ -96,6 +103,9 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
         for (const auto& c : cov)
           if (c.is_string()) covered[c.get<std::string>()].insert(r.Text(1));
     }
+    auto rel = conn->Query("SELECT citizen_id FROM staff_relatives WHERE county_code = ?", {county});
+    if (!rel.ok()) return rel.status();
+    for (const auto& r : rel->rows) recorded_relatives.insert(r.Text(0));
     // The engine scans the rows accepted at import (ids validated, amounts already in fen),
     // written as two-column CSV: citizen id, the row's fields as JSON.
     auto fs = conn->Query("SELECT id, source FROM feed_files WHERE county_code = ? AND month = ? ORDER BY id",
@@ -169,6 +179,11 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
         } else if (source == "at_risk" && !in_any_program(i)) {
           details["listed_on"] = field("listed_on");
           candidates.push_back({"at_risk_not_covered", i, details});
+        } else if (source == "staff_kin" && in_any_program(i) && !recorded_relatives.count(persons[i].citizen_id)) {
+          details["staff_name"] = field("staff_name");
+          details["employer"] = field("employer");
+          details["relation"] = field("relation");
+          candidates.push_back({"staff_relative_unrecorded", i, details});
         } else if (source == "wage" && household_has(i, "dibao")) {
           details["wage_fen"] = field("wage_fen");
           evaluate.emplace_back(i, details);
@@ -253,8 +268,8 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   DOUDI_ASSIGN_OR_RETURN(cases::WorkCalendar cal, cases::WorkCalendar::Load(*conn));
   std::string now = NowIsoShanghai(), today = TodayShanghai();
   auto run = conn->Query(
-      "INSERT INTO monitor_runs (county_code, month, started_at, actor) VALUES (?, ?, ?, ?) RETURNING id",
-      {county, month, now, actor.username});
+      "INSERT INTO monitor_runs (county_code, month, started_at, actor, origin) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      {county, month, started, actor.username, origin});
   if (!run.ok()) return run.status();
   rep.run_id = run->rows[0].Int(0);
   for (const auto& c : candidates) {
@@ -445,6 +460,25 @@ Result<json> MonitorService::Rectification(const auth::User& actor, const std::s
   json items = json::array();
   for (auto& [code, t] : towns) items.push_back(t);
   return json{{"month", month}, {"items", items}};
+}
+
+Result<json> MonitorService::ListRuns(const auth::User& actor, int64_t page, int64_t page_size) {
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
+  std::string county = actor.region_code.substr(0, 6);
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  auto count = conn->Query("SELECT COUNT(*) FROM monitor_runs WHERE county_code = ?", {county});
+  if (!count.ok()) return count.status();
+  auto rs = conn->Query(
+      "SELECT id, month, started_at, finished_at, persons, feed_rows, matched, alerts_raised, actor, origin "
+      "FROM monitor_runs WHERE county_code = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+      {county, page_size, (page - 1) * page_size});
+  if (!rs.ok()) return rs.status();
+  json items = json::array();
+  for (const auto& r : rs->rows)
+    items.push_back({{"id", r.Int(0)}, {"month", r.Text(1)}, {"started_at", r.Text(2)}, {"finished_at", r.Text(3)},
+                     {"persons", r.Int(4)}, {"feed_rows", r.Int(5)}, {"matched", r.Int(6)},
+                     {"alerts_raised", r.Int(7)}, {"actor", r.Text(8)}, {"origin", r.Text(9)}});
+  return json{{"items", items}, {"total", count->rows[0].Int(0)}, {"page", page}, {"page_size", page_size}};
 }
 
 Result<json> MonitorService::ListFeeds(const auth::User& actor, int64_t page, int64_t page_size) {

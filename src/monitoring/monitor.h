@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,13 @@ class MonitorService {
 
   // Runs the month (YYYY-MM) for a county. Re-running raises no duplicate: an open alert for
   // the same person and indicator is kept. progress(step, done, total) reports long steps.
+  // origin: "manual" (CLI, web) or "schedule" (the server's monthly run). One run at a time
+  // per process: a second waits for the first.
   Result<RunReport> Run(const audit::Actor& actor, const std::string& county, const std::string& month,
-                        const std::function<void(const std::string&, uint64_t, uint64_t)>& progress = {});
+                        const std::function<void(const std::string&, uint64_t, uint64_t)>& progress = {},
+                        const std::string& origin = "manual");
+  // The county's runs, newest first.
+  Result<nlohmann::json> ListRuns(const auth::User& actor, int64_t page, int64_t page_size);
 
   Result<nlohmann::json> ListAlerts(const auth::User& actor, const std::string& status, const std::string& indicator,
                                     int64_t page, int64_t page_size);
@@ -57,6 +63,7 @@ class MonitorService {
   registry::RegistryService& registry_;
   policy::PolicyService& policy_;
   cases::CaseService& cases_;
+  std::mutex run_mu_;
 };
 
 nlohmann::json ToJson(const RunReport& r);

@@ -466,6 +466,32 @@ CREATE INDEX alerts_town ON alerts(town_code, id);
 CREATE INDEX alerts_village ON alerts(village_code, id);
 CREATE INDEX alerts_county ON alerts(county_code, id);
 )SQL"},
+    // Monthly screening (月排查): the village assistants' visit results, one per household and
+    // month; monitoring runs record whether they were started by hand or by the schedule.
+    {7, "screening", R"SQL(
+CREATE TABLE screening_visits (
+  id {{PK}},
+  county_code TEXT NOT NULL,
+  town_code TEXT NOT NULL,
+  village_code TEXT NOT NULL,
+  household_id {{BIGINT}} NOT NULL REFERENCES households(id),
+  month TEXT NOT NULL,
+  result TEXT NOT NULL,
+  note TEXT NOT NULL,
+  visited_on TEXT NOT NULL,
+  visited_by TEXT NOT NULL,
+  version {{BIGINT}} NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (household_id, month)
+);
+CREATE INDEX screening_visits_town ON screening_visits(town_code, month);
+CREATE INDEX screening_visits_village ON screening_visits(village_code, month);
+CREATE INDEX screening_visits_county ON screening_visits(county_code, month);
+CREATE INDEX enrollments_review ON enrollments(county_code, status, next_review_date);
+ALTER TABLE monitor_runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual';
+CREATE INDEX monitor_runs_month ON monitor_runs(county_code, month);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

@@ -140,7 +140,7 @@ test('feeds: every source is declared with its columns; the indicators with cate
   const src = expectStatus(await admin.get('/feeds/sources'), 200).items;
   const kinds = src.map(s => s.kind);
   for (const k of ['death', 'vehicle', 'real_estate', 'business', 'wage', 'medical', 'disability', 'at_risk',
-    'other_county_recipient'])
+    'other_county_recipient', 'staff_kin'])
     assert.ok(kinds.includes(k), `source ${k} declared: ${kinds}`);
   for (const s of src) {
     assert.equal(s.columns[0].key, 'citizen_id', `${s.kind}: first column`);
@@ -154,7 +154,7 @@ test('feeds: every source is declared with its columns; the indicators with cate
   const expectCat = {
     recipient_died: 'improper', recipient_vehicle: 'improper', recipient_income_rise: 'improper',
     paid_twice_other_county: 'duplicate', paid_twice_dibao_tekun: 'duplicate', at_risk_not_covered: 'missing',
-    single_person_candidate: 'missing', illness_poverty_candidate: 'missing',
+    single_person_candidate: 'missing', illness_poverty_candidate: 'missing', staff_relative_unrecorded: 'improper',
   };
   for (const [id, cat] of Object.entries(expectCat)) {
     assert.ok(byId[id], `indicator ${id}`);
@@ -357,6 +357,8 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
   S.rWageHigh = await dibao();
   S.rWageLow = await dibao();
   S.rWageComma = await dibao();
+  S.rStaffKin = await dibao();
+  S.rStaffRecorded = await dibao();
   // Marginal households: an earner keeps the per-capita income at 1.25 × the standard.
   const marginal = () => enrolledHousehold(VILLAGE1, [
     adult({ relation: 'head', employed: true,
@@ -378,6 +380,7 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
     monthly_income_fen: { wage: workCost + Math.round(1.2 * std), business: 0, property: 0, transfer: 0, pension: 0, other: 0 } })]);
   S.medFire = await earner();
   S.medNear = await earner();
+  S.pStaffKin = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
 
   const h = (x) => headOf(x);
   const spouse = (x) => x.members.find(m => m.relation === 'spouse');
@@ -413,9 +416,19 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
     [h(S.medFire).citizen_id, h(S.medFire).name, MONTH, yuan(std * 2), yuan(Math.floor(std / 2))],
     [h(S.medNear).citizen_id, h(S.medNear).name, MONTH, '50.00', '10.00']]));
 
+  // Staff and their close relatives as declared to the personnel department: one recipient
+  // without a record (备案), one recorded in the county's list, one person in no programme.
+  const admin = await as('admin');
+  expectStatus(await admin.post('/staff-relatives', { citizen_id: h(S.rStaffRecorded).citizen_id,
+    name: h(S.rStaffRecorded).name, staff_name: '张建国', relation: '父子' }), 201, 'record a staff relative');
+  await uploadOk('staff_kin', csv([['身份证号', '姓名', '工作人员姓名', '工作单位', '与工作人员关系'],
+    [h(S.rStaffKin).citizen_id, h(S.rStaffKin).name, '李卫东', '乔官镇人民政府', '母子'],
+    [h(S.rStaffRecorded).citizen_id, h(S.rStaffRecorded).name, '张建国', '昌乐县民政局', '父子'],
+    [h(S.pStaffKin).citizen_id, h(S.pStaffKin).name, '王志强', '乔官镇卫生院', '本人']]));
+
   S.run1 = await runMonth('reviewer');
   assert.ok(S.run1.persons >= 20, `persons ${S.run1.persons}`);
-  assert.ok(S.run1.matched >= 18, `matched ${S.run1.matched}: each of the 18 valid feed rows above names a registry person`);
+  assert.ok(S.run1.matched >= 21, `matched ${S.run1.matched}: each of the 21 valid feed rows above names a registry person`);
   assert.ok(S.run1.alerts_raised >= 8, `alerts raised ${JSON.stringify(S.run1)}`);
   S.alertCount1 = dbCount('alerts', `month = '${MONTH}'`);
   assert.equal(S.alertCount1, S.run1.alerts_raised, 'alerts of this month = alerts raised by the first run');
@@ -439,6 +452,18 @@ test('indicator recipient_died: a recipient in the death feed fires; a non-recip
   assert.ok(a[0].due_date > todayShanghai(), `due ${a[0].due_date} after today`);
   assert.equal(a[0].overdue, false);
   assert.deepEqual(await alertsFor(S.pDeath), [], 'no alert at all for the non-recipient in the death feed');
+});
+
+test('indicator staff_relative_unrecorded: a recipient declared as staff kin without a record fires; a recorded one and a non-recipient do not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rStaffKin, 'staff_relative_unrecorded');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].category, 'improper');
+  assert.equal(a[0].severity, 'high');
+  assert.deepEqual([a[0].details?.staff_name, a[0].details?.employer, a[0].details?.relation],
+    ['李卫东', '乔官镇人民政府', '母子']);
+  assert.deepEqual(await alertsFor(S.rStaffRecorded, 'staff_relative_unrecorded'), [], 'recorded (备案): silent');
+  assert.deepEqual(await alertsFor(S.pStaffKin), [], 'not a recipient: silent');
 });
 
 test('indicator recipient_died: a death row rejected at import (bad date) raises no alert', async () => {
@@ -688,4 +713,56 @@ test('re-running the month after resolving does not raise the same feed row agai
   assert.deepEqual({ at_risk: again, died, vehicle, raised: rep.alerts_raised, total: dbCount('alerts', `month = '${MONTH}'`) },
     { at_risk: 1, died: 1, vehicle: 1, raised: 0, total: before },
     'the resolved alerts (confirmed, or found untrue) of this month\'s rows are not raised again by the same rows');
+});
+
+// ================================================================= 8. background jobs with progress
+async function waitJob(client, job) {
+  for (let i = 0; i < 200; i++) {
+    const j = expectStatus(await client.get(`/jobs/${job.id}`), 200, 'job');
+    assert.ok(['running', 'done', 'failed'].includes(j.status), j.status);
+    if (j.status !== 'running') return j;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(`job ${job.id} did not finish`);
+}
+
+test('jobs: an upload and a run started with async answer 202 and report progress and the result to their owner only', async () => {
+  needSetup();
+  const admin = await as('admin');
+  const h = headOf(S.pDeath);
+  const text = csv([['citizen_id', 'name', 'date_of_death'], [h.citizen_id, h.name, D(9)], [wrongCheck(citizenId({ birth: randomBirth(1980, 1990) })), 'x', D(9)]]);
+  const started = expectStatus(await upload(admin, 'death', text, { filename: 'async.csv', async: true }), 202, 'async upload');
+  assert.equal(started.job.status, 'running');
+  assert.equal(started.job.kind, 'feed_import');
+  const done = await waitJob(admin, started.job);
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  assert.deepEqual([done.result.rows, done.result.imported, done.result.invalid, done.result.problems[0]?.line,
+    done.result.problems[0]?.field], [2, 1, 1, 3, 'citizen_id']);
+  assert.ok(dbCount('feed_files', `id = ${Number(done.result.file_id)}`) === 1, 'the file went in');
+  assert.equal(done.step, 'import');
+  assert.ok(done.total >= 2, `progress total ${done.total}`);
+  // Someone else cannot read the job (404 as for a missing one).
+  expectError(await (await as('reviewer')).get(`/jobs/${started.job.id}`), 404, 'not_found');
+  expectError(await admin.get('/jobs/0123456789abcdef01234567'), 404, 'not_found');
+  // A failing job reports the error as the synchronous request would.
+  const bad = expectStatus(await upload(admin, 'death', 'foo,bar\n1,2\n', { filename: 'bad.csv', async: true }), 202);
+  const failed = await waitJob(admin, bad.job);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error.code, 'invalid_argument');
+  assert.match(failed.error.message, /[\u4e00-\u9fff]/);
+
+  const reviewer = await as('reviewer');
+  const run = expectStatus(await reviewer.post('/monitor/runs', { month: MONTH, async: true }), 202, 'async run');
+  assert.equal(run.job.kind, 'monitor_run');
+  const ran = await waitJob(reviewer, run.job);
+  assert.equal(ran.status, 'done', JSON.stringify(ran));
+  assert.ok(ran.result.run_id > 0 && ran.result.persons >= 20, JSON.stringify(ran.result));
+  assert.ok(['registry', 'feed death', 'feed vehicle'].some(s => ran.step.startsWith(s.split(' ')[0])), ran.step);
+  const runs = expectStatus(await reviewer.get('/monitor/runs'), 200);
+  const listed = runs.items.find(r => r.id === ran.result.run_id);
+  assert.ok(listed, 'the run is listed');
+  assert.deepEqual([listed.month, listed.origin, listed.actor], [MONTH, 'manual', 'reviewer']);
+  assert.ok(listed.finished_at >= listed.started_at);
+  // Village staff may not start runs.
+  expectError(await (await as('village1')).post('/monitor/runs', { month: MONTH, async: true }), 403, 'permission_denied');
 });

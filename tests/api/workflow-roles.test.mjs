@@ -194,6 +194,21 @@ test('relatives of staff: registration is for the county; flagged case needs a c
   assert.ok(!tr.allowed_actions.includes('approve'), `the town never confirms a relative of staff: ${JSON.stringify(tr.allowed_actions)}`);
 });
 
+test('relatives of staff: a relative recorded after the application was made flags the open case (county visit from then on)', async () => {
+  const members = dibaoMembers();
+  const { app } = await newCase({ members });
+  assert.equal(app.staff_relative, false, 'not a relative when applying');
+  await actOk(await as('town_clerk'), app.id, 'accept', {}, 'accepted');
+  const relative = members[1];
+  const created = expectStatus(await (await as('admin')).post('/staff-relatives',
+    { citizen_id: relative.citizen_id, name: relative.name, staff_name: chineseName(), relation: '子女' }), 201);
+  assert.equal(created.applications_flagged, 1, JSON.stringify(created));
+  const after = await getApp(app.id, await as('reviewer'));
+  assert.equal(after.staff_relative, true, 'flagged once recorded');
+  await denied403(app.id, 'record_visit', wfPayload('record_visit'), ['village1', 'town_clerk']);
+  await actOk(await as('reviewer'), app.id, 'record_visit', wfPayload('record_visit'), 'visited');
+});
+
 test('a household that is not a relative of staff is not flagged', async () => {
   const { app } = await newCase();
   assert.equal(app.staff_relative, false);
