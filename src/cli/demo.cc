@@ -1,6 +1,7 @@
 #include "cli/demo.h"
 
 #include "common/citizen_id.h"
+#include "common/date.h"
 
 namespace doudi::cli {
 namespace {
@@ -114,6 +115,28 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
       }
       auto id = registry.InsertHousehold(*conn, system, h);
       if (!id.ok()) return id.status();
+      if (hi == 1) {
+        // One dibao household per village, its yearly review due this month: the monthly
+        // screening list and the public notice have something to show.
+        nlohmann::json covered = nlohmann::json::array();
+        for (const auto& p : h.members) covered.push_back(p.citizen_id);
+        std::string today = TodayShanghai(), now = NowIsoShanghai();
+        int y, mo, d;
+        ParseDate(today, &y, &mo, &d);
+        int last = 31;
+        while (!IsValidDate(y, mo, last)) --last;
+        auto en = conn->Query(
+            "INSERT INTO enrollments (household_id, county_code, town_code, village_code, program, covered, monthly_fen, "
+            "first_paid_month, status, next_review_date, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'dibao', ?, ?, ?, 'active', ?, ?, ?) RETURNING id",
+            {*id, county, villages[vi].substr(0, 9), villages[vi], covered.dump(),
+             int64_t{45000} * static_cast<int64_t>(h.members.size()), today.substr(0, 7), FormatDate(y, mo, last),
+             now, now});
+        if (!en.ok()) return en.status();
+        DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, system.actor(),
+                                                 {"enrollment.demo", "enrollment", en->rows[0].Text(0), villages[vi],
+                                                  "null", nlohmann::json{{"household_id", *id}, {"program", "dibao"}}.dump()}));
+      }
     }
   }
   // Demo town populations (the seeds give none) and the reserve funds the pack requires.
