@@ -589,6 +589,37 @@ Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
   return out;
 }
 
+// The line a person reads in the timeline: the reason, opinion, findings or content an action
+// recorded (the whole record stays in `details`).
+std::string TimelineNote(const json& d) {
+  auto text = [](const json& o, const char* key) -> std::string {
+    return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+  };
+  for (const char* key : {"note", "reason", "reasons", "opinion", "content", "answer"})
+    if (auto t = text(d, key); !t.empty()) return t;
+  if (d.contains("opinion") && d["opinion"].is_object()) {  // the town's opinion: recommendation and text
+    const json& op = d["opinion"];
+    std::string s = op.value("recommend", "") == "approve" ? "建议批准" : "建议不予批准";
+    if (op.value("escalate", false)) s += "（报县级审批）";
+    if (auto t = text(op, "opinion"); !t.empty()) s += "：" + t;
+    return s;
+  }
+  for (const char* key : {"visit", "verification"})
+    if (d.contains(key))
+      if (auto t = text(d[key], "findings"); !t.empty()) return t;
+  if (d.contains("missing_items") && d["missing_items"].is_array() && !d["missing_items"].empty()) {
+    std::string s = "需补充：";
+    for (size_t i = 0; i < d["missing_items"].size(); ++i)
+      if (d["missing_items"][i].is_string()) s += (i ? "、" : "") + d["missing_items"][i].get<std::string>();
+    return s;
+  }
+  if (d.contains("working_days") && d["working_days"].is_number_integer())
+    return "办理时限 " + std::to_string(d["working_days"].get<int64_t>()) + " 个工作日，截止 " + text(d, "due_date");
+  if (auto t = text(d, "first_paid_month"); !t.empty()) return "自 " + t + " 起发放";
+  if (auto t = text(d, "notice_ends"); !t.empty()) return "公示至 " + t;
+  return {};
+}
+
 Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
@@ -605,7 +636,7 @@ Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
                      {"action", after.value("action", "")},
                      {"from", after.value("from", "")},
                      {"to", after.value("to", "")},
-                     {"note", after.value("note", "")},
+                     {"note", TimelineNote(after)},
                      {"details", after}});
   }
   return json{{"items", items}};
@@ -956,6 +987,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
     DOUDI_RETURN_IF_ERROR(SaveNotice(*conn, actor, a, "approval", html, nullptr));
     details["enrollments"] = enrolled;
     details["first_paid_month"] = first_month;
+    if (!opinion.empty()) details["opinion"] = opinion;
   } else if (action == "refuse") {
     DOUDI_ASSIGN_OR_RETURN(std::string reasons, text("reasons", true));
     set("decided_at", now);
@@ -1298,7 +1330,8 @@ Result<json> CaseService::AnswerVerificationRequest(const auth::User& actor, int
 namespace {
 constexpr const char* kEmergencyColumns =
     "e.id, e.version, e.town_code, t.name, e.person_name, e.citizen_id, e.kind, e.loss_fen, e.amount_fen, e.state, "
-    "e.approver, e.paid_at, e.paperwork_completed, e.case_conference, e.hukou_division, e.description, e.created_at";
+    "e.approver, e.paid_at, e.paperwork_completed, e.case_conference, e.hukou_division, e.description, e.created_at, "
+    "e.decision_note";
 json EmergencyJson(const storage::Row& r) {
   return {{"id", r.Int(0)}, {"version", r.Int(1)}, {"town_code", r.Text(2)}, {"town_name", r.Text(3)},
           {"person_name", r.Text(4)}, {"citizen_id_masked", MaskCitizenId(r.Text(5))}, {"kind", r.Text(6)},
@@ -1306,7 +1339,8 @@ json EmergencyJson(const storage::Row& r) {
           {"approver", r.IsNull(10) ? json(nullptr) : json(r.Text(10))},
           {"paid_at", r.IsNull(11) ? json(nullptr) : json(r.Text(11))}, {"paperwork_completed", r.Bool(12)},
           {"case_conference", ParseOr(r.Text(13), nullptr)}, {"hukou_division", r.Text(14)},
-          {"description", r.Text(15)}, {"created_at", r.Text(16)}};
+          {"description", r.Text(15)}, {"created_at", r.Text(16)},
+          {"decision_note", r.IsNull(17) ? json(nullptr) : json(r.Text(17))}};
 }
 Result<json> LoadEmergency(Connection& conn, int64_t id, const std::string& scope) {
   auto rs = conn.Query(std::string("SELECT ") + kEmergencyColumns +
@@ -1422,10 +1456,14 @@ Result<json> CaseService::ActEmergency(const auth::User& actor, int64_t id, cons
   if (action == "approve_county" || action == "reject") {
     if (!county_actor) return Status::PermissionDenied("超过镇街审批权限的急难救助须由县级民政部门审批");
     if (state != "awaiting_county") return Status(Code::kConflict, "invalid_transition", "该记录当前不能审批", "action");
+    if (action == "reject" && note.empty()) return Status::InvalidArgument("note", "请填写不予救助的理由");
+    if (note.size() > 2000) return Status::InvalidArgument("note", "内容过长");
     sql = action == "approve_county"
-              ? "UPDATE emergency_aid SET state = 'paid', approver = 'county', paid_at = ?, updated_at = ?, version = version + 1 WHERE id = ?"
-              : "UPDATE emergency_aid SET state = 'rejected', approver = 'county', updated_at = ?, version = version + 1 WHERE id = ?";
-    params = action == "approve_county" ? Params{now, now, id} : Params{now, id};
+              ? "UPDATE emergency_aid SET state = 'paid', approver = 'county', paid_at = ?, decision_note = ?, updated_at = ?, "
+                "version = version + 1 WHERE id = ?"
+              : "UPDATE emergency_aid SET state = 'rejected', approver = 'county', decision_note = ?, updated_at = ?, "
+                "version = version + 1 WHERE id = ?";
+    params = action == "approve_county" ? Params{now, note, now, id} : Params{note, now, id};
   } else if (action == "case_conference") {
     if (!county_actor && actor.role != Role::kTownReviewer)
       return Status::PermissionDenied("一事一议须由县级或镇街审核人员记录");

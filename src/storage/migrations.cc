@@ -467,7 +467,8 @@ CREATE INDEX alerts_village ON alerts(village_code, id);
 CREATE INDEX alerts_county ON alerts(county_code, id);
 )SQL"},
     // Monthly screening (月排查): the village assistants' visit results, one per household and
-    // month; monitoring runs record whether they were started by hand or by the schedule.
+    // month; monitoring runs record whether they were started by hand or by the schedule; the
+    // county's decision on emergency help keeps its reason.
     {7, "screening", R"SQL(
 CREATE TABLE screening_visits (
   id {{PK}},
@@ -491,6 +492,7 @@ CREATE INDEX screening_visits_county ON screening_visits(county_code, month);
 CREATE INDEX enrollments_review ON enrollments(county_code, status, next_review_date);
 ALTER TABLE monitor_runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual';
 CREATE INDEX monitor_runs_month ON monitor_runs(county_code, month);
+ALTER TABLE emergency_aid ADD COLUMN decision_note TEXT;
 )SQL"},
 };
 

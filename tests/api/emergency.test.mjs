@@ -189,3 +189,14 @@ test('the emergency list is region-scoped', async () => {
   for (const i of other) assert.equal(i.town_code, TOWN2);
   assert.ok(!FULL_ID_RE.test(JSON.stringify(mine)), 'no full citizen id in the list');
 });
+
+test('the county\'s refusal needs its reason and keeps it', async () => {
+  ensureFunds(TOWN1);
+  const clerk = await as('town_clerk');
+  const a = expectStatus(await clerk.post('/emergency-aid', aidInput({ amount_fen: 400000 })), 201);
+  assert.equal(a.state, 'awaiting_county');
+  expectError(await aidAct(await as('reviewer'), a, 'reject', {}), 400, 'invalid_argument', 'note');
+  const rej = expectStatus(await aidAct(await as('reviewer'), a, 'reject', { note: '家庭有固定收入，不属于急难情形。' }), 200);
+  assert.equal(rej.state, 'rejected');
+  assert.equal(rej.decision_note, '家庭有固定收入，不属于急难情形。');
+});

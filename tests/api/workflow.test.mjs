@@ -272,6 +272,14 @@ test('timeline: every step in order with actor and from/to states; refused attem
     ['close_notice', 'town_clerk', 'public_notice', 'awaiting_decision'],
     ['approve', 'reviewer', 'awaiting_decision', 'enrolled'],
   ]);
+  // Each step reads with what it recorded: findings, opinions, the objection and its answer.
+  const note = (action) => tl.items.find(i => i.action === action)?.note;
+  assert.equal(note('record_visit'), '房屋两间，家中无劳动力。');
+  assert.equal(note('town_opinion'), '建议批准：符合低保条件。');
+  assert.equal(note('record_objection'), '反映其子在外打工有收入。');
+  assert.equal(note('answer_objection'), '经核实，其子已另立户且收入微薄。');
+  assert.equal(note('approve'), '同意纳入低保。');
+  assert.match(note('accept'), /^办理时限 \d+ 个工作日，截止 \d{4}-\d{2}-\d{2}$/);
   let prev = '';
   for (const i of tl.items) {
     assert.match(i.at, ISO_TS);

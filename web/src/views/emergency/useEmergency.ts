@@ -198,13 +198,16 @@ export function useEmergency() {
     if (ok) await act(row, action)
   }
 
+  // The county's refusal keeps its reason (required by the server).
   async function reject(row: EmergencyAid): Promise<void> {
-    const ok = await ElMessageBox.confirm(t('emergency.confirm.reject', { name: row.person_name }), t('emergency.action.reject'), {
+    const res = await ElMessageBox.prompt(t('emergency.confirm.reject', { name: row.person_name }), t('emergency.action.reject'), {
       type: 'warning',
+      inputPlaceholder: t('emergency.rejectReason'),
+      inputValidator: (v: string) => (v && v.trim() ? true : t('emergency.rejectReason')),
       confirmButtonText: t('common.confirm'),
       cancelButtonText: t('common.cancel'),
-    }).catch(() => false)
-    if (ok) await act(row, 'reject')
+    }).catch(() => null)
+    if (res) await act(row, 'reject', { note: res.value.trim() })
   }
 
   // ---- case conference (一事一议) ----
