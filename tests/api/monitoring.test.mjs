@@ -358,6 +358,9 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
   S.rWageLow = await dibao();
   S.rWageComma = await dibao();
   S.rStaffKin = await dibao();
+  S.rEstate = await dibao();
+  S.rBusiness = await dibao();
+  S.rTwice = await dibao();
   S.rStaffRecorded = await dibao();
   // Marginal households: an earner keeps the per-capita income at 1.25 × the standard.
   const marginal = () => enrolledHousehold(VILLAGE1, [
@@ -381,6 +384,16 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
   S.medFire = await earner();
   S.medNear = await earner();
   S.pStaffKin = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.pEstate = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  S.pBusiness = await plainHousehold(VILLAGE1, [adult({ relation: 'head' })]);
+  // A person covered by tekun as well as dibao (as a data error or a double approval would leave it).
+  const twice = headOf(S.rTwice).citizen_id;
+  dbExec(`INSERT INTO enrollments (household_id, county_code, town_code, village_code, program, covered, monthly_fen,
+    first_paid_month, status, next_review_date, created_at, updated_at) SELECT household_id, county_code, town_code,
+    village_code, 'tekun', covered, 90000, first_paid_month, 'active', next_review_date, created_at, updated_at
+    FROM enrollments WHERE household_id = ${Number(S.rTwice.id)} AND program = 'dibao'`);
+  assert.ok(dbQuery(`SELECT covered FROM enrollments WHERE household_id = ${Number(S.rTwice.id)} AND program = 'tekun'`)[0]
+    .covered.includes(twice), 'tekun covers the dibao recipient');
 
   const h = (x) => headOf(x);
   const spouse = (x) => x.members.find(m => m.relation === 'spouse');
@@ -416,6 +429,12 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
     [h(S.medFire).citizen_id, h(S.medFire).name, MONTH, yuan(std * 2), yuan(Math.floor(std / 2))],
     [h(S.medNear).citizen_id, h(S.medNear).name, MONTH, '50.00', '10.00']]));
 
+  await uploadOk('real_estate', csv([['citizen_id', 'name', 'certificate_no', 'registered_on', 'area_m2'],
+    [h(S.rEstate).citizen_id, h(S.rEstate).name, '鲁(2026)昌乐县不动产权第' + randomInt(1000, 9999) + '号', D(7), '96'],
+    [h(S.pEstate).citizen_id, h(S.pEstate).name, '鲁(2026)昌乐县不动产权第' + randomInt(1000, 9999) + '号', D(7), '96']]));
+  await uploadOk('business', csv([['citizen_id', 'name', 'business_name', 'registered_on', 'capital_yuan'],
+    [h(S.rBusiness).citizen_id, h(S.rBusiness).name, '昌乐县某某商店', D(8), '50000'],
+    [h(S.pBusiness).citizen_id, h(S.pBusiness).name, '昌乐县某某超市', D(8), '50000']]));
   // Staff and their close relatives as declared to the personnel department: one recipient
   // without a record (备案), one recorded in the county's list, one person in no programme.
   const admin = await as('admin');
@@ -428,7 +447,7 @@ test('monitor: build the registry situation, import the month\'s feeds and run t
 
   S.run1 = await runMonth('reviewer');
   assert.ok(S.run1.persons >= 20, `persons ${S.run1.persons}`);
-  assert.ok(S.run1.matched >= 21, `matched ${S.run1.matched}: each of the 21 valid feed rows above names a registry person`);
+  assert.ok(S.run1.matched >= 25, `matched ${S.run1.matched}: each of the 25 valid feed rows above names a registry person`);
   assert.ok(S.run1.alerts_raised >= 8, `alerts raised ${JSON.stringify(S.run1)}`);
   S.alertCount1 = dbCount('alerts', `month = '${MONTH}'`);
   assert.equal(S.alertCount1, S.run1.alerts_raised, 'alerts of this month = alerts raised by the first run');
@@ -464,6 +483,28 @@ test('indicator staff_relative_unrecorded: a recipient declared as staff kin wit
     ['李卫东', '乔官镇人民政府', '母子']);
   assert.deepEqual(await alertsFor(S.rStaffRecorded, 'staff_relative_unrecorded'), [], 'recorded (备案): silent');
   assert.deepEqual(await alertsFor(S.pStaffKin), [], 'not a recipient: silent');
+});
+
+test('indicators recipient_real_estate and recipient_business: a recipient\'s new property or business fires; a non-recipient\'s does not', async () => {
+  needSetup();
+  const e = await alertsFor(S.rEstate, 'recipient_real_estate');
+  assert.equal(e.length, 1, JSON.stringify(e));
+  assert.equal(e[0].details?.registered_on, D(7));
+  const b = await alertsFor(S.rBusiness, 'recipient_business');
+  assert.equal(b.length, 1, JSON.stringify(b));
+  assert.equal(b[0].details?.registered_on, D(8));
+  assert.deepEqual(await alertsFor(S.pEstate), []);
+  assert.deepEqual(await alertsFor(S.pBusiness), []);
+});
+
+test('indicator paid_twice_dibao_tekun: a person covered by dibao and tekun fires; a dibao-only recipient does not', async () => {
+  needSetup();
+  const a = await alertsFor(S.rTwice, 'paid_twice_dibao_tekun');
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0].category, 'duplicate');
+  assert.equal(a[0].person_name, headOf(S.rTwice).name);
+  assert.deepEqual(await alertsFor(S.rEstate, 'paid_twice_dibao_tekun'), []);
+  assert.deepEqual(await alertsFor(S.rVehicle, 'paid_twice_dibao_tekun'), []);
 });
 
 test('indicator recipient_died: a death row rejected at import (bad date) raises no alert', async () => {
