@@ -78,6 +78,7 @@ void RegisterMonitoring(Router& router, Services& s) {
       return Status::InvalidArgument("csv_text", "请上传文件内容");
     }
     const std::string county = c.user().region_code.substr(0, 6);
+    DOUDI_RETURN_IF_ERROR(monitoring::CheckFeedTarget(source, month));
     if (async) {
       // Large files: answer at once with a job; the import reports its rows as it goes.
       uint64_t lines = static_cast<uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));

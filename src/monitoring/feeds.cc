@@ -167,12 +167,17 @@ Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding) {
   return out;
 }
 
+Status CheckFeedTarget(const std::string& source, const std::string& month) {
+  if (!FindSource(source)) return Status::InvalidArgument("source", "未知的数据来源：" + source);
+  if (NormalizeMonth(month) != month) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  return Status::Ok();
+}
+
 Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor, const std::string& county,
                                 const std::string& source, const std::string& month, const std::string& filename,
                                 const std::string& bytes, const std::function<void(uint64_t)>& on_progress) {
+  DOUDI_RETURN_IF_ERROR(CheckFeedTarget(source, month));
   const FeedSource* src = FindSource(source);
-  if (!src) return Status::InvalidArgument("source", "未知的数据来源：" + source);
-  if (NormalizeMonth(month) != month) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
   if (LevelOfCode(county) != RegionLevel::kCounty) return Status::InvalidArgument("county", "县级区划代码应为6位");
   ImportReport rep;
   DOUDI_ASSIGN_OR_RETURN(std::string text, ToUtf8(bytes, &rep.encoding));

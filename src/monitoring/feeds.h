@@ -55,6 +55,9 @@ struct ImportReport {
 // and *encoding is "utf-8". InvalidArgument when the bytes are neither.
 Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding);
 
+// The source is declared and the month is YYYY-MM (checked before a background import starts).
+Status CheckFeedTarget(const std::string& source, const std::string& month);
+
 // Imports one feed file for `month` (YYYY-MM). Progress goes to on_progress(rows_done).
 Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor, const std::string& county,
                                 const std::string& source, const std::string& month, const std::string& filename,

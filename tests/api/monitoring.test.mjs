@@ -786,6 +786,9 @@ test('jobs: an upload and a run started with async answer 202 and report progres
   expectError(await (await as('reviewer')).get(`/jobs/${started.job.id}`), 404, 'not_found');
   expectError(await admin.get('/jobs/0123456789abcdef01234567'), 404, 'not_found');
   // A failing job reports the error as the synchronous request would.
+  // A bad month or source is refused before any job starts.
+  expectError(await upload(admin, 'death', text, { month: '2026-13', async: true }), 400, 'invalid_argument', 'month');
+  expectError(await upload(admin, 'nosuch', text, { async: true }), 400, 'invalid_argument', 'source');
   const bad = expectStatus(await upload(admin, 'death', 'foo,bar\n1,2\n', { filename: 'bad.csv', async: true }), 202);
   const failed = await waitJob(admin, bad.job);
   assert.equal(failed.status, 'failed');

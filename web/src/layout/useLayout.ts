@@ -3,6 +3,7 @@ import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { DataAnalysis, Document, House, MapLocation, Notebook, User } from '@element-plus/icons-vue'
 import { Calendar, FirstAidKit, List, Share, Tickets } from '@element-plus/icons-vue'
+import { Bell, Checked, DataLine, TrendCharts, Upload } from '@element-plus/icons-vue'
 import { useSessionStore } from '@/stores/session'
 import { useIsMobile } from '@/composables/useIsMobile'
 import type { Permission } from '@/utils/permissions'
@@ -21,6 +22,12 @@ const ENTRIES: Omit<MenuEntry, 'label'>[] = [
   { key: 'cases', path: '/cases', icon: Tickets, perm: 'cases.read' },
   { key: 'emergency', path: '/emergency', icon: FirstAidKit, perm: 'emergency.read' },
   { key: 'referrals', path: '/referrals', icon: Share, perm: 'referrals.read' },
+  // dynamic monitoring (动态监测): village screening and alerts first, then the county's tools
+  { key: 'monitoringScreening', path: '/monitoring/screening', icon: Checked, perm: 'registry.read' },
+  { key: 'monitoringAlerts', path: '/monitoring/alerts', icon: Bell, perm: 'registry.read' },
+  { key: 'monitoringRuns', path: '/monitoring/runs', icon: DataLine, perm: 'registry.read' },
+  { key: 'monitoringFeeds', path: '/monitoring/feeds', icon: Upload, perm: 'feeds.upload' },
+  { key: 'monitoringRectification', path: '/monitoring/rectification', icon: TrendCharts, perm: 'registry.read' },
   { key: 'lists', path: '/lists', icon: List, perm: 'lists.manage' },
   { key: 'calendar', path: '/calendar', icon: Calendar, perm: 'calendar.read' },
   { key: 'policy', path: '/policy', icon: Notebook, perm: 'policy.read' },

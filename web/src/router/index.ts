@@ -128,6 +128,38 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/views/referrals/index.vue'),
         meta: { perm: 'referrals.read', title: 'menu.referrals', menu: '/referrals' },
       },
+      // dynamic monitoring (动态监测)
+      {
+        path: 'monitoring/screening',
+        name: 'monitoring-screening',
+        component: () => import('@/views/monitoring/screening.vue'),
+        meta: { perm: 'registry.read', title: 'menu.monitoringScreening', menu: '/monitoring/screening' },
+      },
+      {
+        path: 'monitoring/alerts',
+        name: 'monitoring-alerts',
+        component: () => import('@/views/monitoring/alerts.vue'),
+        meta: { perm: 'registry.read', title: 'menu.monitoringAlerts', menu: '/monitoring/alerts' },
+      },
+      {
+        path: 'monitoring/runs',
+        name: 'monitoring-runs',
+        component: () => import('@/views/monitoring/runs.vue'),
+        meta: { perm: 'registry.read', title: 'menu.monitoringRuns', menu: '/monitoring/runs' },
+      },
+      {
+        path: 'monitoring/feeds',
+        name: 'monitoring-feeds',
+        component: () => import('@/views/monitoring/feeds.vue'),
+        meta: { perm: 'feeds.upload', title: 'menu.monitoringFeeds', menu: '/monitoring/feeds' },
+      },
+      {
+        path: 'monitoring/rectification',
+        name: 'monitoring-rectification',
+        // Its own chunk, with ECharts.
+        component: () => import('@/views/monitoring/rectification.vue'),
+        meta: { perm: 'registry.read', title: 'menu.monitoringRectification', menu: '/monitoring/rectification' },
+      },
       {
         path: 'lists',
         name: 'lists',

@@ -29,6 +29,9 @@ export type Permission =
   | 'enrollments.manage'
   | 'verification.read'
   | 'verification.answer'
+  // dynamic monitoring (动态监测); viewing runs, alerts, the report and the screening is 'registry.read'
+  | 'feeds.upload'
+  | 'monitor.run'
 
 const ALL: readonly Role[] = [
   'county_admin',
@@ -69,6 +72,8 @@ const MATRIX: Record<Permission, readonly Role[]> = {
   // residence-permit applications: the hukou county's staff answer
   'verification.read': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
   'verification.answer': ['county_admin', 'county_reviewer'],
+  'feeds.upload': ['county_admin', 'county_reviewer', 'department_liaison'],
+  'monitor.run': ['county_admin', 'county_reviewer'],
 }
 
 export function roleCan(role: Role | undefined | null, perm: Permission): boolean {

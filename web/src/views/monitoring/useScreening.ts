@@ -1,0 +1,228 @@
+// 月排查: the households to visit this month (open alerts, reviews falling due), the visits
+// recorded, a visit form, and the month's Excel exports (清单 / 公示名单 / 月报告).
+import { computed, onMounted, reactive, ref } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { ElMessage } from 'element-plus'
+import {
+  downloadScreeningExport,
+  listScreening,
+  recordVisit,
+  VISIT_RESULTS,
+  type ScreeningExportKind,
+  type ScreeningItem,
+  type ScreeningSummary,
+  type VisitResult,
+} from '@/api/monitoring'
+import { isApiError } from '@/api/http'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { useRegionChoices } from '@/composables/useRegionChoices'
+import { useSessionStore } from '@/stores/session'
+import { todayIso } from '@/utils/format'
+import { currentMonth, MONTH_RE } from './useMonitoringFormat'
+
+export { VISIT_RESULTS }
+
+const VISIT_FIELDS = ['result', 'note', 'visited_on', 'month', 'household_id']
+
+export function useScreening() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+  const canVisit = computed(() => session.can('registry.write'))
+
+  // ---- list ----
+  const filters = reactive({
+    month: currentMonth(),
+    town: '',
+    village: '',
+    status: 'all' as 'all' | 'pending' | 'visited',
+  })
+  const rows = ref<ScreeningItem[]>([])
+  const summary = ref<ScreeningSummary>({ households: 0, visited: 0, changed: 0, pending: 0 })
+  const total = ref(0)
+  const page = ref(1)
+  const pageSize = ref(20)
+  const loading = ref(false)
+  const error = ref('')
+  let request = 0
+
+  const completion = computed(() =>
+    summary.value.households ? Math.floor((summary.value.visited * 100) / summary.value.households) : 0,
+  )
+  /** Visits cannot be recorded for a month that has not begun. */
+  const futureMonth = computed(() => filters.month > currentMonth())
+
+  async function load(): Promise<void> {
+    if (!MONTH_RE.test(filters.month ?? '')) return
+    const mine = ++request
+    loading.value = true
+    error.value = ''
+    try {
+      const res = await listScreening({
+        month: filters.month,
+        village: regions.chooseVillage.value ? filters.village : undefined,
+        status: filters.status === 'all' ? '' : filters.status,
+        page: page.value,
+        page_size: pageSize.value,
+      })
+      if (mine !== request) return
+      rows.value = res.items
+      total.value = res.total
+      summary.value = res.summary
+    } catch (e) {
+      if (mine === request) error.value = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      if (mine === request) loading.value = false
+    }
+  }
+  function search(): void {
+    page.value = 1
+    void load()
+  }
+  function onTownChange(): void {
+    filters.village = ''
+    void regions.loadVillages(filters.town)
+    search()
+  }
+  function onPageChange(p: number): void {
+    page.value = p
+    void load()
+  }
+  function onSizeChange(s: number): void {
+    pageSize.value = s
+    page.value = 1
+    void load()
+  }
+
+  // ---- visit form ----
+  const visitErrors = useFieldErrors((f) => VISIT_FIELDS.includes(f))
+  const visit = reactive({
+    visible: false,
+    row: null as ScreeningItem | null,
+    result: 'no_change' as VisitResult,
+    note: '',
+    visited_on: '',
+    /** The existing visit's version when correcting it. */
+    version: undefined as number | undefined,
+    saving: false,
+  })
+  const noteRequired = computed(() => visit.result !== 'no_change')
+  const firstDay = computed(() => `${filters.month}-01`)
+
+  /** Dates outside [first day of the month, today] cannot be chosen. */
+  function disabledVisitDate(d: Date): boolean {
+    const iso = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+    return iso > todayIso() || iso < firstDay.value
+  }
+
+  function openVisit(row: ScreeningItem): void {
+    visitErrors.clear()
+    visit.row = row
+    if (row.visit) {
+      visit.result = row.visit.result
+      visit.note = row.visit.note
+      visit.visited_on = row.visit.visited_on
+      visit.version = row.visit.version
+    } else {
+      visit.result = 'no_change'
+      visit.note = ''
+      visit.visited_on = todayIso()
+      visit.version = undefined
+    }
+    visit.visible = true
+  }
+
+  async function submitVisit(): Promise<void> {
+    const row = visit.row
+    if (!row) return
+    visitErrors.clear()
+    let ok = true
+    if (!visit.visited_on) {
+      visitErrors.fields.visited_on = t('monitoring.screening.visitedOnRequired')
+      ok = false
+    } else if (visit.visited_on > todayIso() || visit.visited_on < firstDay.value) {
+      visitErrors.fields.visited_on = t('monitoring.screening.visitedOnRange', { from: firstDay.value })
+      ok = false
+    }
+    if (noteRequired.value && !visit.note.trim()) {
+      visitErrors.fields.note = t('monitoring.screening.noteRequired')
+      ok = false
+    }
+    if (!ok) return
+    visit.saving = true
+    try {
+      const res = await recordVisit({
+        month: filters.month,
+        household_id: row.household_id,
+        result: visit.result,
+        note: visit.note.trim(),
+        visited_on: visit.visited_on,
+        ...(visit.version !== undefined ? { version: visit.version } : {}),
+      })
+      visit.visible = false
+      ElMessage.success(
+        visit.version !== undefined
+          ? t('monitoring.screening.corrected', { name: row.head_name })
+          : t('monitoring.screening.recorded', { name: row.head_name, result: res.result_label }),
+      )
+      await load()
+    } catch (e) {
+      visitErrors.show(e)
+      if (isApiError(e) && e.code === 'version_conflict') {
+        visitErrors.general.value = t('monitoring.screening.versionConflict')
+        void load()
+      }
+    } finally {
+      visit.saving = false
+    }
+  }
+
+  // ---- exports ----
+  const exporting = ref<ScreeningExportKind | null>(null)
+  async function exportXlsx(kind: ScreeningExportKind): Promise<void> {
+    if (!MONTH_RE.test(filters.month ?? '')) return
+    exporting.value = kind
+    try {
+      const name = await downloadScreeningExport(filters.month, kind)
+      ElMessage.success(t('monitoring.screening.exported', { name }))
+    } catch (e) {
+      ElMessage.error(isApiError(e) ? e.message : t('error.unexpected'))
+    } finally {
+      exporting.value = null
+    }
+  }
+
+  onMounted(() => {
+    void regions.loadTowns()
+    if (regions.scopeLevel.value === 'town') void regions.loadVillages()
+    void load()
+  })
+
+  return {
+    regions,
+    canVisit,
+    filters,
+    rows,
+    summary,
+    total,
+    page,
+    pageSize,
+    loading,
+    error,
+    completion,
+    futureMonth,
+    load,
+    search,
+    onTownChange,
+    onPageChange,
+    onSizeChange,
+    visit,
+    visitErrors,
+    noteRequired,
+    disabledVisitDate,
+    openVisit,
+    submitVisit,
+    exporting,
+    exportXlsx,
+  }
+}
