@@ -190,6 +190,8 @@ export interface ApplicationInput {
   authorization: boolean
   commitment: boolean
   note?: string
+  /** Residence-permit holders: the 6-digit county of the hukou; another county opens a verification request there. */
+  hukou_county?: string
 }
 
 export interface ApplicationQuery extends PageQuery {
@@ -439,6 +441,37 @@ export function actOnReferral(
   note: string,
 ): Promise<{ id: number; status: ReferralStatus; note: string }> {
   return http.post(`/api/v1/referrals/${id}/actions`, { action, note })
+}
+
+// ---------------------------------------------------------------- cross-region verification (异地协查)
+// An application registered with a `hukou_county` other than its own county opens a request to
+// that county; the hukou county's staff answer it.
+
+export type VerificationDirection = 'incoming' | 'outgoing'
+export type VerificationStatus = 'open' | 'answered'
+
+export interface VerificationRequest {
+  id: number
+  application_id: number
+  from_county: string
+  to_county: string
+  direction: VerificationDirection
+  citizen_id: string
+  applicant_name: string
+  status: VerificationStatus
+  answer: string
+  created_at: string
+  answered_at: string
+}
+
+/** Requests sent by or to the user's county, newest first (county and town staff). */
+export function listVerificationRequests(query: PageQuery): Promise<Page<VerificationRequest>> {
+  return http.get<Page<VerificationRequest>>('/api/v1/verification-requests', { ...query })
+}
+
+/** County staff of the hukou county answer an open request. */
+export function answerVerificationRequest(id: number, answer: string): Promise<{ id: number; status: VerificationStatus; answer: string }> {
+  return http.post(`/api/v1/verification-requests/${id}/answer`, { answer })
 }
 
 // ---------------------------------------------------------------- emergency help

@@ -49,6 +49,17 @@ export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError
 }
 
+/**
+ * The Chinese text to show for an error thrown by an api call: the server's message, the
+ * "modified by someone else" text for a version conflict (`conflictMessage` when the page has
+ * a more specific one), and a generic text for anything that is not an ApiError.
+ */
+export function apiErrorMessage(e: unknown, conflictMessage?: string): string {
+  if (!isApiError(e)) return i18n.global.t('error.unexpected')
+  if (e.code === 'version_conflict') return conflictMessage ?? i18n.global.t('error.versionConflict')
+  return e.message
+}
+
 /** Paged list answer shared by every list endpoint. */
 export interface Page<T> {
   items: T[]

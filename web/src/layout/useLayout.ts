@@ -2,7 +2,7 @@ import { computed, ref, watch, type Component } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { DataAnalysis, Document, House, MapLocation, Notebook, User } from '@element-plus/icons-vue'
-import { Calendar, FirstAidKit, List, Share, Tickets } from '@element-plus/icons-vue'
+import { Calendar, Connection, FirstAidKit, List, Share, Tickets } from '@element-plus/icons-vue'
 import { Bell, Checked, DataLine, TrendCharts, Upload } from '@element-plus/icons-vue'
 import { useSessionStore } from '@/stores/session'
 import { useIsMobile } from '@/composables/useIsMobile'
@@ -22,6 +22,7 @@ const ENTRIES: Omit<MenuEntry, 'label'>[] = [
   { key: 'cases', path: '/cases', icon: Tickets, perm: 'cases.read' },
   { key: 'emergency', path: '/emergency', icon: FirstAidKit, perm: 'emergency.read' },
   { key: 'referrals', path: '/referrals', icon: Share, perm: 'referrals.read' },
+  { key: 'verification', path: '/verification', icon: Connection, perm: 'verification.read' },
   // dynamic monitoring (动态监测): village screening and alerts first, then the county's tools
   { key: 'monitoringScreening', path: '/monitoring/screening', icon: Checked, perm: 'registry.read' },
   { key: 'monitoringAlerts', path: '/monitoring/alerts', icon: Bell, perm: 'registry.read' },

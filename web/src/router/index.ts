@@ -128,6 +128,12 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/views/referrals/index.vue'),
         meta: { perm: 'referrals.read', title: 'menu.referrals', menu: '/referrals' },
       },
+      {
+        path: 'verification',
+        name: 'verification',
+        component: () => import('@/views/verification/index.vue'),
+        meta: { perm: 'verification.read', title: 'menu.verification', menu: '/verification' },
+      },
       // dynamic monitoring (动态监测)
       {
         path: 'monitoring/screening',

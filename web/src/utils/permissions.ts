@@ -28,6 +28,7 @@ export type Permission =
   | 'calendar.edit'
   | 'enrollments.manage'
   | 'verification.read'
+  | 'verification.create'
   | 'verification.answer'
   // dynamic monitoring (动态监测); viewing runs, alerts, the report and the screening is 'registry.read'
   | 'feeds.upload'
@@ -71,6 +72,8 @@ const MATRIX: Record<Permission, readonly Role[]> = {
   'enrollments.manage': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
   // residence-permit applications: the hukou county's staff answer
   'verification.read': ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer'],
+  // a residence-permit application sent from this page: the town window staff who may also read the list
+  'verification.create': ['town_clerk', 'town_reviewer'],
   'verification.answer': ['county_admin', 'county_reviewer'],
   'feeds.upload': ['county_admin', 'county_reviewer', 'department_liaison'],
   'monitor.run': ['county_admin', 'county_reviewer'],

@@ -2,45 +2,18 @@
 import { onMounted, reactive, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { listAudit, listReads, verifyAudit, type AuditEntry, type ReadEntry, type VerifyResult } from '@/api/audit'
-import { isApiError, type Page } from '@/api/http'
+import { apiErrorMessage } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 
-function usePaged<T>(fetch: (page: number, pageSize: number) => Promise<Page<T>>) {
-  const { t } = useI18n()
-  const rows = ref<T[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
+/** A paged list loaded the first time its tab is shown. */
+function useTabList<T>(fetch: Parameters<typeof usePagedList<T>>[0]) {
   let loaded = false
-
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await fetch(page.value, pageSize.value)
-      rows.value = res.items
-      total.value = res.total
-      loaded = true
-    } catch (e) {
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
-  function ensureLoaded(): void {
-    if (!loaded) void load()
-  }
-  return reactive({ rows, total, page, pageSize, loading, error, load, onPageChange, onSizeChange, ensureLoaded })
+  const list = usePagedList<T>(fetch, { onLoaded: () => (loaded = true) })
+  return Object.assign(list, {
+    ensureLoaded(): void {
+      if (!loaded) void list.load()
+    },
+  })
 }
 
 export const AUDIT_ENTITIES = ['household', 'person', 'region', 'user', 'policy_parameter'] as const
@@ -60,15 +33,12 @@ export function useAudit() {
   const tab = ref<'changes' | 'reads'>('changes')
   const filters = reactive({ entity: '', actor: '' })
 
-  const changes = usePaged<AuditEntry>((page, page_size) =>
-    listAudit({ page, page_size, entity: filters.entity.trim() || undefined, actor: filters.actor.trim() || undefined }),
+  const changes = useTabList<AuditEntry>((q) =>
+    listAudit({ ...q, entity: filters.entity.trim() || undefined, actor: filters.actor.trim() || undefined }),
   )
-  const reads = usePaged<ReadEntry>((page, page_size) => listReads({ page, page_size }))
+  const reads = useTabList<ReadEntry>(listReads)
 
-  function search(): void {
-    changes.page = 1
-    void changes.load()
-  }
+  const search = changes.search
 
   function onTabChange(name: string | number): void {
     if (name === 'reads') reads.ensureLoaded()
@@ -85,7 +55,7 @@ export function useAudit() {
     try {
       verifyResult.value = await verifyAudit()
     } catch (e) {
-      verifyError.value = isApiError(e) ? e.message : t('error.unexpected')
+      verifyError.value = apiErrorMessage(e)
     } finally {
       verifying.value = false
     }

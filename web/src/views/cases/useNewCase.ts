@@ -5,9 +5,9 @@ import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS, STAFF_CHANNELS, type Program } from '@/api/cases'
-import { getHousehold, type Person } from '@/api/households'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { useApplicantChoice } from './useApplicantChoice'
 
 type StaffChannel = (typeof STAFF_CHANNELS)[number]
 
@@ -31,9 +31,8 @@ export function useNewCase() {
     authorization: false,
     commitment: false,
   })
-  const members = ref<Person[]>([])
-  const loadingMembers = ref(false)
   const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f), {})
+  const { members, loadingMembers, onHouseholdPicked } = useApplicantChoice(form, errors)
 
   const mustBeChecked =
     (key: string): FormItemRule['validator'] =>
@@ -59,27 +58,6 @@ export function useNewCase() {
     errors.clear()
     visible.value = true
     formRef.value?.clearValidate()
-  }
-
-  let memberRequest = 0
-  async function onHouseholdPicked(): Promise<void> {
-    errors.clearField('household_id')
-    form.applicant_person_id = null
-    members.value = []
-    const id = form.household_id
-    if (!id) return
-    const mine = ++memberRequest
-    loadingMembers.value = true
-    try {
-      const h = await getHousehold(id)
-      if (mine !== memberRequest) return
-      members.value = [...h.members].sort((a, b) => (a.relation === 'head' ? -1 : b.relation === 'head' ? 1 : 0))
-      form.applicant_person_id = members.value.find((m) => m.relation === 'head')?.id ?? null
-    } catch (e) {
-      if (mine === memberRequest) errors.show(e)
-    } finally {
-      if (mine === memberRequest) loadingMembers.value = false
-    }
   }
 
   async function submit(): Promise<void> {

@@ -16,7 +16,8 @@ import {
   type EmergencyKind,
   type ReserveFund,
 } from '@/api/cases'
-import { isApiError } from '@/api/http'
+import { apiErrorMessage, isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
@@ -39,35 +40,7 @@ export function useEmergency() {
   const canDeposit = computed(() => session.can('reserve.deposit'))
 
   // ---- list ----
-  const rows = ref<EmergencyAid[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listEmergency({ page: page.value, page_size: pageSize.value })
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
+  const list = usePagedList<EmergencyAid>(listEmergency)
 
   // ---- reserve funds ----
   const funds = ref<ReserveFund[]>([])
@@ -79,7 +52,7 @@ export function useEmergency() {
     try {
       funds.value = await listReserveFunds()
     } catch (e) {
-      fundsError.value = isApiError(e) ? e.message : t('error.unexpected')
+      fundsError.value = apiErrorMessage(e)
     } finally {
       fundsLoading.value = false
     }
@@ -161,8 +134,8 @@ export function useEmergency() {
       ElMessage.success(created.state === 'paid' ? t('emergency.createdPaid') : t('emergency.createdAwaiting'))
       Object.assign(createForm, emptyCreate())
       createRef.value?.clearValidate()
-      page.value = 1
-      await Promise.all([load(), loadFunds()])
+      list.page = 1
+      await Promise.all([list.load(), loadFunds()])
     } catch (e) {
       createErrors.show(e)
     } finally {
@@ -177,12 +150,11 @@ export function useEmergency() {
     try {
       await actOnEmergency(row.id, action, row.version, extra)
       ElMessage.success(t('emergency.done', { action: t(`emergency.action.${action}`) }))
-      await Promise.all([load(), loadFunds()])
+      await Promise.all([list.load(), loadFunds()])
       return true
     } catch (e) {
-      const msg = isApiError(e) ? (e.code === 'version_conflict' ? t('error.versionConflict') : e.message) : t('error.unexpected')
-      ElMessage.error(msg)
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void load()
+      ElMessage.error(apiErrorMessage(e))
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
       return false
     } finally {
       acting.value = null
@@ -288,7 +260,7 @@ export function useEmergency() {
 
   onMounted(() => {
     if (canCreate.value) townCeilingFen().then((v) => (ceilingFen.value = v), () => (ceilingFen.value = null))
-    void load()
+    void list.load()
     void loadFunds()
     void regions.loadTowns()
   })
@@ -300,14 +272,7 @@ export function useEmergency() {
     canConference,
     canPaperwork,
     canDeposit,
-    rows,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
-    onPageChange,
-    onSizeChange,
+    list,
     funds,
     fundsLoading,
     fundsError,

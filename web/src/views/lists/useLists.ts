@@ -2,7 +2,7 @@
 // a dishonest applicant cannot be accepted until the repayment is recorded, a trusted one may be
 // accepted with documents missing) and the relatives of staff (备案; county home visit, never
 // confirmed by the town).
-import { computed, reactive, ref, shallowRef, useTemplateRef } from 'vue'
+import { computed, reactive, ref, useTemplateRef } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, ElMessageBox, type FormInstance, type FormRules } from 'element-plus'
 import {
@@ -15,43 +15,11 @@ import {
   type CreditList,
   type StaffRelative,
 } from '@/api/cases'
-import { isApiError, type Page, type PageQuery } from '@/api/http'
+import { apiErrorMessage } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { usePagedList } from '@/composables/usePagedList'
 import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
 import { isValidYuan, yuanToFen } from '@/utils/money'
-
-function usePaged<T>(fetch: (q: PageQuery) => Promise<Page<T>>) {
-  const { t } = useI18n()
-  const rows = shallowRef<T[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await fetch({ page: page.value, page_size: pageSize.value })
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
-  return reactive({ rows, total, page, pageSize, loading, error, load, onPageChange, onSizeChange })
-}
 
 function idHint(t: (k: string, v?: Record<string, unknown>) => string, id: string): string {
   const p = citizenIdProblem(id)
@@ -63,8 +31,8 @@ export function useLists() {
   const { t } = useI18n()
   const tab = ref<'credit' | 'relatives'>('credit')
 
-  const credit = usePaged<CreditEntry>(listCredit)
-  const relatives = usePaged<StaffRelative>(listRelatives)
+  const credit = usePagedList<CreditEntry>(listCredit)
+  const relatives = usePagedList<StaffRelative>(listRelatives)
 
   // ---- credit entry ----
   const creditRef = useTemplateRef<FormInstance>('creditForm')
@@ -130,7 +98,7 @@ export function useLists() {
       ElMessage.success(t('creditLists.repaid'))
       await credit.load()
     } catch (e) {
-      ElMessage.error(isApiError(e) ? e.message : t('error.unexpected'))
+      ElMessage.error(apiErrorMessage(e))
     }
   }
 

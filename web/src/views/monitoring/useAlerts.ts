@@ -16,7 +16,8 @@ import {
   type AlertStatusFilter,
   type Indicator,
 } from '@/api/monitoring'
-import { isApiError } from '@/api/http'
+import { apiErrorMessage, isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useSessionStore } from '@/stores/session'
 import { useMonitoringFormat } from './useMonitoringFormat'
@@ -39,47 +40,9 @@ export function useAlerts() {
     status: (initialStatus && STATUS_FILTERS.includes(initialStatus) ? initialStatus : 'open') as StatusChoice,
     indicator: q('indicator') ?? '',
   })
-  const rows = ref<Alert[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-  let request = 0
-
-  async function load(): Promise<void> {
-    const mine = ++request
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listAlerts({
-        status: (filters.status === 'all' ? '' : filters.status) as AlertStatusFilter,
-        indicator: filters.indicator,
-        page: page.value,
-        page_size: pageSize.value,
-      })
-      if (mine !== request) return
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      if (mine === request) error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      if (mine === request) loading.value = false
-    }
-  }
-  function search(): void {
-    page.value = 1
-    void load()
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
+  const list = usePagedList<Alert>((q) =>
+    listAlerts({ status: (filters.status === 'all' ? '' : filters.status) as AlertStatusFilter, indicator: filters.indicator, ...q }),
+  )
   const emptyText = computed(() =>
     filters.status === 'open' && !filters.indicator ? t('monitoring.alerts.emptyOpen') : t('monitoring.alerts.empty'),
   )
@@ -96,22 +59,15 @@ export function useAlerts() {
 
   // ---- verify ----
   const acting = ref<number | null>(null)
-  function actionError(e: unknown): string {
-    if (isApiError(e)) {
-      if (e.code === 'version_conflict') return t('monitoring.alerts.versionConflict')
-      return e.message
-    }
-    return t('error.unexpected')
-  }
   async function verify(row: Alert): Promise<void> {
     acting.value = row.id
     try {
       await verifyAlert(row.id, row.version)
       ElMessage.success(t('monitoring.alerts.verified', { name: row.person_name }))
-      await load()
+      await list.load()
     } catch (e) {
-      ElMessage.error(actionError(e))
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void load()
+      ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
     } finally {
       acting.value = null
     }
@@ -162,11 +118,11 @@ export function useAlerts() {
       resolving.visible = false
       lastResult.value = { ...res, person: row.person_name }
       ElMessage.success(t('monitoring.alerts.resolvedMessage', { name: row.person_name }))
-      await load()
+      await list.load()
     } catch (e) {
       resolveErrors.show(e)
       if (isApiError(e) && e.code === 'version_conflict') resolveErrors.general.value = t('monitoring.alerts.versionConflict')
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void load()
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
     } finally {
       resolving.saving = false
     }
@@ -176,7 +132,7 @@ export function useAlerts() {
   }
 
   onMounted(() => {
-    void load()
+    void list.load()
     void loadIndicators()
     void fmt.loadSources()
   })
@@ -185,17 +141,8 @@ export function useAlerts() {
     fmt,
     canAct,
     filters,
-    rows,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
+    list,
     emptyText,
-    load,
-    search,
-    onPageChange,
-    onSizeChange,
     indicators,
     acting,
     verify,

@@ -5,6 +5,7 @@ import { useI18n } from 'vue-i18n'
 import { ElMessage } from 'element-plus'
 import { listFeeds, uploadFeed, type FeedFile, type FeedReport, type FeedUpload } from '@/api/monitoring'
 import { isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useSessionStore } from '@/stores/session'
 import { bytesToBase64, fileKind, xlsxToCsv } from './spreadsheet'
@@ -129,8 +130,7 @@ export function useFeeds() {
       else ElMessage.success(t('monitoring.feeds.importedMessage', { n: final.result.imported }))
       file.value = null
       fileInputKey.value++
-      historyPage.value = 1
-      void loadHistory()
+      history.search()
     } else {
       phase.value = 'failed'
       const err = final?.error
@@ -144,37 +144,10 @@ export function useFeeds() {
   }
 
   // ---- history ----
-  const history = ref<FeedFile[]>([])
-  const historyTotal = ref(0)
-  const historyPage = ref(1)
-  const historyPageSize = ref(10)
-  const historyLoading = ref(false)
-  const historyError = ref('')
-  async function loadHistory(): Promise<void> {
-    historyLoading.value = true
-    historyError.value = ''
-    try {
-      const res = await listFeeds({ page: historyPage.value, page_size: historyPageSize.value })
-      history.value = res.items
-      historyTotal.value = res.total
-    } catch (e) {
-      historyError.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      historyLoading.value = false
-    }
-  }
-  function onHistoryPage(p: number): void {
-    historyPage.value = p
-    void loadHistory()
-  }
-  function onHistorySize(s: number): void {
-    historyPageSize.value = s
-    historyPage.value = 1
-    void loadHistory()
-  }
+  const history = usePagedList<FeedFile>(listFeeds, { pageSize: 10 })
 
   onMounted(async () => {
-    void loadHistory()
+    void history.load()
     await fmt.loadSources()
     if (!form.source && fmt.sources.value[0]) form.source = fmt.sources.value[0].kind
   })
@@ -197,13 +170,5 @@ export function useFeeds() {
     failure,
     submit,
     history,
-    historyTotal,
-    historyPage,
-    historyPageSize,
-    historyLoading,
-    historyError,
-    loadHistory,
-    onHistoryPage,
-    onHistorySize,
   }
 }

@@ -4,7 +4,8 @@ import { computed, onMounted, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage } from 'element-plus'
 import { listIndicators, listRuns, startRun, type Indicator, type MonitorRun, type RunReport } from '@/api/monitoring'
-import { isApiError } from '@/api/http'
+import { apiErrorMessage, isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useSessionStore } from '@/stores/session'
 import { useJob } from './useJob'
 import { MONTH_RE, previousMonth, useMonitoringFormat } from './useMonitoringFormat'
@@ -41,7 +42,7 @@ export function useRuns() {
     } catch (e) {
       if (isApiError(e) && e.code === 'conflict') failure.value = t('monitoring.runs.busy')
       else if (isApiError(e) && e.field === 'month') monthError.value = e.message
-      else failure.value = isApiError(e) ? e.message : t('error.unexpected')
+      else failure.value = apiErrorMessage(e)
       return
     } finally {
       starting.value = false
@@ -50,8 +51,7 @@ export function useRuns() {
     if (final?.status === 'done' && final.result) {
       report.value = final.result
       ElMessage.success(t('monitoring.runs.doneMessage', { n: final.result.alerts_raised }))
-      page.value = 1
-      void load()
+      list.search()
     } else if (final?.error) {
       if (final.error.field === 'month') monthError.value = final.error.message
       failure.value = final.error.message || t('monitoring.job.failedUnknown')
@@ -70,7 +70,7 @@ export function useRuns() {
     try {
       indicators.value = await listIndicators()
     } catch (e) {
-      indicatorsError.value = isApiError(e) ? e.message : t('error.unexpected')
+      indicatorsError.value = apiErrorMessage(e)
     } finally {
       indicatorsLoading.value = false
     }
@@ -83,37 +83,10 @@ export function useRuns() {
   )
 
   // ---- history ----
-  const rows = ref<MonitorRun[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(10)
-  const loading = ref(false)
-  const error = ref('')
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listRuns({ page: page.value, page_size: pageSize.value })
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
+  const list = usePagedList<MonitorRun>(listRuns, { pageSize: 10 })
 
   onMounted(() => {
-    void load()
+    void list.load()
     void loadIndicators()
     void fmt.loadSources()
   })
@@ -134,14 +107,6 @@ export function useRuns() {
     indicatorsLoading,
     indicatorsError,
     byIndicatorRows,
-    rows,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
-    load,
-    onPageChange,
-    onSizeChange,
+    list,
   }
 }

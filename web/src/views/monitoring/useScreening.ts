@@ -10,10 +10,12 @@ import {
   VISIT_RESULTS,
   type ScreeningExportKind,
   type ScreeningItem,
+  type ScreeningPage,
   type ScreeningSummary,
   type VisitResult,
 } from '@/api/monitoring'
-import { isApiError } from '@/api/http'
+import { apiErrorMessage, isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
@@ -37,14 +39,17 @@ export function useScreening() {
     village: '',
     status: 'all' as 'all' | 'pending' | 'visited',
   })
-  const rows = ref<ScreeningItem[]>([])
   const summary = ref<ScreeningSummary>({ households: 0, visited: 0, changed: 0, pending: 0 })
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-  let request = 0
+  const list = usePagedList<ScreeningItem, ScreeningPage>(
+    (q) =>
+      listScreening({
+        month: filters.month,
+        village: regions.chooseVillage.value ? filters.village : undefined,
+        status: filters.status === 'all' ? '' : filters.status,
+        ...q,
+      }),
+    { when: () => MONTH_RE.test(filters.month ?? ''), onLoaded: (res) => (summary.value = res.summary) },
+  )
 
   const completion = computed(() =>
     summary.value.households ? Math.floor((summary.value.visited * 100) / summary.value.households) : 0,
@@ -52,46 +57,10 @@ export function useScreening() {
   /** Visits cannot be recorded for a month that has not begun. */
   const futureMonth = computed(() => filters.month > currentMonth())
 
-  async function load(): Promise<void> {
-    if (!MONTH_RE.test(filters.month ?? '')) return
-    const mine = ++request
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listScreening({
-        month: filters.month,
-        village: regions.chooseVillage.value ? filters.village : undefined,
-        status: filters.status === 'all' ? '' : filters.status,
-        page: page.value,
-        page_size: pageSize.value,
-      })
-      if (mine !== request) return
-      rows.value = res.items
-      total.value = res.total
-      summary.value = res.summary
-    } catch (e) {
-      if (mine === request) error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      if (mine === request) loading.value = false
-    }
-  }
-  function search(): void {
-    page.value = 1
-    void load()
-  }
   function onTownChange(): void {
     filters.village = ''
     void regions.loadVillages(filters.town)
-    search()
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
+    list.search()
   }
 
   // ---- visit form ----
@@ -165,12 +134,12 @@ export function useScreening() {
           ? t('monitoring.screening.corrected', { name: row.head_name })
           : t('monitoring.screening.recorded', { name: row.head_name, result: res.result_label }),
       )
-      await load()
+      await list.load()
     } catch (e) {
       visitErrors.show(e)
       if (isApiError(e) && e.code === 'version_conflict') {
         visitErrors.general.value = t('monitoring.screening.versionConflict')
-        void load()
+        void list.load()
       }
     } finally {
       visit.saving = false
@@ -186,7 +155,7 @@ export function useScreening() {
       const name = await downloadScreeningExport(filters.month, kind)
       ElMessage.success(t('monitoring.screening.exported', { name }))
     } catch (e) {
-      ElMessage.error(isApiError(e) ? e.message : t('error.unexpected'))
+      ElMessage.error(apiErrorMessage(e))
     } finally {
       exporting.value = null
     }
@@ -195,27 +164,18 @@ export function useScreening() {
   onMounted(() => {
     void regions.loadTowns()
     if (regions.scopeLevel.value === 'town') void regions.loadVillages()
-    void load()
+    void list.load()
   })
 
   return {
     regions,
     canVisit,
     filters,
-    rows,
+    list,
     summary,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
     completion,
     futureMonth,
-    load,
-    search,
     onTownChange,
-    onPageChange,
-    onSizeChange,
     visit,
     visitErrors,
     noteRequired,

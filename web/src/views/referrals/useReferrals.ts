@@ -5,7 +5,7 @@ import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
 import { actOnReferral, listReferrals, type Referral, type ReferralStatus } from '@/api/cases'
-import { isApiError } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useSessionStore } from '@/stores/session'
 
@@ -17,41 +17,7 @@ export function useReferrals() {
   const department = computed(() => session.user?.department ?? '')
 
   const status = ref<ReferralStatus | ''>('')
-  const rows = ref<Referral[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listReferrals({ status: status.value || undefined, page: page.value, page_size: pageSize.value })
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      rows.value = []
-      total.value = 0
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-  function onStatusChange(): void {
-    page.value = 1
-    void load()
-  }
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
+  const list = usePagedList<Referral>((q) => listReferrals({ status: status.value || undefined, ...q }), { clearOnError: true })
 
   const kindLabel = (k: string) => (te(`referralTask.kind.${k}`) ? t(`referralTask.kind.${k}`) : k)
   const triggersLabel = (list: string[]) =>
@@ -89,7 +55,7 @@ export function useReferrals() {
       await actOnReferral(dialog.row.id, dialog.action, dialog.note.trim())
       dialog.visible = false
       ElMessage.success(t('referralTask.done', { action: t(`referralTask.action.${dialog.action}`) }))
-      await load()
+      await list.load()
     } catch (e) {
       errors.show(e)
     } finally {
@@ -97,22 +63,14 @@ export function useReferrals() {
     }
   }
 
-  onMounted(() => void load())
+  onMounted(() => void list.load())
 
   return {
     canAct,
     canOpenCase,
     department,
     status,
-    rows,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
-    onStatusChange,
-    onPageChange,
-    onSizeChange,
+    list,
     kindLabel,
     triggersLabel,
     dialog,

@@ -4,7 +4,8 @@ import { useI18n } from 'vue-i18n'
 import { ElMessage, ElMessageBox, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
 import { createUser, listUsers, patchUser } from '@/api/users'
 import { ROLES, type Role, type User } from '@/api/session'
-import { isApiError } from '@/api/http'
+import { apiErrorMessage } from '@/api/http'
+import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
@@ -28,36 +29,7 @@ export function useUsers() {
   const session = useSessionStore()
   const regions = useRegionChoices()
 
-  const rows = ref<User[]>([])
-  const total = ref(0)
-  const page = ref(1)
-  const pageSize = ref(20)
-  const loading = ref(false)
-  const error = ref('')
-
-  async function load(): Promise<void> {
-    loading.value = true
-    error.value = ''
-    try {
-      const res = await listUsers({ page: page.value, page_size: pageSize.value })
-      rows.value = res.items
-      total.value = res.total
-    } catch (e) {
-      error.value = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      loading.value = false
-    }
-  }
-
-  function onPageChange(p: number): void {
-    page.value = p
-    void load()
-  }
-  function onSizeChange(s: number): void {
-    pageSize.value = s
-    page.value = 1
-    void load()
-  }
+  const list = usePagedList<User>(listUsers)
 
   // ---- create ----
   const createRef = useTemplateRef<FormInstance>('createRef')
@@ -144,8 +116,8 @@ export function useUsers() {
       })
       createVisible.value = false
       ElMessage.success(t('user.created'))
-      page.value = 1
-      await load()
+      list.page = 1
+      await list.load()
     } catch (e) {
       createErrors.show(e)
     } finally {
@@ -170,10 +142,8 @@ export function useUsers() {
       Object.assign(u, updated)
       ElMessage.success(t(disabling ? 'user.disabledDone' : 'user.enabledDone'))
     } catch (e) {
-      ElMessage.error(
-        isApiError(e) && e.code === 'version_conflict' ? t('error.versionConflict') : isApiError(e) ? e.message : t('error.unexpected'),
-      )
-      await load()
+      ElMessage.error(apiErrorMessage(e))
+      await list.load()
     }
   }
 
@@ -212,17 +182,10 @@ export function useUsers() {
     }
   }
 
-  onMounted(load)
+  onMounted(list.load)
 
   return {
-    rows,
-    total,
-    page,
-    pageSize,
-    loading,
-    error,
-    onPageChange,
-    onSizeChange,
+    list,
     roles: ROLES,
     regions,
     createVisible,

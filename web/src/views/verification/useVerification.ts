@@ -1,0 +1,194 @@
+// 异地协查: the cross-region verification requests of the user's county, in two tabs — sent
+// (an application here whose applicant's hukou is in another county) and received (to this
+// county). Town window staff send one by registering a residence-permit application with the
+// hukou county; the county staff of the hukou county answer.
+import { computed, reactive, ref, useTemplateRef, watch } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import {
+  answerVerificationRequest,
+  createApplication,
+  listVerificationRequests,
+  PROGRAMS,
+  type VerificationDirection,
+  type VerificationRequest,
+} from '@/api/cases'
+import type { Page } from '@/api/http'
+import { useFieldErrors } from '@/composables/useFieldErrors'
+import { useApplicantChoice } from '@/views/cases/useApplicantChoice'
+import { usePagedList } from '@/composables/usePagedList'
+import { useSessionStore } from '@/stores/session'
+
+/** The server's largest page. */
+const FETCH_SIZE = 200
+const CREATE_FIELDS = ['household_id', 'applicant_person_id', 'hukou_county', 'note', 'authorization', 'commitment']
+
+/**
+ * All requests of the county. The API has no direction filter, so the tabs split one list
+ * fetched whole (a county exchanges few requests) and page it here.
+ */
+async function fetchAll(): Promise<VerificationRequest[]> {
+  const all: VerificationRequest[] = []
+  for (let page = 1; ; page++) {
+    const res = await listVerificationRequests({ page, page_size: FETCH_SIZE })
+    all.push(...res.items)
+    if (!res.items.length || all.length >= res.total) return all
+  }
+}
+
+export function useVerification() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const canCreate = computed(() => session.can('verification.create'))
+  const canAnswer = computed(() => session.can('verification.answer'))
+  const ownCounty = computed(() => (session.user?.region_code ?? '').slice(0, 6))
+
+  // ---- list ----
+  const tab = ref<VerificationDirection>(canAnswer.value ? 'incoming' : 'outgoing')
+  const list = usePagedList<VerificationRequest>(async ({ page, page_size }): Promise<Page<VerificationRequest>> => {
+    const mine = (await fetchAll()).filter((r) => r.direction === tab.value)
+    return { items: mine.slice((page - 1) * page_size, page * page_size), total: mine.length, page, page_size }
+  })
+  watch(tab, () => list.search())
+  const emptyText = computed(() => (tab.value === 'outgoing' ? t('verification.emptyOutgoing') : t('verification.emptyIncoming')))
+  /** The other county of a request, as its division code. */
+  const otherCounty = (r: VerificationRequest) => (r.direction === 'outgoing' ? r.to_county : r.from_county)
+
+  // ---- send (a residence-permit application with the hukou county) ----
+  const createRef = useTemplateRef<FormInstance>('createForm')
+  const create = reactive({
+    visible: false,
+    saving: false,
+    household_id: null as number | null,
+    applicant_person_id: null as number | null,
+    hukou_county: '',
+    note: '',
+    authorization: false,
+    commitment: false,
+  })
+  const createErrors = useFieldErrors((f) => CREATE_FIELDS.includes(f))
+  const { members, loadingMembers, onHouseholdPicked } = useApplicantChoice(create, createErrors)
+
+  const mustBeChecked =
+    (key: string): FormItemRule['validator'] =>
+    (_r, v: boolean, cb) =>
+      v ? cb() : cb(new Error(t(key)))
+  const createRules = computed<FormRules>(() => ({
+    hukou_county: [
+      {
+        required: true,
+        validator: (_r, v: string, cb) => {
+          const code = (v ?? '').trim()
+          if (!/^\d{6}$/.test(code)) return cb(new Error(t('verification.hukouCountyFormat')))
+          if (code === ownCounty.value) return cb(new Error(t('verification.hukouCountyOwn')))
+          cb()
+        },
+        trigger: 'blur',
+      },
+    ],
+    household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
+    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
+    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+  }))
+
+  function openCreate(): void {
+    Object.assign(create, {
+      visible: true,
+      saving: false,
+      household_id: null,
+      applicant_person_id: null,
+      hukou_county: '',
+      note: '',
+      authorization: false,
+      commitment: false,
+    })
+    members.value = []
+    createErrors.clear()
+    createRef.value?.clearValidate()
+  }
+
+  async function submitCreate(): Promise<void> {
+    createErrors.clear()
+    const ok = await createRef.value?.validate().catch(() => false)
+    if (!ok || !create.household_id) return
+    create.saving = true
+    try {
+      const county = create.hukou_county.trim()
+      const app = await createApplication({
+        household_id: create.household_id,
+        applicant_person_id: create.applicant_person_id ?? undefined,
+        channel: 'window',
+        programs: [...PROGRAMS],
+        hukou_county: county,
+        note: create.note.trim() || undefined,
+        authorization: create.authorization,
+        commitment: create.commitment,
+      })
+      create.visible = false
+      ElMessage.success(t('verification.created', { caseNo: app.case_no, county }))
+      if (tab.value === 'outgoing') list.search()
+      else tab.value = 'outgoing'
+    } catch (e) {
+      createErrors.show(e)
+    } finally {
+      create.saving = false
+    }
+  }
+
+  // ---- answer ----
+  const answerRef = useTemplateRef<FormInstance>('answerForm')
+  const answering = reactive({ visible: false, saving: false, row: null as VerificationRequest | null, answer: '' })
+  const answerErrors = useFieldErrors((f) => f === 'answer')
+  const answerRules = computed<FormRules>(() => ({
+    answer: [{ required: true, whitespace: true, message: t('verification.answerRequired'), trigger: 'blur' }],
+  }))
+  function openAnswer(row: VerificationRequest): void {
+    Object.assign(answering, { visible: true, saving: false, row, answer: '' })
+    answerErrors.clear()
+    answerRef.value?.clearValidate()
+  }
+  async function submitAnswer(): Promise<void> {
+    const row = answering.row
+    if (!row) return
+    answerErrors.clear()
+    const ok = await answerRef.value?.validate().catch(() => false)
+    if (!ok) return
+    answering.saving = true
+    try {
+      await answerVerificationRequest(row.id, answering.answer.trim())
+      answering.visible = false
+      ElMessage.success(t('verification.answered', { name: row.applicant_name }))
+      await list.load()
+    } catch (e) {
+      answerErrors.show(e)
+      // Answered meanwhile (or no longer open): show the list as it is now.
+      void list.load()
+    } finally {
+      answering.saving = false
+    }
+  }
+
+  void list.load()
+
+  return {
+    canCreate,
+    canAnswer,
+    tab,
+    list,
+    emptyText,
+    otherCounty,
+    create,
+    createRules,
+    createErrors,
+    members,
+    loadingMembers,
+    openCreate,
+    onHouseholdPicked,
+    submitCreate,
+    answering,
+    answerRules,
+    answerErrors,
+    openAnswer,
+    submitAnswer,
+  }
+}
