@@ -399,6 +399,7 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   bool commitment = r.Bool("commitment", false);
   std::string note = r.String("note", false);
   std::string hukou_county = r.String("hukou_county", false);
+  std::string subject = r.String("verification_subject", false);
   std::vector<std::string> programs;
   if (const json* p = r.Array("programs", false)) {
     for (size_t i = 0; i < p->size(); ++i) {
@@ -414,6 +415,8 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   if (note.size() > 2000) return Status::InvalidArgument("note", "备注过长");
   if (!hukou_county.empty() && LevelOfCode(hukou_county) != RegionLevel::kCounty)
     return Status::InvalidArgument("hukou_county", "户籍所在县应为6位区划代码");
+  if (subject.size() > 1000) return Status::InvalidArgument("verification_subject", "协查事项过长");
+  if (subject.empty()) subject = "户籍、家庭成员及经济状况";
   if (!authorization) return Status::InvalidArgument("authorization", "须签署家庭经济状况核对授权书");
   if (!commitment) return Status::InvalidArgument("commitment", "须签署诚信承诺书");
   DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
@@ -435,8 +438,8 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
     // Residence-permit application: the hukou county verifies (人户分离, 57号 第五条).
     auto vr = conn->Execute(
         "INSERT INTO verification_requests (application_id, from_county, to_county, citizen_id, applicant_name, status, "
-        "created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
-        {id, h.county_code, hukou_county, applicant->citizen_id, applicant->name, now});
+        "created_at, subject) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+        {id, h.county_code, hukou_county, applicant->citizen_id, applicant->name, now, subject});
     if (!vr.ok()) return vr.status();
   }
   DOUDI_RETURN_IF_ERROR(tx.Commit());
@@ -1280,24 +1283,46 @@ Result<std::string> CaseService::GetAttachment(const auth::User& actor, int64_t 
   return bytes;
 }
 
-Result<json> CaseService::ListVerificationRequests(const auth::User& actor, Page page) {
+Result<json> CaseService::ListVerificationRequests(const auth::User& actor, Page page, const std::string& direction) {
   if (!(Bit(actor.role) & (kCounty | kTown))) return Status::PermissionDenied();
+  if (!direction.empty() && direction != "incoming" && direction != "outgoing")
+    return Status::InvalidArgument("direction", "方向应为 incoming 或 outgoing");
   DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
   std::string county = actor.region_code.substr(0, 6);
+  const bool town = LevelOfCode(actor.region_code) == RegionLevel::kTown;
+  // Requests this county sent (a town sees those of its own applications) and, for county
+  // staff, those it received to answer.
+  std::string outgoing = town ? "(v.from_county = ? AND a.town_code = ?)" : "v.from_county = ?";
+  storage::Params params;
+  std::string where;
+  if (direction != "incoming") {
+    where = outgoing;
+    params.push_back(county);
+    if (town) params.push_back(actor.region_code);
+  }
+  if (direction != "outgoing" && !town) {
+    where += std::string(where.empty() ? "" : " OR ") + "v.to_county = ?";
+    params.push_back(county);
+  }
+  if (where.empty()) return PageJson(json::array(), 0, page);
+  const std::string from = " FROM verification_requests v JOIN applications a ON a.id = v.application_id WHERE (" + where + ")";
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM verification_requests WHERE to_county = ? OR from_county = ?", {county, county});
+  auto count = conn->Query("SELECT COUNT(*)" + from, params);
   if (!count.ok()) return count.status();
+  params.push_back(page.page_size);
+  params.push_back((page.page - 1) * page.page_size);
   auto rs = conn->Query(
-      "SELECT id, application_id, from_county, to_county, citizen_id, applicant_name, status, answer, created_at, answered_at "
-      "FROM verification_requests WHERE to_county = ? OR from_county = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-      {county, county, page.page_size, (page.page - 1) * page.page_size});
+      "SELECT v.id, v.application_id, v.from_county, v.to_county, v.citizen_id, v.applicant_name, v.status, v.answer, "
+      "v.created_at, v.answered_at, v.subject, a.case_no" + from + " ORDER BY v.id DESC LIMIT ? OFFSET ?",
+      params);
   if (!rs.ok()) return rs.status();
   json items = json::array();
   for (const auto& r : rs->rows)
     items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"from_county", r.Text(2)}, {"to_county", r.Text(3)},
                      {"direction", r.Text(3) == county ? "incoming" : "outgoing"},
                      {"citizen_id", r.Text(4)}, {"applicant_name", r.Text(5)}, {"status", r.Text(6)},
-                     {"answer", r.Text(7)}, {"created_at", r.Text(8)}, {"answered_at", r.Text(9)}});
+                     {"answer", r.Text(7)}, {"created_at", r.Text(8)}, {"answered_at", r.Text(9)},
+                     {"subject", r.Text(10)}, {"case_no", r.Text(11)}});
   return PageJson(std::move(items), count->rows[0].Int(0), page);
 }
 

@@ -65,7 +65,7 @@ class CaseService {
   Result<std::string> GetAttachment(const auth::User& actor, int64_t id, std::string* content_type);
 
   // Cross-region verification requests (residence-permit applications → hukou county).
-  Result<nlohmann::json> ListVerificationRequests(const auth::User& actor, Page page);
+  Result<nlohmann::json> ListVerificationRequests(const auth::User& actor, Page page, const std::string& direction = {});
   Result<nlohmann::json> AnswerVerificationRequest(const auth::User& actor, int64_t id, const nlohmann::json& body);
 
   // Emergency help and reserve funds

@@ -93,7 +93,7 @@ void RegisterCases(Router& router, Services& s) {
   });
   router.Add("GET", "/api/v1/verification-requests", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
-    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListVerificationRequests(c.user(), page));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.ListVerificationRequests(c.user(), page, c.Query("direction")));
     return Ok(200, out);
   });
   router.Add("POST", "/api/v1/verification-requests/{id}/answer", [&svc](Context& c) -> Result<Response> {

@@ -468,7 +468,7 @@ CREATE INDEX alerts_county ON alerts(county_code, id);
 )SQL"},
     // Monthly screening (月排查): the village assistants' visit results, one per household and
     // month; monitoring runs record whether they were started by hand or by the schedule; the
-    // county's decision on emergency help keeps its reason.
+    // county's decision on emergency help keeps its reason; a verification request says what to verify.
     {7, "screening", R"SQL(
 CREATE TABLE screening_visits (
   id {{PK}},
@@ -493,6 +493,8 @@ CREATE INDEX enrollments_review ON enrollments(county_code, status, next_review_
 ALTER TABLE monitor_runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual';
 CREATE INDEX monitor_runs_month ON monitor_runs(county_code, month);
 ALTER TABLE emergency_aid ADD COLUMN decision_note TEXT;
+ALTER TABLE verification_requests ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+CREATE INDEX verification_requests_from ON verification_requests(from_county, id);
 )SQL"},
 };
 

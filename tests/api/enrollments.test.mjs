@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { as, BASE, API, expectError, expectStatus, createHousehold, personInput, dbExec, todayShanghai } from './lib.mjs';
+import { as, BASE, API, DB, PASSWORD, expectError, expectStatus, createHousehold, personInput, dbExec, todayShanghai, uniq, runBin } from './lib.mjs';
 
 async function enrolledCase() {
   const v1 = await as('village1'), clerk = await as('town_clerk'), rev = await as('town_reviewer');
@@ -101,6 +101,42 @@ test('a residence-permit application opens a verification request to the hukou c
   assert.equal(mine.direction, 'outgoing');
   // 昌乐's reviewer cannot answer for 莘县.
   expectError(await reviewer.post(`/verification-requests/${mine.id}/answer`, { answer: '已核实' }), 404, 'not_found');
+});
+
+test('verification requests: what to verify travels with the request; each side sees its direction; the hukou county answers', async () => {
+  const v1 = await as('village1');
+  const h = await createHousehold(v1);
+  const subject = '请核实申请人在户籍地的房产、车辆及家庭成员情况';
+  const app = expectStatus(await v1.post('/applications', { household_id: h.id, authorization: true, commitment: true,
+    hukou_county: '371522', verification_subject: subject }), 201);
+  // 莘县's county reviewer (created here) answers.
+  const sx = uniq('sx_rev');
+  const r = runBin(['user', 'add', '--db', DB, '--username', sx, '--password', PASSWORD, '--name', '莘县审核员',
+    '--role', 'county_reviewer', '--region', '371522']);
+  assert.equal(r.code, 0, r.stderr);
+  const shen = await as(sx);
+  const incoming = expectStatus(await shen.get('/verification-requests?direction=incoming&page_size=200'), 200);
+  const req = incoming.items.find(x => x.application_id === app.id);
+  assert.ok(req, 'the hukou county receives it');
+  assert.deepEqual([req.direction, req.subject, req.from_county, req.case_no], ['incoming', subject, '370725', app.case_no]);
+  assert.ok(incoming.items.every(x => x.direction === 'incoming'));
+  const sxOut = expectStatus(await shen.get('/verification-requests?direction=outgoing&page_size=200'), 200);
+  assert.ok(!sxOut.items.some(x => x.id === req.id), 'not among 莘县\'s outgoing');
+  // 昌乐: outgoing for the county and for the town of the application; another town sees none of it.
+  const out = expectStatus(await (await as('reviewer')).get('/verification-requests?direction=outgoing&page_size=200'), 200);
+  assert.ok(out.items.some(x => x.id === req.id && x.direction === 'outgoing'));
+  const inc = expectStatus(await (await as('reviewer')).get('/verification-requests?direction=incoming&page_size=200'), 200);
+  assert.ok(!inc.items.some(x => x.id === req.id));
+  const town = expectStatus(await (await as('town_clerk')).get('/verification-requests?page_size=200'), 200);
+  assert.ok(town.items.some(x => x.id === req.id), 'the town of the application sees it');
+  const town2 = expectStatus(await (await as('town2_clerk')).get('/verification-requests?page_size=200'), 200);
+  assert.ok(!town2.items.some(x => x.id === req.id), 'another town does not');
+  expectError(await shen.get('/verification-requests?direction=sideways'), 400, 'invalid_argument', 'direction');
+  const ans = expectStatus(await shen.post(`/verification-requests/${req.id}/answer`, { answer: '经核实，户籍地无房产、无车辆。' }), 200);
+  assert.equal(ans.status, 'answered');
+  const full = expectStatus(await v1.get(`/applications/${app.id}`), 200);
+  assert.equal(full.verification_requests[0].answer, '经核实，户籍地无房产、无车辆。');
+  expectError(await shen.post(`/verification-requests/${req.id}/answer`, { answer: '再答' }), 404, 'not_found');
 });
 
 test('一户一案: the household file lists its applications, notices, visits, determinations and enrollments', async () => {

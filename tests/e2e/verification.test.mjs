@@ -97,6 +97,8 @@ test('verification: a county admin of the hukou county answers it on a phone', a
     await page.locator(`${tid('verification-tab-incoming')}.is-active`).waitFor()
     const status = page.locator(tid(`verification-status-${S.requestId}`))
     await status.getByText('待答复').waitFor()
+    // What to verify arrived with the request.
+    await page.locator(tid(`verification-subject-${S.requestId}`)).getByText('请核实户籍、婚姻及房产情况').waitFor()
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     assert.ok(width <= PHONE.width + 1, `page width ${width}`)
 

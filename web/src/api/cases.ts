@@ -192,6 +192,8 @@ export interface ApplicationInput {
   note?: string
   /** Residence-permit holders: the 6-digit county of the hukou; another county opens a verification request there. */
   hukou_county?: string
+  /** With `hukou_county`: what the hukou county is asked to verify. */
+  verification_subject?: string
 }
 
 export interface ApplicationQuery extends PageQuery {
@@ -462,10 +464,16 @@ export interface VerificationRequest {
   answer: string
   created_at: string
   answered_at: string
+  /** What the hukou county is asked to verify. */
+  subject: string
+  case_no: string
 }
 
-/** Requests sent by or to the user's county, newest first (county and town staff). */
-export function listVerificationRequests(query: PageQuery): Promise<Page<VerificationRequest>> {
+/**
+ * Requests sent by (a town: of its own applications) or, for county staff, to the user's
+ * county, newest first; `direction` keeps one side.
+ */
+export function listVerificationRequests(query: PageQuery & { direction?: VerificationDirection }): Promise<Page<VerificationRequest>> {
   return http.get<Page<VerificationRequest>>('/api/v1/verification-requests', { ...query })
 }
 

@@ -564,7 +564,7 @@ export default {
     applicant: '申请人（被核查人）',
     note: '协查事项',
     notePlaceholder: '需对方核实的内容，如户籍、婚姻、房产、就业等情况',
-    noteHint: '记入本县申请的备注，不随协查请求发给对方县',
+    noteHint: '随协查请求发给户籍地县；不填写时为“户籍、家庭成员及经济状况”',
     submit: '发起协查',
     created: '已登记申请 {caseNo}，协查请求已发往 {county}',
     person: '被核查人',

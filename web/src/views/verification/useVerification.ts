@@ -19,22 +19,7 @@ import { useApplicantChoice } from '@/views/cases/useApplicantChoice'
 import { usePagedList } from '@/composables/usePagedList'
 import { useSessionStore } from '@/stores/session'
 
-/** The server's largest page. */
-const FETCH_SIZE = 200
-const CREATE_FIELDS = ['household_id', 'applicant_person_id', 'hukou_county', 'note', 'authorization', 'commitment']
-
-/**
- * All requests of the county. The API has no direction filter, so the tabs split one list
- * fetched whole (a county exchanges few requests) and page it here.
- */
-async function fetchAll(): Promise<VerificationRequest[]> {
-  const all: VerificationRequest[] = []
-  for (let page = 1; ; page++) {
-    const res = await listVerificationRequests({ page, page_size: FETCH_SIZE })
-    all.push(...res.items)
-    if (!res.items.length || all.length >= res.total) return all
-  }
-}
+const CREATE_FIELDS = ['household_id', 'applicant_person_id', 'hukou_county', 'verification_subject', 'authorization', 'commitment']
 
 export function useVerification() {
   const { t } = useI18n()
@@ -45,10 +30,9 @@ export function useVerification() {
 
   // ---- list ----
   const tab = ref<VerificationDirection>(canAnswer.value ? 'incoming' : 'outgoing')
-  const list = usePagedList<VerificationRequest>(async ({ page, page_size }): Promise<Page<VerificationRequest>> => {
-    const mine = (await fetchAll()).filter((r) => r.direction === tab.value)
-    return { items: mine.slice((page - 1) * page_size, page * page_size), total: mine.length, page, page_size }
-  })
+  const list = usePagedList<VerificationRequest>(({ page, page_size }): Promise<Page<VerificationRequest>> =>
+    listVerificationRequests({ page, page_size, direction: tab.value }),
+  )
   watch(tab, () => list.search())
   const emptyText = computed(() => (tab.value === 'outgoing' ? t('verification.emptyOutgoing') : t('verification.emptyIncoming')))
   /** The other county of a request, as its division code. */
@@ -120,7 +104,7 @@ export function useVerification() {
         channel: 'window',
         programs: [...PROGRAMS],
         hukou_county: county,
-        note: create.note.trim() || undefined,
+        verification_subject: create.note.trim() || undefined,
         authorization: create.authorization,
         commitment: create.commitment,
       })
