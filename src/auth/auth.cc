@@ -176,8 +176,24 @@ Result<LoginResult> AuthService::Login(const std::string& username, const std::s
 
 Result<Principal> AuthService::Authenticate(const std::string& token) {
   if (token.empty()) return Status::Unauthenticated();
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   std::string hash = audit::Sha256Hex(token);
+  int64_t now = NowUnixSeconds();
+  auto clock = std::chrono::steady_clock::now();
+  uint64_t forgets;
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    forgets = forgets_;
+    auto it = cache_.find(hash);
+    if (it != cache_.end()) {
+      // A fresh entry answers unless the idle rules need the database (expiry or the
+      // once-a-minute last_seen refresh).
+      if (clock - it->second.checked < std::chrono::milliseconds(kSessionRecheckMillis) &&
+          now - it->second.last_seen <= 60)
+        return it->second.principal;
+      cache_.erase(it);
+    }
+  }
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   auto rs = conn->Query(std::string("SELECT s.csrf_token, s.last_seen, ") + kUserColumns +
                             " FROM sessions s JOIN users u ON u.id = s.user_id"
                             " JOIN regions r ON r.code = u.region_code WHERE s.token_hash = ?",
@@ -185,7 +201,6 @@ Result<Principal> AuthService::Authenticate(const std::string& token) {
   if (!rs.ok()) return rs.status();
   if (rs->empty()) return Status::Unauthenticated();
   const auto& row = rs->rows[0];
-  int64_t now = NowUnixSeconds();
   int64_t last_seen = row.Int(1);
   storage::Row user_row;
   user_row.cells.assign(row.cells.begin() + 2, row.cells.end());
@@ -197,13 +212,30 @@ Result<Principal> AuthService::Authenticate(const std::string& token) {
   if (now - last_seen > 60) {  // refresh at most once a minute: keeps reads cheap
     auto upd = conn->Execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", {now, hash});
     if (!upd.ok()) return upd.status();
+    last_seen = now;
   }
+  std::lock_guard<std::mutex> g(cache_mu_);
+  if (forgets != forgets_) return p;  // an invalidation ran meanwhile: do not cache this read
+  if (cache_.size() > 10000) cache_.clear();  // bound memory; entries are cheap to rebuild
+  cache_[hash] = CachedSession{p, last_seen, clock};
   return p;
 }
 
+void AuthService::ForgetSessionsOf(int64_t user_id) {
+  std::lock_guard<std::mutex> g(cache_mu_);
+  ++forgets_;
+  std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.principal.user.id == user_id; });
+}
+
 Status AuthService::Logout(const std::string& token) {
+  std::string hash = audit::Sha256Hex(token);
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto r = conn->Execute("DELETE FROM sessions WHERE token_hash = ?", {audit::Sha256Hex(token)});
+  auto r = conn->Execute("DELETE FROM sessions WHERE token_hash = ?", {hash});
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);  // after the delete: a racing read is not cached
+    ++forgets_;
+    cache_.erase(hash);
+  }
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -294,6 +326,7 @@ Result<User> AuthService::UpdateUser(const User& actor, int64_t id, const UserPa
                                            {"user.update", "user", std::to_string(id), after.region_code,
                                             UserAuditJson(*before), after_json.dump()}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
+  ForgetSessionsOf(id);  // cached sessions carry the user's fields and disabled flag
   return after;
 }
 
@@ -331,7 +364,9 @@ Status AuthService::SetDisabledUnchecked(const std::string& username, bool disab
       *conn, {0, "system"},
       {disabled ? "user.disable" : "user.enable", "user", id, rs->rows[0].Text(1), "null",
        nlohmann::json{{"disabled", disabled}}.dump()}));
-  return tx.Commit();
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  ForgetSessionsOf(rs->rows[0].Int(0));
+  return Status::Ok();
 }
 
 Status AuthService::ResetPasswordUnchecked(const std::string& username, const std::string& password) {
@@ -351,7 +386,9 @@ Status AuthService::ResetPasswordUnchecked(const std::string& username, const st
   DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, {0, "system"},
                                            {"user.reset_password", "user", rs->rows[0].Text(0),
                                             rs->rows[0].Text(1), "null", R"({"password_reset":true})"}));
-  return tx.Commit();
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  ForgetSessionsOf(rs->rows[0].Int(0));
+  return Status::Ok();
 }
 
 }  // namespace doudi::auth

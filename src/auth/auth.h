@@ -1,8 +1,11 @@
 // Users, roles, sessions and region scope.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,7 +98,11 @@ class AuthService {
   // account_locked after kMaxFailedLogins failures in a row (for kLockSeconds).
   Result<LoginResult> Login(const std::string& username, const std::string& password);
   // 401 unauthenticated when the token is unknown, idle too long or the user is disabled.
+  // Sessions are cached in memory for kSessionRecheckSeconds: changes made through this
+  // service (logout, disabling a user, a password reset, any user edit) drop the cached
+  // sessions at once; changes made by another process (the CLI) are seen within that time.
   Result<Principal> Authenticate(const std::string& session_token);
+  static constexpr int kSessionRecheckMillis = 1000;
   Status Logout(const std::string& session_token);
 
   // County admins manage users within their county.
@@ -111,7 +118,17 @@ class AuthService {
  private:
   Result<User> LoadUser(storage::Connection& conn, int64_t id);
   Status Validate(storage::Connection& conn, const NewUser& in);
+  void ForgetSessionsOf(int64_t user_id);
   storage::Database& db_;
+
+  struct CachedSession {
+    Principal principal;
+    int64_t last_seen = 0;                           // as stored in the database
+    std::chrono::steady_clock::time_point checked;  // when the row was last read
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedSession> cache_;  // by token hash
+  uint64_t forgets_ = 0;  // bumped on every invalidation: a read racing one is not cached
 };
 
 // Password rule: at least 10 characters with letters and digits. Field "password".

@@ -2,6 +2,7 @@
 // bulk loads use COPY … FROM STDIN (text format).
 #include <libpq-fe.h>
 
+#include <cstdio>
 #include <unordered_map>
 
 #include "storage/database.h"
@@ -140,27 +141,65 @@ class PgConnection final : public Connection {
   }
 
  private:
+  // Statements are prepared once per connection (named s1, s2, …) and run with
+  // PQexecPrepared: parse and analysis happen once. Plans follow plan_cache_mode (set at
+  // connect). Past kMaxPrepared distinct statements, the rest run unprepared.
+  static constexpr size_t kMaxPrepared = 2000;
+  struct Prepared {
+    std::string name;  // empty: not prepared, run with PQexecParams
+    std::string text;  // with $n placeholders
+  };
+
   PGresult* Run(std::string_view sql, const Params& params) {
-    auto it = rewritten_.find(std::string(sql));
-    if (it == rewritten_.end()) it = rewritten_.emplace(std::string(sql), RewritePlaceholders(sql)).first;
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      Prepared p{"", RewritePlaceholders(sql)};
+      if (prepared_.size() < kMaxPrepared) {
+        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        PGresult* res = PQprepare(conn_, name.c_str(), p.text.c_str(), static_cast<int>(params.size()), nullptr);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) return res;  // the caller reports the error
+        PQclear(res);
+        p.name = std::move(name);
+      }
+      it = prepared_.emplace(std::string(sql), std::move(p)).first;
+    }
+    char numbers[16][24];
     std::vector<std::string> storage;
-    storage.reserve(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
+    const char* small_values[16];
+    std::vector<const char*> big_values;
+    const char** values = small_values;
+    if (params.size() > 16) {
+      big_values.resize(params.size());
+      values = big_values.data();
+      storage.reserve(params.size());
+    }
     for (size_t i = 0; i < params.size(); ++i) {
+      values[i] = nullptr;
       if (auto* n = std::get_if<int64_t>(&params[i])) {
-        storage.push_back(std::to_string(*n));
-        values[i] = storage.back().c_str();
+        if (i < 16) {
+          std::snprintf(numbers[i], sizeof numbers[i], "%lld", static_cast<long long>(*n));
+          values[i] = numbers[i];
+        } else {
+          storage.push_back(std::to_string(*n));
+          values[i] = storage.back().c_str();
+        }
       } else if (auto* s = std::get_if<std::string>(&params[i])) {
-        storage.push_back(*s);
-        values[i] = storage.back().c_str();
+        values[i] = s->c_str();  // the params outlive the call; std::string is NUL-terminated
       }
     }
-    return PQexecParams(conn_, it->second.c_str(), static_cast<int>(params.size()), nullptr,
-                        values.data(), nullptr, nullptr, 0);
+    const Prepared& p = it->second;
+    if (p.name.empty())
+      return PQexecParams(conn_, p.text.c_str(), static_cast<int>(params.size()), nullptr, values, nullptr, nullptr,
+                          0);
+    return PQexecPrepared(conn_, p.name.c_str(), static_cast<int>(params.size()), values, nullptr, nullptr, 0);
   }
 
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   PGconn* conn_;
-  std::unordered_map<std::string, std::string> rewritten_;
+  std::unordered_map<std::string, Prepared, Hash, std::equal_to<>> prepared_;
 };
 
 }  // namespace

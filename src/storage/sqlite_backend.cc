@@ -108,15 +108,15 @@ class SqliteConnection final : public Connection {
 
  private:
   Status Prepare(std::string_view sql, const Params& params, sqlite3_stmt** out) {
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);
     sqlite3_stmt* st;
     if (it != cache_.end()) {
       st = it->second;
     } else {
-      int rc = sqlite3_prepare_v2(db_, key.c_str(), static_cast<int>(key.size()), &st, nullptr);
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                                  nullptr);
       if (rc != SQLITE_OK) return SqliteError(db_, rc, sql);
-      cache_.emplace(std::move(key), st);
+      cache_.emplace(std::string(sql), st);
     }
     sqlite3_clear_bindings(st);
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(st))
@@ -135,8 +135,12 @@ class SqliteConnection final : public Connection {
     return Status::Ok();
   }
 
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
 };
 
 }  // namespace
