@@ -41,12 +41,17 @@ request = function()
   return wrk.format("PUT", "/api/v1/households/" .. last_id, headers(), body)
 end
 
+-- The household a response belongs to is read from its body: with 32 connections per wrk
+-- thread, last_id is usually another connection's request by the time a response arrives
+-- (it used to be trusted, so updates sent one household's village and version to another:
+-- households moved between villages and versions were rarely the ones last seen).
 response = function(status, hdrs, body)
   statuses[status] = (statuses[status] or 0) + 1
-  if (last_kind == "read" or last_kind == "update") and status == 200 then
+  if status == 200 then
+    local id = body:match('"id":(%d+),"members"')
     local v = body:match('"version":(%d+),"village_code"')
     local village = body:match('"village_code":"(%d+)"')
-    if v and village then versions[last_id] = { v = v, village = village } end
+    if id and v and village then versions[id] = { v = v, village = village } end
   end
 end
 

@@ -7,8 +7,11 @@
 // audit entry commit or roll back together.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +39,43 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
 // Logs a read of personal data (not chained). Runs in its own statement.
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
                   std::string_view entity_id, std::string_view region_code);
+
+// Group commit for the read log: Record() returns once the row is committed, in a
+// transaction shared with the rows of every other request that arrived meanwhile (one
+// writer thread; one commit — one fsync on PostgreSQL — per batch instead of per read).
+// Nothing is buffered past the response: a request whose row could not be committed gets
+// the error. Call it holding no open transaction (the writer needs the write lock).
+class ReadLog {
+ public:
+  explicit ReadLog(storage::Database& db);
+  ~ReadLog();  // commits what is queued, then stops the writer
+  ReadLog(const ReadLog&) = delete;
+  ReadLog& operator=(const ReadLog&) = delete;
+
+  Status Record(const Actor& actor, std::string_view entity, std::string_view entity_id,
+                std::string_view region_code);
+
+ private:
+  struct Slot {
+    bool done = false;
+    Status status;
+  };
+  struct Item {
+    std::string at;
+    int64_t actor_id;
+    std::string actor, entity, entity_id, region_code;
+    Slot* slot;
+  };
+  void Run();
+  Status Write(const std::vector<Item>& batch);
+
+  storage::Database& db_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::vector<Item> queue_;
+  bool stop_ = false;
+  std::thread writer_;
+};
 
 struct VerifyReport {
   bool ok = true;

@@ -1,6 +1,9 @@
 #include "registry/registry.h"
 
 #include <algorithm>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "common/citizen_id.h"
 #include "common/date.h"
@@ -26,12 +29,19 @@ constexpr const char* kPersonColumns =
     "id, version, household_id, citizen_id, name, relation, birth_date, sex, disability_kind, "
     "disability_grade, serious_illness, self_care, in_school, employed, has_supporter, income_wage_fen, "
     "income_business_fen, income_property_fen, income_transfer_fen, income_pension_fen, income_other_fen";
+// The household and its members in one statement: one row per member (household columns
+// repeated), member columns from index 18.
 constexpr const char* kHouseholdSelect =
     "SELECT h.id, h.version, h.village_code, h.town_code, h.county_code, v.name, t.name, h.area, "
     "h.residence_address, h.phone, h.deposits_fen, h.vehicles, h.extra_properties, h.business, "
-    "h.medical_expenditure_fen, h.education_expenditure_fen, h.created_at, h.updated_at "
+    "h.medical_expenditure_fen, h.education_expenditure_fen, h.created_at, h.updated_at, "
+    "p.id, p.version, p.household_id, p.citizen_id, p.name, p.relation, p.birth_date, p.sex, p.disability_kind, "
+    "p.disability_grade, p.serious_illness, p.self_care, p.in_school, p.employed, p.has_supporter, "
+    "p.income_wage_fen, p.income_business_fen, p.income_property_fen, p.income_transfer_fen, p.income_pension_fen, "
+    "p.income_other_fen "
     "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code "
-    "WHERE h.id = ?";
+    "LEFT JOIN persons p ON p.household_id = h.id WHERE h.id = ? ORDER BY p.id";
+constexpr size_t kHouseholdMemberColumn = 18;
 constexpr const char* kInsertHousehold =
     "INSERT INTO households (county_code, town_code, village_code, area, residence_address, phone, "
     "deposits_fen, vehicles, extra_properties, business, medical_expenditure_fen, education_expenditure_fen, "
@@ -45,23 +55,24 @@ constexpr const char* kInsertPerson =
     "SELECT h.id, h.county_code, h.town_code, h.village_code, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
     "?, ? FROM households h WHERE h.id = ? RETURNING id";
 
-Person PersonFromRow(const storage::Row& r) {
+// Person columns (kPersonColumns order) starting at column o.
+Person PersonFromRow(const storage::Row& r, size_t o = 0) {
   Person p;
-  p.id = r.Int(0);
-  p.version = r.Int(1);
-  p.household_id = r.Int(2);
-  p.citizen_id = r.Text(3);
-  p.name = r.Text(4);
-  p.relation = r.Text(5);
-  p.birth_date = r.Text(6);
-  p.sex = r.Text(7);
-  if (!r.IsNull(8)) p.disability = Disability{r.Text(8), static_cast<int>(r.Int(9))};
-  p.serious_illness = r.Bool(10);
-  p.self_care = r.Text(11);
-  p.in_school = r.Bool(12);
-  p.employed = r.Bool(13);
-  p.has_supporter = r.Bool(14);
-  p.income = {r.Int(15), r.Int(16), r.Int(17), r.Int(18), r.Int(19), r.Int(20)};
+  p.id = r.Int(o + 0);
+  p.version = r.Int(o + 1);
+  p.household_id = r.Int(o + 2);
+  p.citizen_id = r.Text(o + 3);
+  p.name = r.Text(o + 4);
+  p.relation = r.Text(o + 5);
+  p.birth_date = r.Text(o + 6);
+  p.sex = r.Text(o + 7);
+  if (!r.IsNull(o + 8)) p.disability = Disability{r.Text(o + 8), static_cast<int>(r.Int(o + 9))};
+  p.serious_illness = r.Bool(o + 10);
+  p.self_care = r.Text(o + 11);
+  p.in_school = r.Bool(o + 12);
+  p.employed = r.Bool(o + 13);
+  p.has_supporter = r.Bool(o + 14);
+  p.income = {r.Int(o + 15), r.Int(o + 16), r.Int(o + 17), r.Int(o + 18), r.Int(o + 19), r.Int(o + 20)};
   return p;
 }
 
@@ -112,10 +123,8 @@ Result<Household> LoadHousehold(Connection& conn, int64_t id, const std::string&
   h.education_expenditure_fen = r.Int(15);
   h.created_at = r.Text(16);
   h.updated_at = r.Text(17);
-  auto ps = conn.Query(std::string("SELECT ") + kPersonColumns + " FROM persons WHERE household_id = ? ORDER BY id",
-                       {id});
-  if (!ps.ok()) return ps.status();
-  for (const auto& row : ps->rows) h.members.push_back(PersonFromRow(row));
+  for (const auto& row : rs->rows)
+    if (!row.IsNull(kHouseholdMemberColumn)) h.members.push_back(PersonFromRow(row, kHouseholdMemberColumn));
   return h;
 }
 
@@ -200,6 +209,99 @@ Status ValidateHouseholdFields(const HouseholdFields& h) {
   return Status::Ok();
 }
 
+namespace {
+constexpr const char* kGeneration = "(SELECT registry_gen FROM audit_head WHERE id = 1)";
+// A page of summaries: one row per (household, member), households newest first; the
+// last column is the registry generation the statement saw. Head and member count are
+// folded here, region names come from RegionNames.
+constexpr const char* kSummary =
+    "SELECT h.id, h.version, h.village_code, h.town_code, h.area, h.updated_at, p.id, p.relation, p.name, "
+    "p.citizen_id, (SELECT registry_gen FROM audit_head WHERE id = 1) "
+    "FROM households h LEFT JOIN persons p ON p.household_id = h.id";
+
+// Region names never change once loaded (reference data is inserted, never updated), so
+// they are cached per service.
+class RegionNames {
+ public:
+  Result<std::string> Get(Connection& conn, const std::string& code) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto it = names_.find(code);
+      if (it != names_.end()) return it->second;
+    }
+    auto rs = conn.Query("SELECT name FROM regions WHERE code = ?", {code});
+    if (!rs.ok()) return rs.status();
+    if (rs->empty()) return std::string();
+    std::lock_guard<std::mutex> g(mu_);
+    return names_.emplace(code, rs->rows[0].Text(0)).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> names_;
+};
+
+Result<std::vector<HouseholdSummary>> SummariesFromRows(Connection& conn, RegionNames& names,
+                                                        const storage::ResultSet& rs) {
+  std::vector<HouseholdSummary> out;
+  int64_t head_id = 0;
+  for (const auto& r : rs.rows) {
+    if (out.empty() || out.back().id != r.Int(0)) {
+      HouseholdSummary s;
+      s.id = r.Int(0);
+      s.version = r.Int(1);
+      s.village_code = r.Text(2);
+      DOUDI_ASSIGN_OR_RETURN(s.village_name, names.Get(conn, s.village_code));
+      DOUDI_ASSIGN_OR_RETURN(s.town_name, names.Get(conn, r.Text(3)));
+      s.area = r.Text(4);
+      s.updated_at = r.Text(5);
+      out.push_back(std::move(s));
+      head_id = 0;
+    }
+    if (r.IsNull(6)) continue;  // no members
+    HouseholdSummary& s = out.back();
+    ++s.member_count;
+    if (r.Text(7) == "head" && (head_id == 0 || r.Int(6) < head_id)) {
+      head_id = r.Int(6);
+      s.head_name = r.Text(8);
+      s.head_citizen_id = r.Text(9);
+    }
+  }
+  return out;
+}
+
+// The generation column of a summary page; nullopt when the page is empty or the
+// generation row is missing.
+std::optional<int64_t> PageGeneration(const storage::ResultSet& rs) {
+  if (rs.empty() || rs.rows[0].IsNull(10)) return std::nullopt;
+  return rs.rows[0].Int(10);
+}
+}  // namespace
+
+struct RegistryService::Caches {
+  // Counts of households per scope, and the sorted (newest first) household ids a search
+  // finds, each valid for one registry generation (see migration 8). Bounded: cleared
+  // when full, entries are rebuilt on demand.
+  static constexpr size_t kMaxEntries = 512;
+  struct Count {
+    int64_t gen;
+    int64_t count;
+  };
+  struct Search {
+    int64_t gen;
+    std::shared_ptr<const std::vector<int64_t>> ids;
+  };
+  std::mutex mu;
+  std::mutex compute_mu;  // one recount / rescan at a time: concurrent misses wait and reuse it
+  std::unordered_map<std::string, Count> counts;
+  std::unordered_map<std::string, Search> searches;
+  RegionNames region_names;
+};
+
+RegistryService::RegistryService(storage::Database& db)
+    : db_(db), read_log_(db), caches_(std::make_unique<Caches>()) {}
+RegistryService::~RegistryService() = default;
+
 Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth::User& actor,
                                                                      const HouseholdQuery& q, int64_t* total) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
@@ -207,97 +309,163 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
   // which carry the same region columns.
   std::string scope = std::string(ScopeColumn(actor.region_code)) + " = ?";
   Params scope_params{actor.region_code};
+  std::string key = actor.region_code;
   if (!q.region.empty() && q.region != actor.region_code) {
     if (LevelOfCode(q.region) == RegionLevel::kInvalid)
       return Status::InvalidArgument("region", "区划代码应为6、9或12位数字");
     if (!CodeWithin(q.region, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
     scope += std::string(" AND ") + ScopeColumn(q.region) + " = ?";
     scope_params.push_back(q.region);
+    key += "/" + q.region;
   }
-  constexpr const char* kSummary =
-      "SELECT h.id, h.version, h.village_code, v.name, t.name, h.area, "
-      "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
-      "(SELECT p.citizen_id FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
-      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id), h.updated_at "
-      "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code";
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  Result<storage::ResultSet> rs = Status::Internal("unset");
+  Caches& c = *caches_;
+
   if (q.q.empty()) {
-    auto count = conn->Query("SELECT COUNT(*) FROM households h WHERE h." + scope, scope_params);
-    if (!count.ok()) return count.status();
-    *total = count->rows[0].Int(0);
+    // The page: ids from the (scope, id) index first, so the joins run for the page only.
     Params params = scope_params;
     params.push_back(q.page_size);
     params.push_back((q.page - 1) * q.page_size);
-    rs = conn->Query(std::string(kSummary) + " WHERE h." + scope + " ORDER BY h.id DESC LIMIT ? OFFSET ?", params);
-  } else {
-    // One pass over the (scope, name | citizen_id, household_id) index finds every matching
-    // household; the count is its size and the page a slice of it.
-    std::string needle = q.q;
-    bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
-      return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
-    });
-    // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
-    // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
-    std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
-    Params params = scope_params;
-    if (id_like) {
-      std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
-      sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
-      params.push_back(needle);
-      params.push_back(needle + "Z");
-    } else {
-      std::string esc;
-      for (char c : needle) {
-        if (c == '%' || c == '_' || c == '\\') esc += '\\';
-        esc += c;
+    auto rs = conn->Query(std::string(kSummary) + " WHERE h.id IN (SELECT h.id FROM households h WHERE h." + scope +
+                              " ORDER BY h.id DESC LIMIT ? OFFSET ?) ORDER BY h.id DESC",
+                          params);
+    if (!rs.ok()) return rs.status();
+    // The total: cached for the generation this page was read at; else counted (with the
+    // generation, in one statement) and cached.
+    std::optional<int64_t> gen = PageGeneration(*rs);
+    bool known = false;
+    if (gen) {
+      std::lock_guard<std::mutex> g(c.mu);
+      auto it = c.counts.find(key);
+      if (it != c.counts.end() && it->second.gen == *gen) {
+        *total = it->second.count;
+        known = true;
       }
-      sql += " AND p.name LIKE ? ESCAPE '\\'";
-      params.push_back("%" + esc + "%");
     }
-    auto rows = conn->Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    std::vector<int64_t> ids;
-    ids.reserve(rows->rows.size());
-    for (const auto& r : rows->rows) ids.push_back(r.Int(0));
-    std::sort(ids.begin(), ids.end(), std::greater<>());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    *total = static_cast<int64_t>(ids.size());
-    size_t first = static_cast<size_t>((q.page - 1) * q.page_size);
-    if (first >= ids.size()) return std::vector<HouseholdSummary>{};
-    size_t last = std::min(ids.size(), first + static_cast<size_t>(q.page_size));
-    std::string in;
+    if (!known) {
+      std::lock_guard<std::mutex> compute(c.compute_mu);
+      auto count = conn->Query(std::string("SELECT COUNT(*), ") + kGeneration + " FROM households h WHERE h." + scope,
+                               scope_params);
+      if (!count.ok()) return count.status();
+      *total = count->rows[0].Int(0);
+      if (!count->rows[0].IsNull(1)) {
+        std::lock_guard<std::mutex> g(c.mu);
+        if (c.counts.size() >= Caches::kMaxEntries) c.counts.clear();
+        c.counts[key] = {count->rows[0].Int(1), *total};
+      }
+    }
+    return SummariesFromRows(*conn, c.region_names, *rs);
+  }
+
+  // Search: the matching household ids (newest first) for the current generation, from the
+  // cache or from one pass over the (scope, name | citizen_id, household_id) index.
+  std::string needle = q.q;
+  bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
+  });
+  if (id_like)
+    std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
+  key += id_like ? "|id|" : "|name|";
+  key += needle;
+  std::shared_ptr<const std::vector<int64_t>> ids;
+  std::optional<int64_t> cached_gen;
+  {
+    std::lock_guard<std::mutex> g(c.mu);
+    auto it = c.searches.find(key);
+    if (it != c.searches.end()) {
+      ids = it->second.ids;
+      cached_gen = it->second.gen;
+    }
+  }
+  size_t first = static_cast<size_t>((q.page - 1) * q.page_size);
+  auto page_of = [&](const std::vector<int64_t>& all) -> Result<storage::ResultSet> {
+    size_t last = std::min(all.size(), first + static_cast<size_t>(q.page_size));
+    std::string sql = std::string(kSummary) + " WHERE h.id IN (";
     Params page_ids;
     for (size_t i = first; i < last; ++i) {
-      in += in.empty() ? "?" : ", ?";
-      page_ids.push_back(ids[i]);
+      sql += page_ids.empty() ? "?" : ", ?";
+      page_ids.push_back(all[i]);
     }
-    rs = conn->Query(std::string(kSummary) + " WHERE h.id IN (" + in + ") ORDER BY h.id DESC", page_ids);
+    sql += ") ORDER BY h.id DESC";
+    return conn->Query(sql, page_ids);
+  };
+  if (ids && first < ids->size()) {
+    auto rs = page_of(*ids);
+    if (!rs.ok()) return rs.status();
+    // Same generation in the page's own statement: nothing that could change the result
+    // has committed since the ids were read.
+    if (PageGeneration(*rs) == cached_gen) {
+      *total = static_cast<int64_t>(ids->size());
+      return SummariesFromRows(*conn, c.region_names, *rs);
+    }
   }
+  // Recompute. The generation is read before the scan: ids are never tagged with a
+  // generation older than the data they were read from (a newer scan only costs a recount).
+  std::lock_guard<std::mutex> compute(c.compute_mu);
+  auto gen_rs = conn->Query(std::string("SELECT ") + kGeneration);
+  if (!gen_rs.ok()) return gen_rs.status();
+  std::optional<int64_t> gen;
+  if (!gen_rs->empty() && !gen_rs->rows[0].IsNull(0)) gen = gen_rs->rows[0].Int(0);
+  {
+    // Another request may have rescanned while this one waited.
+    std::lock_guard<std::mutex> g(c.mu);
+    auto it = c.searches.find(key);
+    if (it != c.searches.end()) {
+      ids = it->second.ids;
+      cached_gen = it->second.gen;
+    }
+  }
+  if (ids && gen && gen == cached_gen) {
+    *total = static_cast<int64_t>(ids->size());
+    if (first >= ids->size()) return std::vector<HouseholdSummary>{};  // past the last page
+    auto rs = page_of(*ids);
+    if (!rs.ok()) return rs.status();
+    return SummariesFromRows(*conn, c.region_names, *rs);
+  }
+  // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
+  // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
+  std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
+  Params params = scope_params;
+  if (id_like) {
+    sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
+    params.push_back(needle);
+    params.push_back(needle + "Z");
+  } else {
+    std::string esc;
+    for (char ch : needle) {
+      if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
+      esc += ch;
+    }
+    sql += " AND p.name LIKE ? ESCAPE '\\'";
+    params.push_back("%" + esc + "%");
+  }
+  auto rows = conn->Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  auto fresh = std::make_shared<std::vector<int64_t>>();
+  fresh->reserve(rows->rows.size());
+  for (const auto& r : rows->rows) fresh->push_back(r.Int(0));
+  std::sort(fresh->begin(), fresh->end(), std::greater<>());
+  fresh->erase(std::unique(fresh->begin(), fresh->end()), fresh->end());
+  if (gen) {
+    std::lock_guard<std::mutex> g(c.mu);
+    if (c.searches.size() >= Caches::kMaxEntries) c.searches.clear();
+    c.searches[key] = {*gen, fresh};
+  }
+  *total = static_cast<int64_t>(fresh->size());
+  if (first >= fresh->size()) return std::vector<HouseholdSummary>{};
+  auto rs = page_of(*fresh);
   if (!rs.ok()) return rs.status();
-  std::vector<HouseholdSummary> out;
-  for (const auto& r : rs->rows) {
-    HouseholdSummary s;
-    s.id = r.Int(0);
-    s.version = r.Int(1);
-    s.village_code = r.Text(2);
-    s.village_name = r.Text(3);
-    s.town_name = r.Text(4);
-    s.area = r.Text(5);
-    s.head_name = r.Text(6);
-    s.head_citizen_id = r.Text(7);
-    s.member_count = r.Int(8);
-    s.updated_at = r.Text(9);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return SummariesFromRows(*conn, c.region_names, *rs);
 }
 
 Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t id) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, id, actor.region_code));
-  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "household", std::to_string(id), h.village_code));
+  Household h;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    DOUDI_ASSIGN_OR_RETURN(h, LoadHousehold(*conn, id, actor.region_code));
+  }  // the connection goes back before waiting for the read log's commit
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "household", std::to_string(id), h.village_code));
   return h;
 }
 
@@ -361,10 +529,13 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
 
 Result<Person> RegistryService::GetPerson(const auth::User& actor, int64_t id) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   std::string village;
-  DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, &village));
-  DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "person", std::to_string(id), village));
+  Person p;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    DOUDI_ASSIGN_OR_RETURN(p, LoadPerson(*conn, id, actor.region_code, &village));
+  }
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "person", std::to_string(id), village));
   return p;
 }
 

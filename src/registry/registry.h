@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,7 +99,8 @@ Status ValidateHouseholdFields(const HouseholdFields& h);
 // Thread-safe; methods borrow their own connection.
 class RegistryService {
  public:
-  explicit RegistryService(storage::Database& db) : db_(db) {}
+  explicit RegistryService(storage::Database& db);
+  ~RegistryService();
 
   Result<std::vector<HouseholdSummary>> ListHouseholds(const auth::User& actor, const HouseholdQuery& q,
                                                       int64_t* total);
@@ -121,7 +123,10 @@ class RegistryService {
   Result<int64_t> InsertHousehold(storage::Connection& conn, const auth::User& actor, const HouseholdInput& in);
 
  private:
+  struct Caches;
   storage::Database& db_;
+  audit::ReadLog read_log_;
+  std::unique_ptr<Caches> caches_;
 };
 
 // JSON mapping (API shapes, see docs/api.md).

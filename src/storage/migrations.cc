@@ -11,6 +11,7 @@ struct Migration {
   int version;
   const char* name;
   const char* sql;  // {{PK}} and {{BIGINT}} are replaced per dialect
+  const char* postgres_sql = nullptr;  // when the dialects need different SQL (triggers)
 };
 
 // Never edit a migration that has shipped; add a new one.
@@ -496,6 +497,54 @@ ALTER TABLE emergency_aid ADD COLUMN decision_note TEXT;
 ALTER TABLE verification_requests ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 CREATE INDEX verification_requests_from ON verification_requests(from_county, id);
 )SQL"},
+    // The registry generation: bumped, in the writing transaction, by every change that can
+    // change which households a region holds or which households a name / citizen id search
+    // finds (household or person inserted, deleted or moved; a name, citizen id or household
+    // changed). The API caches household counts and search results per generation and checks
+    // the generation in the same statement that reads a page, so cached totals stay exact.
+    // It lives on the audit_head row, which every registry write locks anyway: no new lock
+    // to order against the chain's.
+    {8, "registry_generation", R"SQL(
+ALTER TABLE audit_head ADD COLUMN registry_gen INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER households_gen_insert AFTER INSERT ON households
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+CREATE TRIGGER households_gen_delete AFTER DELETE ON households
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+CREATE TRIGGER households_gen_move AFTER UPDATE OF county_code, town_code, village_code ON households
+  WHEN OLD.county_code IS NOT NEW.county_code OR OLD.town_code IS NOT NEW.town_code
+    OR OLD.village_code IS NOT NEW.village_code
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+CREATE TRIGGER persons_gen_insert AFTER INSERT ON persons
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+CREATE TRIGGER persons_gen_delete AFTER DELETE ON persons
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+CREATE TRIGGER persons_gen_update
+  AFTER UPDATE OF name, citizen_id, household_id, county_code, town_code, village_code ON persons
+  WHEN OLD.name IS NOT NEW.name OR OLD.citizen_id IS NOT NEW.citizen_id
+    OR OLD.household_id IS NOT NEW.household_id OR OLD.county_code IS NOT NEW.county_code
+    OR OLD.town_code IS NOT NEW.town_code OR OLD.village_code IS NOT NEW.village_code
+  BEGIN UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1; END;
+)SQL", R"SQL(
+ALTER TABLE audit_head ADD COLUMN registry_gen BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION registry_gen_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_head SET registry_gen = registry_gen + 1 WHERE id = 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER households_gen_change AFTER INSERT OR DELETE OR TRUNCATE ON households
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_gen_bump();
+CREATE TRIGGER households_gen_move AFTER UPDATE ON households FOR EACH ROW
+  WHEN (OLD.county_code IS DISTINCT FROM NEW.county_code OR OLD.town_code IS DISTINCT FROM NEW.town_code
+    OR OLD.village_code IS DISTINCT FROM NEW.village_code)
+  EXECUTE FUNCTION registry_gen_bump();
+CREATE TRIGGER persons_gen_change AFTER INSERT OR DELETE OR TRUNCATE ON persons
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_gen_bump();
+CREATE TRIGGER persons_gen_update AFTER UPDATE ON persons FOR EACH ROW
+  WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.citizen_id IS DISTINCT FROM NEW.citizen_id
+    OR OLD.household_id IS DISTINCT FROM NEW.household_id OR OLD.county_code IS DISTINCT FROM NEW.county_code
+    OR OLD.town_code IS DISTINCT FROM NEW.town_code OR OLD.village_code IS DISTINCT FROM NEW.village_code)
+  EXECUTE FUNCTION registry_gen_bump();
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {
@@ -527,7 +576,8 @@ Status Migrate(Connection& conn, int* applied) {
     auto done = conn.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}});
     if (!done.ok()) return done.status();
     if (!done->empty()) continue;
-    DOUDI_RETURN_IF_ERROR(conn.ExecScript(Render(m.sql, conn.dialect())));
+    const char* sql = conn.dialect() == Dialect::kPostgres && m.postgres_sql ? m.postgres_sql : m.sql;
+    DOUDI_RETURN_IF_ERROR(conn.ExecScript(Render(sql, conn.dialect())));
     auto ins = conn.Execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
         {int64_t{m.version}, std::string(m.name), NowIsoShanghai()});

@@ -155,7 +155,9 @@ class PgConnection final : public Connection {
     if (it == prepared_.end()) {
       Prepared p{"", RewritePlaceholders(sql)};
       if (prepared_.size() < kMaxPrepared) {
-        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        char name_buf[24];
+        std::snprintf(name_buf, sizeof name_buf, "s%zu", prepared_.size() + 1);
+        std::string name(name_buf);
         PGresult* res = PQprepare(conn_, name.c_str(), p.text.c_str(), static_cast<int>(params.size()), nullptr);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) return res;  // the caller reports the error
         PQclear(res);
@@ -212,7 +214,11 @@ std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* st
     return nullptr;
   }
   auto conn = std::make_unique<PgConnection>(c);
-  Status s = conn->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'Asia/Shanghai'");
+  Status s = conn->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'Asia/Shanghai'; SET plan_cache_mode = force_custom_plan");
+  // force_custom_plan: prepared statements save parsing and analysis, but every execution is
+  // still planned for its own parameter values, exactly as the unnamed statements of
+  // PQexecParams were. (Generic plans are a trap here: the list page's
+  // "IN (… LIMIT $n OFFSET $m)" turns into a sequential scan of all households.)
   if (!s.ok()) {
     *status = s;
     return nullptr;

@@ -1,6 +1,10 @@
 // SQLite backend: WAL journal, foreign keys on, 5 s busy timeout, prepared-statement cache.
 #include <sqlite3.h>
 
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include "storage/database.h"
@@ -18,9 +22,29 @@ Status SqliteError(sqlite3* db, int rc, std::string_view sql) {
   return Status::Internal("sqlite: " + msg + " in: " + std::string(sql.substr(0, 200)));
 }
 
+// One write lock per database file and process: write transactions of this process queue
+// on it instead of SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms between retries (a
+// read-log batch waiting behind an update would sleep far longer than the update takes).
+// Waits at most the busy timeout, then falls back to SQLite's own locking.
+std::shared_ptr<std::timed_mutex> WriteLockFor(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<std::timed_mutex>> locks;
+  std::lock_guard<std::mutex> g(mu);
+  auto& weak = locks[path];
+  auto lock = weak.lock();
+  if (!lock) {
+    lock = std::make_shared<std::timed_mutex>();
+    weak = lock;
+  }
+  return lock;
+}
+
+constexpr int kBusyTimeoutMs = 5000;
+
 class SqliteConnection final : public Connection {
  public:
-  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  SqliteConnection(sqlite3* db, std::shared_ptr<std::timed_mutex> write_lock)
+      : db_(db), write_lock_(std::move(write_lock)) {}
   ~SqliteConnection() override {
     for (auto& [k, st] : cache_) sqlite3_finalize(st);
     sqlite3_close(db_);
@@ -79,10 +103,23 @@ class SqliteConnection final : public Connection {
   }
 
   Status Begin(bool write) override {
-    return ExecScript(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (write && write_lock_ && !holds_write_lock_)
+      holds_write_lock_ = write_lock_->try_lock_for(std::chrono::milliseconds(kBusyTimeoutMs));
+    Status s = ExecScript(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!s.ok()) ReleaseWriteLock();
+    return s;
   }
-  Status Commit() override { return ExecScript("COMMIT"); }
-  Status Rollback() override { return ExecScript("ROLLBACK"); }
+  Status Commit() override {
+    Status s = ExecScript("COMMIT");
+    if (!s.ok() && !sqlite3_get_autocommit(db_)) ExecScript("ROLLBACK");  // never keep a failed transaction open
+    ReleaseWriteLock();
+    return s;
+  }
+  Status Rollback() override {
+    Status s = ExecScript("ROLLBACK");
+    ReleaseWriteLock();
+    return s;
+  }
 
   Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
                     const std::vector<std::vector<std::optional<std::string>>>& rows) override {
@@ -139,7 +176,14 @@ class SqliteConnection final : public Connection {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  void ReleaseWriteLock() {
+    if (holds_write_lock_) write_lock_->unlock();
+    holds_write_lock_ = false;
+  }
+
   sqlite3* db_;
+  std::shared_ptr<std::timed_mutex> write_lock_;
+  bool holds_write_lock_ = false;
   std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
 };
 
@@ -154,10 +198,13 @@ std::unique_ptr<Connection> OpenSqlite(const std::string& path, Status* status) 
     sqlite3_close(db);
     return nullptr;
   }
-  sqlite3_busy_timeout(db, 5000);
-  auto conn = std::make_unique<SqliteConnection>(db);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  auto conn = std::make_unique<SqliteConnection>(db, WriteLockFor(path));
   Status s = conn->ExecScript(
-      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+      // A larger page cache per connection (an upper bound, not an allocation). No mmap:
+      // the file grows at every checkpoint and each connection then remaps it.
+      "PRAGMA cache_size=-32000;");
   if (!s.ok()) {
     *status = s;
     return nullptr;
