@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "common/date.h"
 
 namespace doudi::audit {
@@ -112,30 +115,33 @@ void ReadLog::Run() {
 
 Status ReadLog::Write(const std::vector<Item>& batch) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  // Multi-row INSERTs of 32, 16, …, 1 rows: few statement shapes, few round trips.
-  size_t i = 0;
-  for (size_t chunk = 32; chunk > 0; chunk /= 2) {
+  // Multi-row INSERTs of up to 128 rows. A batch that fits one statement commits on its own
+  // (no BEGIN / COMMIT round trips); a larger one runs in one transaction.
+  constexpr size_t kMaxChunk = 128;
+  std::optional<storage::Transaction> tx;
+  if (batch.size() > kMaxChunk) {
+    tx.emplace(*conn, true);
+    DOUDI_RETURN_IF_ERROR(tx->status());
+  }
+  for (size_t i = 0; i < batch.size();) {
+    size_t chunk = std::min(kMaxChunk, batch.size() - i);
     std::string sql = "INSERT INTO read_log (at, actor_id, actor, entity, entity_id, region_code) VALUES ";
     for (size_t k = 0; k < chunk; ++k) sql += k ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
-    while (batch.size() - i >= chunk) {
-      storage::Params params;
-      params.reserve(chunk * 6);
-      for (size_t k = 0; k < chunk; ++k, ++i) {
-        const Item& it = batch[i];
-        params.emplace_back(it.at);
-        params.emplace_back(it.actor_id);
-        params.emplace_back(it.actor);
-        params.emplace_back(it.entity);
-        params.emplace_back(it.entity_id);
-        params.emplace_back(it.region_code);
-      }
-      auto r = conn->Execute(sql, params);
-      if (!r.ok()) return r.status();
+    storage::Params params;
+    params.reserve(chunk * 6);
+    for (size_t k = 0; k < chunk; ++k, ++i) {
+      const Item& it = batch[i];
+      params.emplace_back(it.at);
+      params.emplace_back(it.actor_id);
+      params.emplace_back(it.actor);
+      params.emplace_back(it.entity);
+      params.emplace_back(it.entity_id);
+      params.emplace_back(it.region_code);
     }
+    auto r = conn->Execute(sql, params);
+    if (!r.ok()) return r.status();
   }
-  return tx.Commit();
+  return tx ? tx->Commit() : Status::Ok();
 }
 
 Result<VerifyReport> Verify(storage::Connection& conn) {

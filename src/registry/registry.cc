@@ -30,17 +30,17 @@ constexpr const char* kPersonColumns =
     "disability_grade, serious_illness, self_care, in_school, employed, has_supporter, income_wage_fen, "
     "income_business_fen, income_property_fen, income_transfer_fen, income_pension_fen, income_other_fen";
 // The household and its members in one statement: one row per member (household columns
-// repeated), member columns from index 18.
+// repeated), member columns from index 18. Region names (columns 5, 6) come from RegionNames:
+// fewer joins to plan, and PostgreSQL plans every execution (see postgres_backend.cc).
 constexpr const char* kHouseholdSelect =
-    "SELECT h.id, h.version, h.village_code, h.town_code, h.county_code, v.name, t.name, h.area, "
+    "SELECT h.id, h.version, h.village_code, h.town_code, h.county_code, NULL, NULL, h.area, "
     "h.residence_address, h.phone, h.deposits_fen, h.vehicles, h.extra_properties, h.business, "
     "h.medical_expenditure_fen, h.education_expenditure_fen, h.created_at, h.updated_at, "
     "p.id, p.version, p.household_id, p.citizen_id, p.name, p.relation, p.birth_date, p.sex, p.disability_kind, "
     "p.disability_grade, p.serious_illness, p.self_care, p.in_school, p.employed, p.has_supporter, "
     "p.income_wage_fen, p.income_business_fen, p.income_property_fen, p.income_transfer_fen, p.income_pension_fen, "
     "p.income_other_fen "
-    "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code "
-    "LEFT JOIN persons p ON p.household_id = h.id WHERE h.id = ? ORDER BY p.id";
+    "FROM households h LEFT JOIN persons p ON p.household_id = h.id WHERE h.id = ? ORDER BY p.id";
 constexpr size_t kHouseholdMemberColumn = 18;
 constexpr const char* kInsertHousehold =
     "INSERT INTO households (county_code, town_code, village_code, area, residence_address, phone, "
@@ -98,7 +98,29 @@ Params PersonParams(const PersonInput& p, const CitizenIdInfo& id) {
           p.income.other};
 }
 
-Result<Household> LoadHousehold(Connection& conn, int64_t id, const std::string& scope) {
+// Region names never change once loaded (reference data is inserted, never updated), so
+// they are cached per service.
+class RegionNames {
+ public:
+  Result<std::string> Get(Connection& conn, const std::string& code) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto it = names_.find(code);
+      if (it != names_.end()) return it->second;
+    }
+    auto rs = conn.Query("SELECT name FROM regions WHERE code = ?", {code});
+    if (!rs.ok()) return rs.status();
+    if (rs->empty()) return std::string();
+    std::lock_guard<std::mutex> g(mu_);
+    return names_.emplace(code, rs->rows[0].Text(0)).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> names_;
+};
+
+Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id, const std::string& scope) {
   auto rs = conn.Query(kHouseholdSelect, {id});
   if (!rs.ok()) return rs.status();
   if (rs->empty()) return Status::NotFound("家庭不存在");
@@ -110,8 +132,8 @@ Result<Household> LoadHousehold(Connection& conn, int64_t id, const std::string&
   h.town_code = r.Text(3);
   h.county_code = r.Text(4);
   if (!CodeWithin(h.village_code, scope)) return Status::NotFound("家庭不存在");
-  h.village_name = r.Text(5);
-  h.town_name = r.Text(6);
+  DOUDI_ASSIGN_OR_RETURN(h.village_name, names.Get(conn, h.village_code));
+  DOUDI_ASSIGN_OR_RETURN(h.town_name, names.Get(conn, h.town_code));
   h.area = r.Text(7);
   h.residence_address = r.Text(8);
   h.phone = r.Text(9);
@@ -219,28 +241,6 @@ constexpr const char* kSummary =
     "p.citizen_id, (SELECT registry_gen FROM audit_head WHERE id = 1) "
     "FROM households h LEFT JOIN persons p ON p.household_id = h.id";
 
-// Region names never change once loaded (reference data is inserted, never updated), so
-// they are cached per service.
-class RegionNames {
- public:
-  Result<std::string> Get(Connection& conn, const std::string& code) {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      auto it = names_.find(code);
-      if (it != names_.end()) return it->second;
-    }
-    auto rs = conn.Query("SELECT name FROM regions WHERE code = ?", {code});
-    if (!rs.ok()) return rs.status();
-    if (rs->empty()) return std::string();
-    std::lock_guard<std::mutex> g(mu_);
-    return names_.emplace(code, rs->rows[0].Text(0)).first->second;
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::string> names_;
-};
-
 Result<std::vector<HouseholdSummary>> SummariesFromRows(Connection& conn, RegionNames& names,
                                                         const storage::ResultSet& rs) {
   std::vector<HouseholdSummary> out;
@@ -279,22 +279,19 @@ std::optional<int64_t> PageGeneration(const storage::ResultSet& rs) {
 }  // namespace
 
 struct RegistryService::Caches {
-  // Counts of households per scope, and the sorted (newest first) household ids a search
-  // finds, each valid for one registry generation (see migration 8). Bounded: cleared
+  // The household ids (newest first) of a scope, or that a search finds in it, each valid
+  // for one registry generation (see migration 8). Bounded (entries and ids held): cleared
   // when full, entries are rebuilt on demand.
   static constexpr size_t kMaxEntries = 512;
-  struct Count {
-    int64_t gen;
-    int64_t count;
-  };
+  static constexpr size_t kMaxIds = 8'000'000;  // 64 MB
   struct Search {
     int64_t gen;
     std::shared_ptr<const std::vector<int64_t>> ids;
   };
   std::mutex mu;
-  std::mutex compute_mu;  // one recount / rescan at a time: concurrent misses wait and reuse it
-  std::unordered_map<std::string, Count> counts;
+  std::mutex compute_mu;  // one rescan at a time: concurrent misses wait and reuse it
   std::unordered_map<std::string, Search> searches;
+  size_t cached_ids = 0;
   RegionNames region_names;
 };
 
@@ -321,51 +318,17 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   Caches& c = *caches_;
 
-  if (q.q.empty()) {
-    // The page: ids from the (scope, id) index first, so the joins run for the page only.
-    Params params = scope_params;
-    params.push_back(q.page_size);
-    params.push_back((q.page - 1) * q.page_size);
-    auto rs = conn->Query(std::string(kSummary) + " WHERE h.id IN (SELECT h.id FROM households h WHERE h." + scope +
-                              " ORDER BY h.id DESC LIMIT ? OFFSET ?) ORDER BY h.id DESC",
-                          params);
-    if (!rs.ok()) return rs.status();
-    // The total: cached for the generation this page was read at; else counted (with the
-    // generation, in one statement) and cached.
-    std::optional<int64_t> gen = PageGeneration(*rs);
-    bool known = false;
-    if (gen) {
-      std::lock_guard<std::mutex> g(c.mu);
-      auto it = c.counts.find(key);
-      if (it != c.counts.end() && it->second.gen == *gen) {
-        *total = it->second.count;
-        known = true;
-      }
-    }
-    if (!known) {
-      std::lock_guard<std::mutex> compute(c.compute_mu);
-      auto count = conn->Query(std::string("SELECT COUNT(*), ") + kGeneration + " FROM households h WHERE h." + scope,
-                               scope_params);
-      if (!count.ok()) return count.status();
-      *total = count->rows[0].Int(0);
-      if (!count->rows[0].IsNull(1)) {
-        std::lock_guard<std::mutex> g(c.mu);
-        if (c.counts.size() >= Caches::kMaxEntries) c.counts.clear();
-        c.counts[key] = {count->rows[0].Int(1), *total};
-      }
-    }
-    return SummariesFromRows(*conn, c.region_names, *rs);
-  }
-
-  // Search: the matching household ids (newest first) for the current generation, from the
-  // cache or from one pass over the (scope, name | citizen_id, household_id) index.
+  // The households listed (all in scope, or those a search finds), newest first, for the
+  // current generation: from the cache, or from one pass over the (scope, id) index or the
+  // (scope, name | citizen_id, household_id) index. A page is a slice of that list; no
+  // COUNT, no OFFSET walk.
   std::string needle = q.q;
   bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
     return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
   });
   if (id_like)
     std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
-  key += id_like ? "|id|" : "|name|";
+  key += needle.empty() ? "|all" : id_like ? "|id|" : "|name|";
   key += needle;
   std::shared_ptr<const std::vector<int64_t>> ids;
   std::optional<int64_t> cached_gen;
@@ -384,7 +347,7 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
     Params page_ids;
     for (size_t i = first; i < last; ++i) {
       sql += page_ids.empty() ? "?" : ", ?";
-      page_ids.push_back(all[i]);
+      page_ids.emplace_back(std::in_place_type<int64_t>, all[i]);
     }
     sql += ") ORDER BY h.id DESC";
     return conn->Query(sql, page_ids);
@@ -426,7 +389,9 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
   // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
   std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
   Params params = scope_params;
-  if (id_like) {
+  if (needle.empty()) {
+    sql = "SELECT h.id FROM households h WHERE h." + scope + " ORDER BY h.id DESC";
+  } else if (id_like) {
     sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
     params.push_back(needle);
     params.push_back(needle + "Z");
@@ -448,8 +413,17 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
   fresh->erase(std::unique(fresh->begin(), fresh->end()), fresh->end());
   if (gen) {
     std::lock_guard<std::mutex> g(c.mu);
-    if (c.searches.size() >= Caches::kMaxEntries) c.searches.clear();
+    auto old = c.searches.find(key);
+    if (old != c.searches.end()) {
+      c.cached_ids -= old->second.ids->size();
+      c.searches.erase(old);
+    }
+    if (c.searches.size() >= Caches::kMaxEntries || c.cached_ids + fresh->size() > Caches::kMaxIds) {
+      c.searches.clear();
+      c.cached_ids = 0;
+    }
     c.searches[key] = {*gen, fresh};
+    c.cached_ids += fresh->size();
   }
   *total = static_cast<int64_t>(fresh->size());
   if (first >= fresh->size()) return std::vector<HouseholdSummary>{};
@@ -463,7 +437,7 @@ Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t
   Household h;
   {
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-    DOUDI_ASSIGN_OR_RETURN(h, LoadHousehold(*conn, id, actor.region_code));
+    DOUDI_ASSIGN_OR_RETURN(h, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   }  // the connection goes back before waiting for the read log's commit
   DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "household", std::to_string(id), h.village_code));
   return h;
@@ -482,7 +456,7 @@ Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::U
     auto pid = InsertPerson(conn, id, in.members[i], "members[" + std::to_string(i) + "]");
     if (!pid.ok()) return pid.status();
   }
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(conn, caches_->region_names, id, actor.region_code));
   DOUDI_RETURN_IF_ERROR(Audit(conn, actor, "household.create", "household", id, h.village_code, nullptr, ToJson(h)));
   return id;
 }
@@ -493,7 +467,7 @@ Result<Household> RegistryService::CreateHousehold(const auth::User& actor, cons
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertHousehold(*conn, actor, in));
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return h;
 }
@@ -504,7 +478,7 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(*conn, in.village_code, actor.region_code));
   auto n = conn->Execute(
       "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
@@ -518,7 +492,7 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   auto moved = conn->Execute("UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
                              {in.village_code.substr(0, 6), town, in.village_code, id});
   if (!moved.ok()) return moved.status();
-  DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");
   a.erase("members");
@@ -544,7 +518,7 @@ Result<Person> RegistryService::AddMember(const auth::User& actor, int64_t house
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, household_id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, household_id, actor.region_code));
   if (in.relation == "head") return Status::InvalidArgument("relation", "该家庭已有户主");
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertPerson(*conn, household_id, in, ""));
   DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, nullptr));
