@@ -24,6 +24,13 @@ json Page(json items, int64_t total, std::pair<int64_t, int64_t> paging) {
   return {{"items", std::move(items)}, {"total", total}, {"page", paging.first}, {"page_size", paging.second}};
 }
 
+Response RawJson(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 std::string SessionCookie(const std::string& token, int max_age) {
   return "doudi_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
 }
@@ -72,9 +79,7 @@ void RegisterRegistry(Router& router, Services& s) {
     if (q.q.size() > 60) return Status::InvalidArgument("q", "搜索内容过长");
     int64_t total = 0;
     DOUDI_ASSIGN_OR_RETURN(auto items, s.registry.ListHouseholds(c.user(), q, &total));
-    json arr = json::array();
-    for (const auto& h : items) arr.push_back(registry::ToJson(h));
-    return Response::Json(200, Page(std::move(arr), total, paging));
+    return RawJson(200, registry::DumpPageJson(items, total, paging.first, paging.second));
   });
 
   router.Add("POST", "/api/v1/households", [&s](Context& c) -> Result<Response> {
@@ -87,7 +92,7 @@ void RegisterRegistry(Router& router, Services& s) {
   router.Add("GET", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
     DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.GetHousehold(c.user(), id));
-    return Response::Json(200, registry::ToJson(h));
+    return RawJson(200, registry::DumpJson(h));
   });
 
   router.Add("PUT", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
@@ -96,7 +101,7 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, false));
     DOUDI_ASSIGN_OR_RETURN(int64_t version, RequiredVersion(body));
     DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.UpdateHousehold(c.user(), id, in, version));
-    return Response::Json(200, registry::ToJson(h));
+    return RawJson(200, registry::DumpJson(h));
   });
 
   router.Add("POST", "/api/v1/households/{id}/members", [&s](Context& c) -> Result<Response> {

@@ -135,6 +135,10 @@ Result<PersonInput> PersonInputFromJson(const nlohmann::json& j, const std::stri
 nlohmann::json ToJson(const Person& p);
 nlohmann::json ToJson(const Household& h);
 nlohmann::json ToJson(const HouseholdSummary& s);
+// The same documents as ToJson(...).dump() (and a household list page), written directly.
+std::string DumpJson(const Household& h);
+std::string DumpPageJson(const std::vector<HouseholdSummary>& items, int64_t total, int64_t page,
+                         int64_t page_size);
 nlohmann::json ToJson(const Region& r);
 
 }  // namespace doudi::registry

@@ -3,6 +3,9 @@
 #include "common/json_input.h"
 #include "registry/registry.h"
 
+#include <charconv>
+#include <cstdio>
+
 namespace doudi::registry {
 
 using nlohmann::json;
@@ -86,6 +89,185 @@ Result<HouseholdInput> HouseholdInputFromJson(const json& j, bool with_members) 
   return h;
 }
 
+namespace {
+
+// Direct serialisation for the hot routes: byte for byte what ToJson(...).dump(-1, ' ',
+// false, replace) gives (keys in std::map order), without building the json tree.
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) len = 3, lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) len = 3, hi = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) len = 4, hi = 0x8F;
+    else return false;
+    if (n - i < len) return false;
+    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      unsigned char ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+void Str(std::string& out, std::string_view s) {
+  if (!ValidUtf8(s)) {
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  for (char ch : s) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(ch) <= 0x1F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(ch)));
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void Int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void Bool(std::string& out, bool v) { out += v ? "true" : "false"; }
+
+// Appends the punctuation and quoted key given (`,"key`) plus `":` (keys never need escaping).
+void Key(std::string& out, const char* key) {
+  out += key;
+  out += "\":";
+}
+
+void AppendPerson(std::string& out, const Person& p, const std::string& today) {
+  Key(out, "{\"age"), Int(out, AgeOn(p.birth_date, today));
+  Key(out, ",\"birth_date"), Str(out, p.birth_date);
+  Key(out, ",\"citizen_id"), Str(out, p.citizen_id);
+  Key(out, ",\"disability");
+  if (p.disability) {
+    Key(out, "{\"grade"), Int(out, p.disability->grade);
+    Key(out, ",\"kind"), Str(out, p.disability->kind);
+    out += '}';
+  } else {
+    out += "null";
+  }
+  Key(out, ",\"employed"), Bool(out, p.employed);
+  Key(out, ",\"has_supporter"), Bool(out, p.has_supporter);
+  Key(out, ",\"household_id"), Int(out, p.household_id);
+  Key(out, ",\"id"), Int(out, p.id);
+  Key(out, ",\"in_school"), Bool(out, p.in_school);
+  Key(out, ",\"monthly_income_fen");
+  Key(out, "{\"business"), Int(out, p.income.business);
+  Key(out, ",\"other"), Int(out, p.income.other);
+  Key(out, ",\"pension"), Int(out, p.income.pension);
+  Key(out, ",\"property"), Int(out, p.income.property);
+  Key(out, ",\"transfer"), Int(out, p.income.transfer);
+  Key(out, ",\"wage"), Int(out, p.income.wage);
+  Key(out, "},\"name"), Str(out, p.name);
+  Key(out, ",\"relation"), Str(out, p.relation);
+  Key(out, ",\"self_care"), Str(out, p.self_care);
+  Key(out, ",\"serious_illness"), Bool(out, p.serious_illness);
+  Key(out, ",\"sex"), Str(out, p.sex);
+  Key(out, ",\"version"), Int(out, p.version);
+  out += '}';
+}
+
+void AppendSummary(std::string& out, const HouseholdSummary& s) {
+  Key(out, "{\"area"), Str(out, s.area);
+  Key(out, ",\"head_citizen_id_masked"), Str(out, MaskCitizenId(s.head_citizen_id));
+  Key(out, ",\"head_name"), Str(out, s.head_name);
+  Key(out, ",\"id"), Int(out, s.id);
+  Key(out, ",\"member_count"), Int(out, s.member_count);
+  Key(out, ",\"town_name"), Str(out, s.town_name);
+  Key(out, ",\"updated_at"), Str(out, s.updated_at);
+  Key(out, ",\"version"), Int(out, s.version);
+  Key(out, ",\"village_code"), Str(out, s.village_code);
+  Key(out, ",\"village_name"), Str(out, s.village_name);
+  out += '}';
+}
+
+}  // namespace
+
+std::string DumpJson(const Household& h) {
+  std::string out;
+  out.reserve(640 + 560 * h.members.size());
+  std::string today = TodayShanghai();
+  Key(out, "{\"annual_rigid_expenditure_fen");
+  Key(out, "{\"education"), Int(out, h.education_expenditure_fen);
+  Key(out, ",\"medical"), Int(out, h.medical_expenditure_fen);
+  Key(out, "},\"area"), Str(out, h.area);
+  Key(out, ",\"assets");
+  Key(out, "{\"business"), Bool(out, h.business);
+  Key(out, ",\"deposits_fen"), Int(out, h.deposits_fen);
+  Key(out, ",\"extra_properties"), Int(out, h.extra_properties);
+  Key(out, ",\"vehicles"), Int(out, h.vehicles);
+  Key(out, "},\"county_code"), Str(out, h.county_code);
+  Key(out, ",\"created_at"), Str(out, h.created_at);
+  Key(out, ",\"id"), Int(out, h.id);
+  Key(out, ",\"members");
+  out += '[';
+  for (size_t i = 0; i < h.members.size(); ++i) {
+    if (i) out += ',';
+    AppendPerson(out, h.members[i], today);
+  }
+  out += ']';
+  Key(out, ",\"phone"), Str(out, h.phone);
+  Key(out, ",\"residence_address"), Str(out, h.residence_address);
+  Key(out, ",\"town_code"), Str(out, h.town_code);
+  Key(out, ",\"town_name"), Str(out, h.town_name);
+  Key(out, ",\"updated_at"), Str(out, h.updated_at);
+  Key(out, ",\"version"), Int(out, h.version);
+  Key(out, ",\"village_code"), Str(out, h.village_code);
+  Key(out, ",\"village_name"), Str(out, h.village_name);
+  out += '}';
+  return out;
+}
+
+std::string DumpPageJson(const std::vector<HouseholdSummary>& items, int64_t total, int64_t page,
+                         int64_t page_size) {
+  std::string out;
+  out.reserve(64 + 330 * items.size());
+  Key(out, "{\"items");
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    AppendSummary(out, items[i]);
+  }
+  out += ']';
+  Key(out, ",\"page"), Int(out, page);
+  Key(out, ",\"page_size"), Int(out, page_size);
+  Key(out, ",\"total"), Int(out, total);
+  out += '}';
+  return out;
+}
+
 json ToJson(const Person& p) {
   json dis = nullptr;
   if (p.disability) dis = {{"kind", p.disability->kind}, {"grade", p.disability->grade}};
@@ -133,7 +315,7 @@ json ToJson(const Household& h) {
             {"business", h.business}}},
           {"annual_rigid_expenditure_fen",
            {{"medical", h.medical_expenditure_fen}, {"education", h.education_expenditure_fen}}},
-          {"members", members},
+          {"members", std::move(members)},
           {"created_at", h.created_at},
           {"updated_at", h.updated_at}};
 }

@@ -214,11 +214,12 @@ std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* st
     return nullptr;
   }
   auto conn = std::make_unique<PgConnection>(c);
-  Status s = conn->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'Asia/Shanghai'; SET plan_cache_mode = force_custom_plan");
-  // force_custom_plan: prepared statements save parsing and analysis, but every execution is
-  // still planned for its own parameter values, exactly as the unnamed statements of
-  // PQexecParams were. (Generic plans are a trap here: the list page's
-  // "IN (… LIMIT $n OFFSET $m)" turns into a sequential scan of all households.)
+  Status s = conn->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'Asia/Shanghai'; SET plan_cache_mode = auto");
+  // auto (PostgreSQL's default, stated here): five custom plans, then the generic plan when
+  // it is estimated no dearer, so the hot statements (primary-key reads, "h.id IN (…20
+  // ids)" pages, updates by id) stop being planned on every execution. Measured +36% on the
+  // bench mix against force_custom_plan. (The old list query, "IN (… LIMIT $n OFFSET $m)",
+  // had a sequential-scan generic plan; no statement of that shape is left.)
   if (!s.ok()) {
     *status = s;
     return nullptr;
