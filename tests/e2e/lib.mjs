@@ -103,6 +103,25 @@ export async function withPage(name, viewport, fn) {
   }
 }
 
+/**
+ * Logs `username` in on a fresh page and runs `fn(page)`; on failure saves
+ * /tmp/e2e-<suite>-<step>.png and rethrows. Uncaught page errors fail the step.
+ */
+export async function asUserIn(suite, step, username, viewport, fn) {
+  const page = await newPage(viewport)
+  try {
+    await login(page, username)
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+    await fn(page)
+    assert.deepEqual(page.pageErrors, [], `uncaught errors in the page (${step})`)
+  } catch (e) {
+    await page.screenshot({ path: `/tmp/e2e-${suite}-${step}.png`, fullPage: true }).catch(() => {})
+    throw e
+  } finally {
+    await page.context().close()
+  }
+}
+
 // ---------------------------------------------------------------- page helpers
 export const tid = (id) => `[data-testid="${id}"]`
 

@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import ExcelJS from 'exceljs'
-import { BASE, DESKTOP, PASSWORD, PHONE, choose, clickFor, close, fieldError, launch, login, newPage, tid } from './lib.mjs'
+import { BASE, DESKTOP, PASSWORD, PHONE, choose, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
 
 // tests/api/lib.mjs reads its settings from the environment at load time.
 process.env.DOUDI_URL ??= BASE
@@ -70,21 +70,7 @@ async function deathWorkbook(person, badId) {
   return Buffer.from(await wb.xlsx.writeBuffer())
 }
 
-/** Logs `username` in on a fresh page and runs `fn(page)`; screenshot on failure; page errors fail. */
-async function asUser(step, username, viewport, fn) {
-  const page = await newPage(viewport)
-  try {
-    await login(page, username)
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-    await fn(page)
-    assert.deepEqual(page.pageErrors, [], `uncaught errors in the page (${step})`)
-  } catch (e) {
-    await page.screenshot({ path: `/tmp/e2e-monitoring-${step}.png`, fullPage: true }).catch(() => {})
-    throw e
-  } finally {
-    await page.context().close()
-  }
-}
+const asUser = (step, username, viewport, fn) => asUserIn('monitoring', step, username, viewport, fn)
 
 /** Types a month (YYYY-MM) into the el-date-picker inside the element with data-testid `testId`. */
 async function typeMonth(page, testId, month) {

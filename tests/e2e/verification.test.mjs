@@ -11,7 +11,7 @@
 // is left in /tmp/e2e-verification-<step>.png.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, newPage, tid } from './lib.mjs'
+import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
 
 // tests/api/lib.mjs reads its settings from the environment at load time.
 process.env.DOUDI_URL ??= BASE
@@ -26,21 +26,7 @@ after(close)
 const HUKOU_COUNTY = '520524' // 织金县
 const S = {}
 
-/** Logs `username` in on a fresh page and runs `fn(page)`; screenshot on failure; page errors fail. */
-async function asUser(step, username, viewport, fn) {
-  const page = await newPage(viewport)
-  try {
-    await login(page, username)
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-    await fn(page)
-    assert.deepEqual(page.pageErrors, [], `uncaught errors in the page (${step})`)
-  } catch (e) {
-    await page.screenshot({ path: `/tmp/e2e-verification-${step}.png`, fullPage: true }).catch(() => {})
-    throw e
-  } finally {
-    await page.context().close()
-  }
-}
+const asUser = (step, username, viewport, fn) => asUserIn('verification', step, username, viewport, fn)
 
 test('verification: the town clerk sends a request to the hukou county from the 异地协查 page', async () => {
   const clerk = await api.as('town_clerk')

@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { BASE, DESKTOP, PHONE, clickFor, close, fieldError, launch, login, newPage, tid } from './lib.mjs'
+import { BASE, DESKTOP, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
 
 before(launch)
 after(close)
@@ -31,24 +31,7 @@ function sqlite(sql) {
   return execFileSync('sqlite3', ['-cmd', '.timeout 5000', DB.slice('sqlite:'.length), sql], { encoding: 'utf8' })
 }
 
-/**
- * Logs `username` in on a fresh page and runs `fn(page)`. On failure: a full-page screenshot in
- * /tmp/e2e-workflow-<step>.png, then the error again. Uncaught page errors fail the step.
- */
-async function asUser(step, username, viewport, fn) {
-  const page = await newPage(viewport)
-  try {
-    await login(page, username)
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-    await fn(page)
-    assert.deepEqual(page.pageErrors, [], `uncaught errors in the page (${step})`)
-  } catch (e) {
-    await page.screenshot({ path: `/tmp/e2e-workflow-${step}.png`, fullPage: true }).catch(() => {})
-    throw e
-  } finally {
-    await page.context().close()
-  }
-}
+const asUser = (step, username, viewport, fn) => asUserIn('workflow', step, username, viewport, fn)
 
 /** Opens the case page and waits for the state tag to read `stateLabel`. */
 async function openCase(page, id, stateLabel) {
