@@ -121,16 +121,12 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
         nlohmann::json covered = nlohmann::json::array();
         for (const auto& p : h.members) covered.push_back(p.citizen_id);
         std::string today = TodayShanghai(), now = NowIsoShanghai();
-        int y, mo, d;
-        ParseDate(today, &y, &mo, &d);
-        int last = 31;
-        while (!IsValidDate(y, mo, last)) --last;
         auto en = conn->Query(
             "INSERT INTO enrollments (household_id, county_code, town_code, village_code, program, covered, monthly_fen, "
             "first_paid_month, status, next_review_date, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, 'dibao', ?, ?, ?, 'active', ?, ?, ?) RETURNING id",
             {*id, county, villages[vi].substr(0, 9), villages[vi], covered.dump(),
-             int64_t{45000} * static_cast<int64_t>(h.members.size()), today.substr(0, 7), FormatDate(y, mo, last),
+             int64_t{45000} * static_cast<int64_t>(h.members.size()), today.substr(0, 7), LastDayOfMonth(today.substr(0, 7)),
              now, now});
         if (!en.ok()) return en.status();
         DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, system.actor(),

@@ -65,4 +65,15 @@ int AgeOn(std::string_view birth, std::string_view on) {
   return age < 0 ? 0 : age;
 }
 
+bool IsMonth(std::string_view month) {
+  int y, m, d;
+  return month.size() == 7 && ParseDate(std::string(month) + "-01", &y, &m, &d);
+}
+
+std::string LastDayOfMonth(std::string_view month) {
+  int y = std::stoi(std::string(month.substr(0, 4))), m = std::stoi(std::string(month.substr(5, 2))), d = 31;
+  while (!IsValidDate(y, m, d)) --d;
+  return FormatDate(y, m, d);
+}
+
 }  // namespace doudi

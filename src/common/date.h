@@ -11,6 +11,10 @@ bool IsValidDate(int y, int m, int d);
 std::string FormatDate(int y, int m, int d);  // YYYY-MM-DD
 // Parses YYYY-MM-DD strictly; returns false on anything else.
 bool ParseDate(std::string_view s, int* y, int* m, int* d);
+// A month written YYYY-MM.
+bool IsMonth(std::string_view month);
+// The last day (YYYY-MM-DD) of a month given as YYYY-MM (which must be IsMonth).
+std::string LastDayOfMonth(std::string_view month);
 std::string TodayShanghai();
 // Current instant as ISO 8601 with +08:00, second precision.
 std::string NowIsoShanghai();

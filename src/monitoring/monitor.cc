@@ -53,13 +53,6 @@ struct Candidate {
   json details;
 };
 
-std::string LastDayOfMonth(const std::string& month) {
-  int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2));
-  int d = 31;
-  while (!IsValidDate(y, m, d)) --d;
-  return FormatDate(y, m, d);
-}
-
 }  // namespace
 
 const std::vector<Indicator>& Indicators() { return kIndicators; }
@@ -68,8 +61,7 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
                                       const std::function<void(const std::string&, uint64_t, uint64_t)>& progress,
                                       const std::string& origin) {
   if (LevelOfCode(county) != RegionLevel::kCounty) return Status::InvalidArgument("county", "县级区划代码应为6位");
-  int yy, mm, dd;
-  if (month.size() != 7 || !ParseDate(month + "-01", &yy, &mm, &dd)) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  if (!IsMonth(month)) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
   std::lock_guard run_lock(run_mu_);
   const std::string date = LastDayOfMonth(month);
   const std::string started = NowIsoShanghai();

@@ -28,15 +28,8 @@ constexpr VisitResult kResults[] = {
 };
 
 Status CheckMonth(const std::string& month) {
-  int y, m, d;
-  if (month.size() != 7 || !ParseDate(month + "-01", &y, &m, &d)) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
+  if (!IsMonth(month)) return Status::InvalidArgument("month", "月份应为 YYYY-MM");
   return Status::Ok();
-}
-
-std::string LastDay(const std::string& month) {
-  int y = std::stoi(month.substr(0, 4)), m = std::stoi(month.substr(5, 2)), d = 31;
-  while (!IsValidDate(y, m, d)) --d;
-  return FormatDate(y, m, d);
 }
 
 // "YYYY-MM-01" of the month after; enrollments created before it were approved by the month's end.
@@ -74,7 +67,7 @@ struct Household {
 // The month's screening list for a scope, ordered by village and head of household.
 Result<std::vector<Household>> Collect(storage::Connection& conn, const std::string& scope, const std::string& month) {
   const std::string col = ScopeColumn(scope);
-  const std::string last = LastDay(month);
+  const std::string last = LastDayOfMonth(month);
   std::map<int64_t, Household> out;
   auto alerts = conn.Query(
       "SELECT household_id, id, indicator, status, due_date FROM alerts WHERE " + col +
@@ -109,30 +102,36 @@ Result<std::vector<Household>> Collect(storage::Connection& conn, const std::str
                            {"visited_on", r.Text(3)}, {"visited_by", r.Text(4)}, {"version", r.Int(5)}};
   }
   if (out.empty()) return std::vector<Household>{};
-  auto hs = conn.Query(
-      "SELECT h.id, t.name, h.village_code, v.name, "
-      "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
-      "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id) "
-      "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code WHERE h." +
-          col + " = ? AND h.id IN (SELECT household_id FROM alerts WHERE " + col +
-          " = ? AND household_id IS NOT NULL AND month <= ? AND (status <> 'resolved' OR month = ?) "
-          "UNION SELECT household_id FROM enrollments WHERE " + col +
-          " = ? AND status = 'active' AND next_review_date IS NOT NULL AND next_review_date <= ? "
-          "UNION SELECT household_id FROM screening_visits WHERE " + col + " = ? AND month = ?)",
-      {scope, scope, month, month, scope, last, scope, month});
-  if (!hs.ok()) return hs.status();
+  // The households found above, in pages of ids (still filtered by scope).
   std::vector<Household> list;
-  for (const auto& r : hs->rows) {
-    auto it = out.find(r.Int(0));
-    if (it == out.end()) continue;
-    Household h = std::move(it->second);
-    h.id = r.Int(0);
-    h.town_name = r.Text(1);
-    h.village_code = r.Text(2);
-    h.village_name = r.Text(3);
-    h.head_name = r.Text(4);
-    h.members = r.Int(5);
-    list.push_back(std::move(h));
+  std::vector<int64_t> ids;
+  for (const auto& [id, h] : out) ids.push_back(id);
+  for (size_t from = 0; from < ids.size(); from += 500) {
+    size_t to = std::min(ids.size(), from + 500);
+    std::string marks;
+    storage::Params params{scope};
+    for (size_t i = from; i < to; ++i) {
+      marks += i == from ? "?" : ", ?";
+      params.push_back(ids[i]);
+    }
+    auto hs = conn.Query(
+        "SELECT h.id, t.name, h.village_code, v.name, "
+        "(SELECT p.name FROM persons p WHERE p.household_id = h.id AND p.relation = 'head'), "
+        "(SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id) "
+        "FROM households h JOIN regions v ON v.code = h.village_code JOIN regions t ON t.code = h.town_code WHERE h." +
+            col + " = ? AND h.id IN (" + marks + ")",
+        params);
+    if (!hs.ok()) return hs.status();
+    for (const auto& r : hs->rows) {
+      Household h = std::move(out[r.Int(0)]);
+      h.id = r.Int(0);
+      h.town_name = r.Text(1);
+      h.village_code = r.Text(2);
+      h.village_name = r.Text(3);
+      h.head_name = r.Text(4);
+      h.members = r.Int(5);
+      list.push_back(std::move(h));
+    }
   }
   std::sort(list.begin(), list.end(), [](const Household& a, const Household& b) {
     return std::tie(a.village_code, a.head_name, a.id) < std::tie(b.village_code, b.head_name, b.id);
