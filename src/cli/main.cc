@@ -42,8 +42,8 @@ int Fail(const Status& s) {
   return s.code() == doudi::Code::kInvalidArgument ? 2 : 1;
 }
 
-std::unique_ptr<doudi::storage::Database> OpenDb(const std::string& url, int* rc) {
-  auto db = doudi::storage::Database::Open(url);
+std::unique_ptr<doudi::storage::Database> OpenDb(const std::string& url, int* rc, int connections = 16) {
+  auto db = doudi::storage::Database::Open(url, connections);
   if (!db.ok()) {
     *rc = Fail(db.status());
     return nullptr;
@@ -124,11 +124,11 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "启动 HTTP 服务");
   std::string listen = "127.0.0.1:8080";
   std::string web_dir = ExeDir() + "/../web/dist";
-  int threads = 8;
+  int threads = 0;
   serve->add_option("--db", db_url, "数据库地址：sqlite:路径 或 postgresql://用户:密码@主机:端口/库名");
   serve->add_option("--listen", listen, "监听地址 HOST:PORT");
   serve->add_option("--web", web_dir, "前端构建目录（web/dist）");
-  serve->add_option("--threads", threads, "工作线程数")->check(CLI::Range(1, 64));
+  serve->add_option("--threads", threads, "工作线程数（默认 SQLite 8，PostgreSQL 32）")->check(CLI::Range(1, 64));
   serve->add_option("--policies", policies_dir, "政策参数包目录（policies/）");
   int monitor_day = 1, monitor_interval = 3600;
   serve->add_option("--monitor-day", monitor_day,
@@ -239,7 +239,12 @@ int main(int argc, char** argv) {
                               eval_date.empty() ? policy_date : eval_date, policies_dir);
 
   int rc = 0;
-  auto db = OpenDb(db_url, &rc);
+  // Request handlers block on the database: PostgreSQL's network round trips want more
+  // threads than SQLite's in-process calls (bench/api: 8 → 32 threads, +15% on PostgreSQL,
+  // no change on SQLite). Each thread can hold a pooled connection; background work
+  // (read log, jobs, schedule) takes a few more.
+  if (threads == 0) threads = db_url.rfind("sqlite:", 0) == 0 ? 8 : 32;
+  auto db = OpenDb(db_url, &rc, *serve ? threads + 8 : 16);
   if (!db) return rc;
   doudi::auth::AuthService auth(*db);
   doudi::registry::RegistryService registry(*db);

@@ -77,9 +77,8 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(auto paging, c.Paging());
     registry::HouseholdQuery q{c.Query("q"), c.Query("region"), paging.first, paging.second};
     if (q.q.size() > 60) return Status::InvalidArgument("q", "搜索内容过长");
-    int64_t total = 0;
-    DOUDI_ASSIGN_OR_RETURN(auto items, s.registry.ListHouseholds(c.user(), q, &total));
-    return RawJson(200, registry::DumpPageJson(items, total, paging.first, paging.second));
+    DOUDI_ASSIGN_OR_RETURN(std::string page, s.registry.ListHouseholdsJson(c.user(), q));
+    return RawJson(200, std::move(page));
   });
 
   router.Add("POST", "/api/v1/households", [&s](Context& c) -> Result<Response> {
@@ -91,8 +90,8 @@ void RegisterRegistry(Router& router, Services& s) {
 
   router.Add("GET", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
-    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.GetHousehold(c.user(), id));
-    return RawJson(200, registry::DumpJson(h));
+    DOUDI_ASSIGN_OR_RETURN(std::string doc, s.registry.GetHouseholdJson(c.user(), id));
+    return RawJson(200, std::move(doc));
   });
 
   router.Add("PUT", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {

@@ -7,6 +7,7 @@
 
 #include "common/citizen_id.h"
 #include "common/date.h"
+#include "registry/household_cache.h"
 
 namespace doudi::registry {
 namespace {
@@ -120,6 +121,10 @@ class RegionNames {
   std::unordered_map<std::string, std::string> names_;
 };
 
+// LoadHousehold's scope for documents shared by all readers (each reader's scope is checked
+// against the document's village).
+const std::string kAnyRegion = "*";
+
 Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id, const std::string& scope) {
   auto rs = conn.Query(kHouseholdSelect, {id});
   if (!rs.ok()) return rs.status();
@@ -131,7 +136,7 @@ Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id
   h.village_code = r.Text(2);
   h.town_code = r.Text(3);
   h.county_code = r.Text(4);
-  if (!CodeWithin(h.village_code, scope)) return Status::NotFound("家庭不存在");
+  if (scope != kAnyRegion && !CodeWithin(h.village_code, scope)) return Status::NotFound("家庭不存在");
   DOUDI_ASSIGN_OR_RETURN(h.village_name, names.Get(conn, h.village_code));
   DOUDI_ASSIGN_OR_RETURN(h.town_name, names.Get(conn, h.town_code));
   h.area = r.Text(7);
@@ -232,14 +237,11 @@ Status ValidateHouseholdFields(const HouseholdFields& h) {
 }
 
 namespace {
-constexpr const char* kGeneration = "(SELECT registry_gen FROM audit_head WHERE id = 1)";
-// A page of summaries: one row per (household, member), households newest first; the
-// last column is the registry generation the statement saw. Head and member count are
-// folded here, region names come from RegionNames.
+// Summaries: one row per (household, member), households newest first. Head and member
+// count are folded here, region names come from RegionNames.
 constexpr const char* kSummary =
     "SELECT h.id, h.version, h.village_code, h.town_code, h.area, h.updated_at, p.id, p.relation, p.name, "
-    "p.citizen_id, (SELECT registry_gen FROM audit_head WHERE id = 1) "
-    "FROM households h LEFT JOIN persons p ON p.household_id = h.id";
+    "p.citizen_id FROM households h LEFT JOIN persons p ON p.household_id = h.id";
 
 Result<std::vector<HouseholdSummary>> SummariesFromRows(Connection& conn, RegionNames& names,
                                                         const storage::ResultSet& rs) {
@@ -270,12 +272,6 @@ Result<std::vector<HouseholdSummary>> SummariesFromRows(Connection& conn, Region
   return out;
 }
 
-// The generation column of a summary page; nullopt when the page is empty or the
-// generation row is missing.
-std::optional<int64_t> PageGeneration(const storage::ResultSet& rs) {
-  if (rs.empty() || rs.rows[0].IsNull(10)) return std::nullopt;
-  return rs.rows[0].Int(10);
-}
 }  // namespace
 
 struct RegistryService::Caches {
@@ -293,14 +289,15 @@ struct RegistryService::Caches {
   std::unordered_map<std::string, Search> searches;
   size_t cached_ids = 0;
   RegionNames region_names;
+  explicit Caches(storage::Database& db) : households(db) {}
+  HouseholdCache households;  // documents, kept exact by the change feed
 };
 
 RegistryService::RegistryService(storage::Database& db)
-    : db_(db), read_log_(db), caches_(std::make_unique<Caches>()) {}
+    : db_(db), read_log_(db), caches_(std::make_unique<Caches>(db)) {}
 RegistryService::~RegistryService() = default;
 
-Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth::User& actor,
-                                                                     const HouseholdQuery& q, int64_t* total) {
+Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor, const HouseholdQuery& q) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
   // Scope (and an optional sub-region) filter the households, or, when searching, the persons,
   // which carry the same region columns.
@@ -317,9 +314,11 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   Caches& c = *caches_;
+  DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync());
 
-  // The households listed (all in scope, or those a search finds), newest first, for the
-  // current generation: from the cache, or from one pass over the (scope, id) index or the
+  // The households listed (all in scope, or those a search finds), newest first, as of the
+  // sync: from the cache when no change that could alter the list (the registry generation)
+  // has committed since it was read, else from one pass over the (scope, id) index or the
   // (scope, name | citizen_id, household_id) index. A page is a slice of that list; no
   // COUNT, no OFFSET walk.
   std::string needle = q.q;
@@ -330,106 +329,96 @@ Result<std::vector<HouseholdSummary>> RegistryService::ListHouseholds(const auth
     std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
   key += needle.empty() ? "|all" : id_like ? "|id|" : "|name|";
   key += needle;
-  std::shared_ptr<const std::vector<int64_t>> ids;
-  std::optional<int64_t> cached_gen;
-  {
+  auto cached = [&]() -> std::shared_ptr<const std::vector<int64_t>> {
     std::lock_guard<std::mutex> g(c.mu);
     auto it = c.searches.find(key);
-    if (it != c.searches.end()) {
-      ids = it->second.ids;
-      cached_gen = it->second.gen;
-    }
+    if (it != c.searches.end() && sync.gen && it->second.gen == *sync.gen) return it->second.ids;
+    return nullptr;
+  };
+  std::shared_ptr<const std::vector<int64_t>> ids = cached();
+  std::unique_lock<std::mutex> compute(c.compute_mu, std::defer_lock);
+  if (!ids) {
+    compute.lock();  // concurrent misses wait and reuse one scan
+    ids = cached();
   }
+  if (!ids) {
+    // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
+    // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
+    std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
+    Params params = scope_params;
+    if (needle.empty()) {
+      sql = "SELECT h.id FROM households h WHERE h." + scope + " ORDER BY h.id DESC";
+    } else if (id_like) {
+      sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
+      params.push_back(needle);
+      params.push_back(needle + "Z");
+    } else {
+      std::string esc;
+      for (char ch : needle) {
+        if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
+        esc += ch;
+      }
+      sql += " AND p.name LIKE ? ESCAPE '\\'";
+      params.push_back("%" + esc + "%");
+    }
+    auto rows = conn->Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    auto fresh = std::make_shared<std::vector<int64_t>>();
+    fresh->reserve(rows->rows.size());
+    for (const auto& r : rows->rows) fresh->push_back(r.Int(0));
+    std::sort(fresh->begin(), fresh->end(), std::greater<>());
+    fresh->erase(std::unique(fresh->begin(), fresh->end()), fresh->end());
+    // Read after the sync, so at least as new as its generation: tagged with it (a newer
+    // scan only costs a rescan later).
+    if (sync.gen) {
+      std::lock_guard<std::mutex> g(c.mu);
+      auto old = c.searches.find(key);
+      if (old != c.searches.end()) {
+        c.cached_ids -= old->second.ids->size();
+        c.searches.erase(old);
+      }
+      if (c.searches.size() >= Caches::kMaxEntries || c.cached_ids + fresh->size() > Caches::kMaxIds) {
+        c.searches.clear();
+        c.cached_ids = 0;
+      }
+      c.searches[key] = {*sync.gen, fresh};
+      c.cached_ids += fresh->size();
+    }
+    ids = std::move(fresh);
+  }
+  if (compute.owns_lock()) compute.unlock();
+
+  // The page: each household's summary document from the cache, the others in one statement.
   size_t first = static_cast<size_t>((q.page - 1) * q.page_size);
-  auto page_of = [&](const std::vector<int64_t>& all) -> Result<storage::ResultSet> {
-    size_t last = std::min(all.size(), first + static_cast<size_t>(q.page_size));
+  size_t last = std::min(ids->size(), first + static_cast<size_t>(q.page_size));
+  std::vector<std::shared_ptr<const std::string>> docs;
+  std::unordered_map<int64_t, size_t> missing;  // household → position in docs
+  for (size_t i = first; i < last; ++i) {
+    auto doc = c.households.Get(HouseholdCache::Kind::kSummary, (*ids)[i]);
+    if (!doc) missing.emplace((*ids)[i], docs.size());
+    docs.push_back(doc ? std::move(doc->json) : nullptr);
+  }
+  if (!missing.empty()) {
     std::string sql = std::string(kSummary) + " WHERE h.id IN (";
     Params page_ids;
     for (size_t i = first; i < last; ++i) {
+      if (!missing.count((*ids)[i])) continue;
       sql += page_ids.empty() ? "?" : ", ?";
-      page_ids.emplace_back(std::in_place_type<int64_t>, all[i]);
+      page_ids.emplace_back(std::in_place_type<int64_t>, (*ids)[i]);
     }
     sql += ") ORDER BY h.id DESC";
-    return conn->Query(sql, page_ids);
-  };
-  if (ids && first < ids->size()) {
-    auto rs = page_of(*ids);
+    auto rs = conn->Query(sql, page_ids);
     if (!rs.ok()) return rs.status();
-    // Same generation in the page's own statement: nothing that could change the result
-    // has committed since the ids were read.
-    if (PageGeneration(*rs) == cached_gen) {
-      *total = static_cast<int64_t>(ids->size());
-      return SummariesFromRows(*conn, c.region_names, *rs);
+    DOUDI_ASSIGN_OR_RETURN(auto loaded, SummariesFromRows(*conn, c.region_names, *rs));
+    for (const auto& s : loaded) {
+      auto doc = std::make_shared<const std::string>(DumpSummaryJson(s));
+      c.households.Fill(HouseholdCache::Kind::kSummary, s.id, sync, s.village_code, *doc);
+      docs[missing.at(s.id)] = std::move(doc);
     }
   }
-  // Recompute. The generation is read before the scan: ids are never tagged with a
-  // generation older than the data they were read from (a newer scan only costs a recount).
-  std::lock_guard<std::mutex> compute(c.compute_mu);
-  auto gen_rs = conn->Query(std::string("SELECT ") + kGeneration);
-  if (!gen_rs.ok()) return gen_rs.status();
-  std::optional<int64_t> gen;
-  if (!gen_rs->empty() && !gen_rs->rows[0].IsNull(0)) gen = gen_rs->rows[0].Int(0);
-  {
-    // Another request may have rescanned while this one waited.
-    std::lock_guard<std::mutex> g(c.mu);
-    auto it = c.searches.find(key);
-    if (it != c.searches.end()) {
-      ids = it->second.ids;
-      cached_gen = it->second.gen;
-    }
-  }
-  if (ids && gen && gen == cached_gen) {
-    *total = static_cast<int64_t>(ids->size());
-    if (first >= ids->size()) return std::vector<HouseholdSummary>{};  // past the last page
-    auto rs = page_of(*ids);
-    if (!rs.ok()) return rs.status();
-    return SummariesFromRows(*conn, c.region_names, *rs);
-  }
-  // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
-  // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
-  std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
-  Params params = scope_params;
-  if (needle.empty()) {
-    sql = "SELECT h.id FROM households h WHERE h." + scope + " ORDER BY h.id DESC";
-  } else if (id_like) {
-    sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
-    params.push_back(needle);
-    params.push_back(needle + "Z");
-  } else {
-    std::string esc;
-    for (char ch : needle) {
-      if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
-      esc += ch;
-    }
-    sql += " AND p.name LIKE ? ESCAPE '\\'";
-    params.push_back("%" + esc + "%");
-  }
-  auto rows = conn->Query(sql, params);
-  if (!rows.ok()) return rows.status();
-  auto fresh = std::make_shared<std::vector<int64_t>>();
-  fresh->reserve(rows->rows.size());
-  for (const auto& r : rows->rows) fresh->push_back(r.Int(0));
-  std::sort(fresh->begin(), fresh->end(), std::greater<>());
-  fresh->erase(std::unique(fresh->begin(), fresh->end()), fresh->end());
-  if (gen) {
-    std::lock_guard<std::mutex> g(c.mu);
-    auto old = c.searches.find(key);
-    if (old != c.searches.end()) {
-      c.cached_ids -= old->second.ids->size();
-      c.searches.erase(old);
-    }
-    if (c.searches.size() >= Caches::kMaxEntries || c.cached_ids + fresh->size() > Caches::kMaxIds) {
-      c.searches.clear();
-      c.cached_ids = 0;
-    }
-    c.searches[key] = {*gen, fresh};
-    c.cached_ids += fresh->size();
-  }
-  *total = static_cast<int64_t>(fresh->size());
-  if (first >= fresh->size()) return std::vector<HouseholdSummary>{};
-  auto rs = page_of(*fresh);
-  if (!rs.ok()) return rs.status();
-  return SummariesFromRows(*conn, c.region_names, *rs);
+  // A household deleted since the list was read is left out of its page.
+  docs.erase(std::remove(docs.begin(), docs.end(), nullptr), docs.end());
+  return DumpPageJson(docs, static_cast<int64_t>(ids->size()), q.page, q.page_size);
 }
 
 Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t id) {
@@ -441,6 +430,27 @@ Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t
   }  // the connection goes back before waiting for the read log's commit
   DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "household", std::to_string(id), h.village_code));
   return h;
+}
+
+Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, int64_t id) {
+  DOUDI_RETURN_IF_ERROR(RequireRead(actor));
+  Caches& c = *caches_;
+  std::optional<HouseholdCache::Doc> doc;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync());
+    doc = c.households.Get(HouseholdCache::Kind::kDetail, id);
+    if (!doc) {
+      // Loaded whatever the reader's scope (the document is shared), checked below.
+      auto h = LoadHousehold(*conn, c.region_names, id, kAnyRegion);
+      if (!h.ok()) return h.status();
+      doc = HouseholdCache::Doc{h->village_code, std::make_shared<const std::string>(DumpJson(*h, sync.day))};
+      c.households.Fill(HouseholdCache::Kind::kDetail, id, sync, h->village_code, *doc->json);
+    }
+  }  // the connection goes back before waiting for the read log's commit
+  if (!CodeWithin(doc->village_code, actor.region_code)) return Status::NotFound("家庭不存在");
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "household", std::to_string(id), doc->village_code));
+  return *doc->json;
 }
 
 Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in) {
@@ -489,9 +499,12 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
        in.education_expenditure_fen, NowIsoShanghai(), id, version});
   if (!n.ok()) return n.status();
   if (*n == 0) return Status::VersionConflict();
-  auto moved = conn->Execute("UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
-                             {in.village_code.substr(0, 6), town, in.village_code, id});
-  if (!moved.ok()) return moved.status();
+  if (in.village_code != before.village_code) {  // members carry their household's region codes
+    auto moved = conn->Execute(
+        "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
+        {in.village_code.substr(0, 6), town, in.village_code, id});
+    if (!moved.ok()) return moved.status();
+  }
   DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");

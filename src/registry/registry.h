@@ -102,9 +102,11 @@ class RegistryService {
   explicit RegistryService(storage::Database& db);
   ~RegistryService();
 
-  Result<std::vector<HouseholdSummary>> ListHouseholds(const auth::User& actor, const HouseholdQuery& q,
-                                                      int64_t* total);
+  // A page of household summaries as the API's JSON document.
+  Result<std::string> ListHouseholdsJson(const auth::User& actor, const HouseholdQuery& q);
   Result<Household> GetHousehold(const auth::User& actor, int64_t id);
+  // The API's household document (DumpJson), served from the household cache when current.
+  Result<std::string> GetHouseholdJson(const auth::User& actor, int64_t id);
   Result<Household> CreateHousehold(const auth::User& actor, const HouseholdInput& in);
   Result<Household> UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
                                     int64_t version);
@@ -135,9 +137,12 @@ Result<PersonInput> PersonInputFromJson(const nlohmann::json& j, const std::stri
 nlohmann::json ToJson(const Person& p);
 nlohmann::json ToJson(const Household& h);
 nlohmann::json ToJson(const HouseholdSummary& s);
-// The same documents as ToJson(...).dump() (and a household list page), written directly.
+// The same documents as ToJson(...).dump(), written directly; ages as of `today` (Shanghai).
 std::string DumpJson(const Household& h);
-std::string DumpPageJson(const std::vector<HouseholdSummary>& items, int64_t total, int64_t page,
+std::string DumpJson(const Household& h, const std::string& today);
+std::string DumpSummaryJson(const HouseholdSummary& s);
+// A household list page from its items' documents (DumpSummaryJson).
+std::string DumpPageJson(const std::vector<std::shared_ptr<const std::string>>& items, int64_t total, int64_t page,
                          int64_t page_size);
 nlohmann::json ToJson(const Region& r);
 

@@ -215,10 +215,11 @@ void AppendSummary(std::string& out, const HouseholdSummary& s) {
 
 }  // namespace
 
-std::string DumpJson(const Household& h) {
+std::string DumpJson(const Household& h) { return DumpJson(h, TodayShanghai()); }
+
+std::string DumpJson(const Household& h, const std::string& today) {
   std::string out;
   out.reserve(640 + 560 * h.members.size());
-  std::string today = TodayShanghai();
   Key(out, "{\"annual_rigid_expenditure_fen");
   Key(out, "{\"education"), Int(out, h.education_expenditure_fen);
   Key(out, ",\"medical"), Int(out, h.medical_expenditure_fen);
@@ -250,15 +251,24 @@ std::string DumpJson(const Household& h) {
   return out;
 }
 
-std::string DumpPageJson(const std::vector<HouseholdSummary>& items, int64_t total, int64_t page,
-                         int64_t page_size) {
+std::string DumpSummaryJson(const HouseholdSummary& s) {
   std::string out;
-  out.reserve(64 + 330 * items.size());
+  out.reserve(330);
+  AppendSummary(out, s);
+  return out;
+}
+
+std::string DumpPageJson(const std::vector<std::shared_ptr<const std::string>>& items, int64_t total, int64_t page,
+                         int64_t page_size) {
+  size_t size = 64;
+  for (const auto& item : items) size += item->size() + 1;
+  std::string out;
+  out.reserve(size);
   Key(out, "{\"items");
   out += '[';
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
-    AppendSummary(out, items[i]);
+    out += *items[i];
   }
   out += ']';
   Key(out, ",\"page"), Int(out, page);

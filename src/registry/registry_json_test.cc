@@ -53,7 +53,8 @@ TEST(RegistryJson, HouseholdMatchesTree) {
 
 TEST(RegistryJson, PageMatchesTree) {
   std::vector<HouseholdSummary> items;
-  EXPECT_EQ(DumpPageJson(items, 0, 3, 20),
+  std::vector<std::shared_ptr<const std::string>> docs;
+  EXPECT_EQ(DumpPageJson(docs, 0, 3, 20),
             Dump({{"items", nlohmann::json::array()}, {"total", 0}, {"page", 3}, {"page_size", 20}}));
   for (const auto& s : kStrings) {
     HouseholdSummary x;
@@ -67,8 +68,11 @@ TEST(RegistryJson, PageMatchesTree) {
     items.push_back(x);
   }
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& x : items) arr.push_back(ToJson(x));
-  EXPECT_EQ(DumpPageJson(items, 1234, 2, 10),
+  for (const auto& x : items) {
+    arr.push_back(ToJson(x));
+    docs.push_back(std::make_shared<const std::string>(DumpSummaryJson(x)));
+  }
+  EXPECT_EQ(DumpPageJson(docs, 1234, 2, 10),
             Dump({{"items", arr}, {"total", 1234}, {"page", 2}, {"page_size", 10}}));
 }
 

@@ -98,6 +98,8 @@ class Database {
   const char* kind() const { return dialect_ == Dialect::kSqlite ? "sqlite" : "postgresql"; }
   // Borrows a connection, opening one if none is idle (up to max), else waits.
   Result<Lease> Acquire();
+  // A connection outside the pool, for a component that keeps one for itself.
+  Result<std::unique_ptr<Connection>> OpenDedicated() { return Connect(); }
 
  private:
   friend class Lease;

@@ -545,6 +545,75 @@ CREATE TRIGGER persons_gen_update AFTER UPDATE ON persons FOR EACH ROW
     OR OLD.town_code IS DISTINCT FROM NEW.town_code OR OLD.village_code IS DISTINCT FROM NEW.village_code)
   EXECUTE FUNCTION registry_gen_bump();
 )SQL"},
+    // The registry change feed: every household whose record (its row or any member's) a
+    // transaction changes gets a row here, written by triggers in that transaction, numbered
+    // in commit order. The server's household cache (registry/household_cache.h) reads the
+    // rows past the last number it applied before it answers from memory, so changes made by
+    // any process, the CLI's imports included, are never served stale. SQLite serialises
+    // writers, so its AUTOINCREMENT numbers are in commit order; on PostgreSQL the number is
+    // taken from audit_head.registry_rev, whose row lock the transaction then holds until it
+    // commits (as every registry write's audit entry already does), so numbers are in commit
+    // order there too. Statement triggers with transition tables keep bulk loads to one row
+    // per household and statement. The server prunes old rows.
+    {9, "registry_changes", R"SQL(
+CREATE TABLE registry_changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, household_id INTEGER NOT NULL);
+CREATE TRIGGER households_feed_insert AFTER INSERT ON households
+  BEGIN INSERT INTO registry_changes (household_id) VALUES (NEW.id); END;
+CREATE TRIGGER households_feed_update AFTER UPDATE ON households
+  BEGIN INSERT INTO registry_changes (household_id) VALUES (NEW.id); END;
+CREATE TRIGGER households_feed_delete AFTER DELETE ON households
+  BEGIN INSERT INTO registry_changes (household_id) VALUES (OLD.id); END;
+CREATE TRIGGER persons_feed_insert AFTER INSERT ON persons
+  BEGIN INSERT INTO registry_changes (household_id) VALUES (NEW.household_id); END;
+CREATE TRIGGER persons_feed_update AFTER UPDATE ON persons
+  BEGIN
+    INSERT INTO registry_changes (household_id) VALUES (NEW.household_id);
+    INSERT INTO registry_changes (household_id) SELECT OLD.household_id WHERE OLD.household_id IS NOT NEW.household_id;
+  END;
+CREATE TRIGGER persons_feed_delete AFTER DELETE ON persons
+  BEGIN INSERT INTO registry_changes (household_id) VALUES (OLD.household_id); END;
+)SQL", R"SQL(
+ALTER TABLE audit_head ADD COLUMN registry_rev BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE registry_changes (rev BIGINT NOT NULL, household_id BIGINT NOT NULL);
+CREATE INDEX registry_changes_rev ON registry_changes (rev);
+CREATE FUNCTION registry_feed_households() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r BIGINT;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM changed) THEN RETURN NULL; END IF;
+  UPDATE audit_head SET registry_rev = registry_rev + 1 WHERE id = 1 RETURNING registry_rev INTO r;
+  INSERT INTO registry_changes (rev, household_id) SELECT DISTINCT r, id FROM changed;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION registry_feed_persons() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r BIGINT;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM changed) THEN RETURN NULL; END IF;
+  UPDATE audit_head SET registry_rev = registry_rev + 1 WHERE id = 1 RETURNING registry_rev INTO r;
+  INSERT INTO registry_changes (rev, household_id) SELECT DISTINCT r, household_id FROM changed;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION registry_feed_persons_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r BIGINT;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM changed) THEN RETURN NULL; END IF;
+  UPDATE audit_head SET registry_rev = registry_rev + 1 WHERE id = 1 RETURNING registry_rev INTO r;
+  INSERT INTO registry_changes (rev, household_id)
+    SELECT r, household_id FROM changed UNION SELECT r, household_id FROM was;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER households_feed_insert AFTER INSERT ON households REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_households();
+CREATE TRIGGER households_feed_update AFTER UPDATE ON households REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_households();
+CREATE TRIGGER households_feed_delete AFTER DELETE ON households REFERENCING OLD TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_households();
+CREATE TRIGGER persons_feed_insert AFTER INSERT ON persons REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_persons();
+CREATE TRIGGER persons_feed_update AFTER UPDATE ON persons REFERENCING OLD TABLE AS was NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_persons_update();
+CREATE TRIGGER persons_feed_delete AFTER DELETE ON persons REFERENCING OLD TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_persons();
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

@@ -1,0 +1,212 @@
+#include "registry/household_cache.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/date.h"
+
+namespace doudi::registry {
+
+namespace {
+constexpr int64_t kMaxChangesPerPoll = 10'000;  // more at once: forget everything instead
+constexpr int64_t kPruneChunk = 20'000;
+
+// One statement, one snapshot: the feed's bounds and the registry generation (kind 0), then
+// the changes after the last one applied, in order (kind 1). MIN and MAX in separate
+// subqueries: SQLite answers a lone MIN or MAX from the index, both in one SELECT by a scan.
+constexpr const char* kPollSql =
+    "SELECT 0, (SELECT registry_gen FROM audit_head WHERE id = 1), "
+    "COALESCE((SELECT MIN(rev) FROM registry_changes), 0), COALESCE((SELECT MAX(rev) FROM registry_changes), 0) "
+    "UNION ALL SELECT 1, rev, household_id, 0 FROM "
+    "(SELECT rev, household_id FROM registry_changes WHERE rev > ? ORDER BY rev LIMIT 10001) c";
+}  // namespace
+
+struct HouseholdCache::Poll {
+  std::optional<int64_t> gen;
+  int64_t min_rev = 0, max_rev = 0;
+  std::vector<std::pair<int64_t, int64_t>> changes;  // (rev, household)
+};
+
+HouseholdCache::HouseholdCache(storage::Database& db, size_t max_bytes, size_t remembered)
+    : db_(db), max_bytes_(max_bytes), remembered_(remembered) {}
+HouseholdCache::~HouseholdCache() = default;
+
+Result<HouseholdCache::Poll> HouseholdCache::RunPoll(bool first, int64_t after) {
+  if (!poll_conn_) {
+    DOUDI_ASSIGN_OR_RETURN(poll_conn_, db_.OpenDedicated());
+    // The poll's generic plan (index scans on registry_changes and audit_head) is the right
+    // one for every value; planning it per execution cost PostgreSQL more than running it.
+    if (poll_conn_->dialect() == storage::Dialect::kPostgres) {
+      Status s = poll_conn_->ExecScript("SET plan_cache_mode = force_generic_plan");
+      if (!s.ok()) {
+        poll_conn_.reset();
+        return s;
+      }
+    }
+  }
+  auto rs = poll_conn_->Query(kPollSql, {first ? INT64_MAX : after});
+  if (!rs.ok()) {
+    poll_conn_.reset();  // reconnect next time
+    return rs.status();
+  }
+  if (!rs.ok()) return rs.status();
+  Poll p;
+  for (const auto& r : rs->rows) {
+    if (r.Int(0) == 0) {
+      if (!r.IsNull(1)) p.gen = r.Int(1);
+      p.min_rev = r.Int(2);
+      p.max_rev = r.Int(3);
+    } else {
+      p.changes.emplace_back(r.Int(1), r.Int(2));
+    }
+  }
+  // UNION ALL keeps the branches' order in practice but promises nothing: sort to be sure.
+  std::sort(p.changes.begin(), p.changes.end());
+  return p;
+}
+
+void HouseholdCache::FlushLocked(int64_t horizon) {
+  entries_.clear();
+  bytes_ = 0;
+  invalidated_.clear();
+  invalidation_order_.clear();
+  horizon_ = std::max(horizon_, horizon);
+  ++stats_.flushes;
+}
+
+void HouseholdCache::Apply(const Poll& p) {
+  ++stats_.polls;
+  at_.gen = p.gen;
+  if (!started_) {  // nothing cached yet: start from the feed's end
+    started_ = true;
+    at_.rev = p.max_rev;
+    horizon_ = p.max_rev;
+    pruned_ = std::max<int64_t>(0, p.min_rev - 1);
+    return;
+  }
+  // Rows after the last applied one were pruned (or too many arrived at once): what they
+  // said is unknown, so nothing cached can be trusted.
+  if (p.min_rev > at_.rev + 1 || static_cast<int64_t>(p.changes.size()) > kMaxChangesPerPoll) {
+    at_.rev = std::max(at_.rev, p.max_rev);
+    FlushLocked(at_.rev);
+    return;
+  }
+  for (const auto& [rev, id] : p.changes) {
+    auto it = entries_.find(id);
+    if (it != entries_.end()) {
+      bytes_ -= Bytes(it->second);
+      entries_.erase(it);
+    }
+    invalidated_[id] = rev;
+    invalidation_order_.emplace_back(rev, id);
+    at_.rev = std::max(at_.rev, rev);
+  }
+  while (invalidation_order_.size() > remembered_) {
+    auto [rev, id] = invalidation_order_.front();
+    invalidation_order_.pop_front();
+    auto it = invalidated_.find(id);
+    if (it != invalidated_.end() && it->second == rev) invalidated_.erase(it);
+    horizon_ = std::max(horizon_, rev);
+  }
+  at_.rev = std::max(at_.rev, p.max_rev);
+}
+
+Result<HouseholdCache::SyncPoint> HouseholdCache::Sync() {
+  std::string today = TodayShanghai();
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t ticket = ++arrivals_;
+  while (completed_ < ticket) {
+    if (polling_) {
+      polled_.wait(lock);
+      continue;
+    }
+    // Lead a poll: it starts now, after every waiting request arrived.
+    polling_ = true;
+    const uint64_t covers = arrivals_;
+    const bool first = !started_;
+    const int64_t after = at_.rev;
+    lock.unlock();
+    auto p = RunPoll(first, after);
+    lock.lock();
+    polling_ = false;
+    if (!p.ok()) {
+      polled_.notify_all();  // a waiting request leads the next attempt
+      return p.status();
+    }
+    Apply(*p);
+    completed_ = covers;
+    polled_.notify_all();
+    if (at_.rev - pruned_ >= kKeepChanges + kPruneEvery) {
+      int64_t from = pruned_;
+      int64_t upto = std::min(at_.rev - kKeepChanges, pruned_ + kPruneChunk);
+      pruned_ = upto;
+      lock.unlock();
+      bool pruned = Prune(upto);
+      lock.lock();
+      if (!pruned && pruned_ == upto) pruned_ = from;  // a later poll tries again
+    }
+  }
+  // Ages in a household's document depend on the day: a new day starts an empty cache.
+  if (today > at_.day) {
+    if (!at_.day.empty()) FlushLocked(at_.rev);
+    at_.day = today;
+  }
+  return at_;
+}
+
+bool HouseholdCache::Prune(int64_t upto) {
+  auto conn = db_.Acquire();
+  if (!conn.ok()) return false;
+  storage::Transaction tx(**conn, true);
+  if (!tx.status().ok()) return false;
+  if (!(*conn)->Execute("DELETE FROM registry_changes WHERE rev <= ?", {upto}).ok()) return false;
+  return tx.Commit().ok();
+}
+
+size_t HouseholdCache::Bytes(const Entry& e) const {
+  return 64 + e.village_code.size() + (e.detail ? e.detail->size() : 0) + (e.summary ? e.summary->size() : 0);
+}
+
+std::optional<HouseholdCache::Doc> HouseholdCache::Get(Kind kind, int64_t id) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = entries_.find(id);
+  const auto* json = it == entries_.end() ? nullptr
+                     : kind == Kind::kDetail ? &it->second.detail
+                                             : &it->second.summary;
+  if (!json || !*json) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  ++stats_.hits;
+  return Doc{it->second.village_code, *json};
+}
+
+bool HouseholdCache::Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code,
+                          std::string json) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto inv = invalidated_.find(id);
+  if (since.day != at_.day || since.rev < horizon_ || (inv != invalidated_.end() && inv->second > since.rev)) {
+    ++stats_.refused_fills;
+    return false;
+  }
+  auto doc = std::make_shared<const std::string>(std::move(json));
+  if (bytes_ + doc->size() + 64 > max_bytes_) FlushLocked(0);  // full: start again
+  auto [it, inserted] = entries_.try_emplace(id);
+  Entry& e = it->second;
+  if (!inserted) bytes_ -= Bytes(e);
+  if (e.village_code != village_code) {  // moved since the other document was loaded
+    e.detail.reset();
+    e.summary.reset();
+    e.village_code = std::move(village_code);
+  }
+  (kind == Kind::kDetail ? e.detail : e.summary) = std::move(doc);
+  bytes_ += Bytes(e);
+  return true;
+}
+
+HouseholdCache::Stats HouseholdCache::stats() {
+  std::lock_guard<std::mutex> g(mu_);
+  return stats_;
+}
+
+}  // namespace doudi::registry

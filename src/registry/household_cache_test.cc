@@ -1,0 +1,198 @@
+// The household cache and the change feed behind it (migration 9), on both databases: every
+// change to a household or its members committed before Sync() evicts the household; a
+// document loaded before a change is refused; a feed pruned past the cache empties it.
+#include "registry/household_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "storage/migrations.h"
+#include "storage/test_db.h"
+
+namespace doudi::registry {
+namespace {
+
+using Kind = HouseholdCache::Kind;
+
+class HouseholdCacheTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = storage::testing::OpenFresh(GetParam());
+    ASSERT_TRUE(db_);
+    auto lease = db_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    conn_.emplace(std::move(lease).value());
+    int applied = 0;
+    ASSERT_TRUE(storage::Migrate(conn(), &applied).ok());
+    Exec("INSERT INTO regions (code, parent_code, level, name) VALUES ('370725107201', '370725107', 'village', '甲村')");
+    h1_ = Household();
+    h2_ = Household();
+  }
+  storage::Connection& conn() { return **conn_; }
+  void Exec(const std::string& sql, const storage::Params& p = {}) {
+    auto r = conn().Execute(sql, p);
+    ASSERT_TRUE(r.ok()) << r.status().detail();
+  }
+  int64_t Household() {
+    auto rs = conn().Query(
+        "INSERT INTO households (county_code, town_code, village_code, area, created_at, updated_at) "
+        "VALUES ('370725', '370725107', '370725107201', 'rural', 'x', 'x') RETURNING id");
+    EXPECT_TRUE(rs.ok()) << rs.status().detail();
+    return rs.ok() ? rs->rows[0].Int(0) : 0;
+  }
+  void Person(int64_t household, const std::string& citizen_id) {
+    Exec("INSERT INTO persons (household_id, county_code, town_code, village_code, citizen_id, name, relation, "
+         "birth_date, sex, self_care, created_at, updated_at) VALUES (?, '370725', '370725107', '370725107201', ?, "
+         "'张三', 'head', '1980-01-01', 'male', 'full', 'x', 'x')",
+         {household, citizen_id});
+  }
+  HouseholdCache::SyncPoint Sync(HouseholdCache& cache) {
+    auto sp = cache.Sync();
+    EXPECT_TRUE(sp.ok()) << sp.status().detail();
+    return sp.ok() ? *sp : HouseholdCache::SyncPoint{};
+  }
+  bool Cached(HouseholdCache& cache, int64_t id, Kind kind = Kind::kDetail) { return cache.Get(kind, id).has_value(); }
+
+  std::unique_ptr<storage::Database> db_;
+  std::optional<storage::Lease> conn_;
+  int64_t h1_ = 0, h2_ = 0;
+};
+
+TEST_P(HouseholdCacheTest, CommittedChangesEvictTheirHouseholdAtTheNextSync) {
+  HouseholdCache cache(*db_);
+  auto sp = Sync(cache);
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h1_, sp, "370725107201", "{\"v\":1}"));
+  ASSERT_TRUE(cache.Fill(Kind::kSummary, h2_, sp, "370725107201", "{\"s\":2}"));
+  auto doc = cache.Get(Kind::kDetail, h1_);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(*doc->json, "{\"v\":1}");
+  EXPECT_EQ(doc->village_code, "370725107201");
+  EXPECT_FALSE(Cached(cache, h1_, Kind::kSummary));  // only the document that was filled
+
+  // A household update, seen only once synced; the other household stays.
+  Exec("UPDATE households SET phone = '1' WHERE id = ?", {h1_});
+  EXPECT_TRUE(Cached(cache, h1_));
+  sp = Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_TRUE(Cached(cache, h2_, Kind::kSummary));
+
+  // A member added, changed, moved to another household (both evicted), removed.
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h1_, sp, "370725107201", "{}"));
+  Person(h1_, "370725198001010011");
+  sp = Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h1_, sp, "370725107201", "{}"));
+  Exec("UPDATE persons SET name = '李四' WHERE household_id = ?", {h1_});
+  sp = Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h1_, sp, "370725107201", "{}"));
+  Exec("UPDATE persons SET household_id = ? WHERE household_id = ?", {h2_, h1_});
+  sp = Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_FALSE(Cached(cache, h2_, Kind::kSummary));
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h2_, sp, "370725107201", "{}"));
+  Exec("DELETE FROM persons WHERE household_id = ?", {h2_});
+  Sync(cache);
+  EXPECT_FALSE(Cached(cache, h2_));
+
+  // A statement that changes nothing evicts nothing.
+  sp = Sync(cache);
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h1_, sp, "370725107201", "{}"));
+  Exec("UPDATE households SET phone = '2' WHERE id = -1");
+  Sync(cache);
+  EXPECT_TRUE(Cached(cache, h1_));
+
+  // A rolled-back change is not a change.
+  {
+    storage::Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    Exec("UPDATE households SET phone = '3' WHERE id = ?", {h1_});
+  }
+  Sync(cache);
+  EXPECT_TRUE(Cached(cache, h1_));
+}
+
+TEST_P(HouseholdCacheTest, ADocumentLoadedBeforeAChangeIsRefused) {
+  HouseholdCache cache(*db_);
+  auto before = Sync(cache);
+  Exec("UPDATE households SET phone = '1' WHERE id = ?", {h1_});
+  auto after = Sync(cache);
+  EXPECT_GT(after.rev, before.rev);
+  EXPECT_FALSE(cache.Fill(Kind::kDetail, h1_, before, "370725107201", "{\"stale\":true}"));
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_TRUE(cache.Fill(Kind::kDetail, h2_, before, "370725107201", "{}"));  // h2 did not change
+  EXPECT_TRUE(cache.Fill(Kind::kDetail, h1_, after, "370725107201", "{}"));
+  EXPECT_EQ(cache.stats().refused_fills, 1);
+  // A document computed for another day is refused too (ages change at midnight).
+  auto other_day = after;
+  other_day.day = "1999-01-01";
+  EXPECT_FALSE(cache.Fill(Kind::kSummary, h1_, other_day, "370725107201", "{}"));
+}
+
+TEST_P(HouseholdCacheTest, AFeedPrunedPastTheCacheEmptiesIt) {
+  HouseholdCache cache(*db_);
+  Sync(cache);
+  Exec("UPDATE households SET phone = '1' WHERE id = ?", {h1_});
+  auto sp = Sync(cache);
+  ASSERT_TRUE(cache.Fill(Kind::kDetail, h2_, sp, "370725107201", "{}"));
+  // Another process prunes rows this cache has not read yet.
+  Exec("UPDATE households SET phone = '2' WHERE id = ?", {h1_});
+  Exec("UPDATE households SET phone = '3' WHERE id = ?", {h1_});
+  Exec("DELETE FROM registry_changes WHERE rev <= (SELECT MAX(rev) FROM registry_changes) - 1");
+  auto flushes = cache.stats().flushes;
+  Sync(cache);
+  EXPECT_EQ(cache.stats().flushes, flushes + 1);
+  EXPECT_FALSE(Cached(cache, h2_));  // unchanged, but the cache cannot know
+}
+
+// Readers never see a value older than one committed before their Sync(), while a writer
+// commits changes and readers fill the cache from the database concurrently.
+TEST_P(HouseholdCacheTest, ReadersNeverSeeAValueOlderThanTheLastCommitBeforeTheirSync) {
+  HouseholdCache cache(*db_);
+  Exec("UPDATE households SET vehicles = 0 WHERE id = ?", {h1_});
+  std::atomic<int64_t> committed{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> stale{0}, served{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      auto lease = db_->Acquire();
+      if (!lease.ok()) return;
+      const storage::Params id{storage::Value(h1_)};
+      while (!stop) {
+        int64_t floor = committed.load();
+        auto sp = cache.Sync();
+        if (!sp.ok()) continue;
+        int64_t value;
+        if (auto doc = cache.Get(Kind::kDetail, h1_)) {
+          value = std::stoll(*doc->json);
+        } else {
+          auto rs = (*lease)->Query("SELECT vehicles FROM households WHERE id = ?", id);
+          if (!rs.ok()) continue;
+          value = rs->rows[0].Int(0);
+          cache.Fill(Kind::kDetail, h1_, *sp, "370725107201", std::to_string(value));
+        }
+        if (value < floor) ++stale;
+        ++served;
+      }
+    });
+  }
+  for (int64_t i = 1; i <= 60; ++i) {
+    storage::Params params{storage::Value(i), storage::Value(h1_)};
+    Exec("UPDATE households SET vehicles = ? WHERE id = ?", params);
+    committed = i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(served.load(), 60);
+  EXPECT_GT(cache.stats().hits, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HouseholdCacheTest, ::testing::ValuesIn(storage::testing::Backends()));
+
+}  // namespace
+}  // namespace doudi::registry
