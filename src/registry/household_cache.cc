@@ -22,6 +22,7 @@ constexpr const char* kPollSql =
 }  // namespace
 
 struct HouseholdCache::Poll {
+  bool first = false;  // taken before anything was applied: lists no changes
   std::optional<int64_t> gen;
   int64_t min_rev = 0, max_rev = 0;
   std::vector<std::pair<int64_t, int64_t>> changes;  // (rev, household)
@@ -31,26 +32,11 @@ HouseholdCache::HouseholdCache(storage::Database& db, size_t max_bytes, size_t r
     : db_(db), max_bytes_(max_bytes), remembered_(remembered) {}
 HouseholdCache::~HouseholdCache() = default;
 
-Result<HouseholdCache::Poll> HouseholdCache::RunPoll(bool first, int64_t after) {
-  if (!poll_conn_) {
-    DOUDI_ASSIGN_OR_RETURN(poll_conn_, db_.OpenDedicated());
-    // The poll's generic plan (index scans on registry_changes and audit_head) is the right
-    // one for every value; planning it per execution cost PostgreSQL more than running it.
-    if (poll_conn_->dialect() == storage::Dialect::kPostgres) {
-      Status s = poll_conn_->ExecScript("SET plan_cache_mode = force_generic_plan");
-      if (!s.ok()) {
-        poll_conn_.reset();
-        return s;
-      }
-    }
-  }
-  auto rs = poll_conn_->Query(kPollSql, {first ? INT64_MAX : after});
-  if (!rs.ok()) {
-    poll_conn_.reset();  // reconnect next time
-    return rs.status();
-  }
+Result<HouseholdCache::Poll> HouseholdCache::RunPoll(storage::Connection& conn, bool first, int64_t after) {
+  auto rs = conn.Query(kPollSql, {first ? INT64_MAX : after});
   if (!rs.ok()) return rs.status();
   Poll p;
+  p.first = first;
   for (const auto& r : rs->rows) {
     if (r.Int(0) == 0) {
       if (!r.IsNull(1)) p.gen = r.Int(1);
@@ -74,24 +60,31 @@ void HouseholdCache::FlushLocked(int64_t horizon) {
   ++stats_.flushes;
 }
 
+// Polls may finish out of order (SQLite polls on each request's connection): a poll's
+// snapshot is a prefix of the feed in commit order, so what is at or below the last applied
+// number is already applied and only the rest counts.
 void HouseholdCache::Apply(const Poll& p) {
   ++stats_.polls;
-  at_.gen = p.gen;
+  const int64_t applied = at_.rev;
   if (!started_) {  // nothing cached yet: start from the feed's end
     started_ = true;
     at_.rev = p.max_rev;
+    at_.gen = p.gen;
     horizon_ = p.max_rev;
     pruned_ = std::max<int64_t>(0, p.min_rev - 1);
     return;
   }
-  // Rows after the last applied one were pruned (or too many arrived at once): what they
-  // said is unknown, so nothing cached can be trusted.
-  if (p.min_rev > at_.rev + 1 || static_cast<int64_t>(p.changes.size()) > kMaxChangesPerPoll) {
-    at_.rev = std::max(at_.rev, p.max_rev);
+  if (p.max_rev <= applied) return;  // nothing new (an older snapshot than one applied)
+  at_.gen = p.gen;
+  at_.rev = p.max_rev;
+  // A first poll lists no changes; rows after the last applied one were pruned; too many
+  // arrived at once: what they said is unknown, so nothing cached can be trusted.
+  if (p.first || p.min_rev > applied + 1 || static_cast<int64_t>(p.changes.size()) > kMaxChangesPerPoll) {
     FlushLocked(at_.rev);
     return;
   }
   for (const auto& [rev, id] : p.changes) {
+    if (rev <= applied) continue;
     auto it = entries_.find(id);
     if (it != entries_.end()) {
       bytes_ -= Bytes(it->second);
@@ -99,7 +92,6 @@ void HouseholdCache::Apply(const Poll& p) {
     }
     invalidated_[id] = rev;
     invalidation_order_.emplace_back(rev, id);
-    at_.rev = std::max(at_.rev, rev);
   }
   while (invalidation_order_.size() > remembered_) {
     auto [rev, id] = invalidation_order_.front();
@@ -108,11 +100,43 @@ void HouseholdCache::Apply(const Poll& p) {
     if (it != invalidated_.end() && it->second == rev) invalidated_.erase(it);
     horizon_ = std::max(horizon_, rev);
   }
-  at_.rev = std::max(at_.rev, p.max_rev);
 }
 
-Result<HouseholdCache::SyncPoint> HouseholdCache::Sync() {
+void HouseholdCache::AfterPoll(std::unique_lock<std::mutex>& lock, const std::string& today) {
+  if (at_.rev - pruned_ >= kKeepChanges + kPruneEvery) {
+    int64_t from = pruned_;
+    int64_t upto = std::min(at_.rev - kKeepChanges, pruned_ + kPruneChunk);
+    pruned_ = upto;
+    lock.unlock();
+    bool pruned = Prune(upto);
+    lock.lock();
+    if (!pruned && pruned_ == upto) pruned_ = from;  // a later poll tries again
+  }
+  // Ages in a household's document depend on the day: a new day starts an empty cache.
+  if (today > at_.day) {
+    if (!at_.day.empty()) FlushLocked(at_.rev);
+    at_.day = today;
+  }
+}
+
+Result<HouseholdCache::SyncPoint> HouseholdCache::Sync(storage::Connection* conn) {
   std::string today = TodayShanghai();
+  if (conn && conn->dialect() == storage::Dialect::kSqlite) {
+    // In-process: a poll costs less than waiting for another thread's, so each request
+    // runs its own on its own connection.
+    bool first;
+    int64_t after;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      first = !started_;
+      after = at_.rev;
+    }
+    DOUDI_ASSIGN_OR_RETURN(Poll p, RunPoll(*conn, first, after));
+    std::unique_lock<std::mutex> lock(mu_);
+    Apply(p);
+    AfterPoll(lock, today);
+    return at_;
+  }
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t ticket = ++arrivals_;
   while (completed_ < ticket) {
@@ -126,7 +150,22 @@ Result<HouseholdCache::SyncPoint> HouseholdCache::Sync() {
     const bool first = !started_;
     const int64_t after = at_.rev;
     lock.unlock();
-    auto p = RunPoll(first, after);
+    Result<Poll> p = Status::Internal("poll");
+    if (!poll_conn_) {
+      auto c = db_.OpenDedicated();
+      // The poll's generic plan (index scans on registry_changes and audit_head) is right
+      // for every value; planning it per execution cost PostgreSQL more than running it.
+      if (c.ok() && (*c)->dialect() == storage::Dialect::kPostgres) {
+        Status s = (*c)->ExecScript("SET plan_cache_mode = force_generic_plan");
+        if (!s.ok()) c = s;
+      }
+      if (c.ok()) poll_conn_ = std::move(c).value();
+      else p = c.status();
+    }
+    if (poll_conn_) {
+      p = RunPoll(*poll_conn_, first, after);
+      if (!p.ok()) poll_conn_.reset();  // reconnect next time
+    }
     lock.lock();
     polling_ = false;
     if (!p.ok()) {
@@ -136,21 +175,9 @@ Result<HouseholdCache::SyncPoint> HouseholdCache::Sync() {
     Apply(*p);
     completed_ = covers;
     polled_.notify_all();
-    if (at_.rev - pruned_ >= kKeepChanges + kPruneEvery) {
-      int64_t from = pruned_;
-      int64_t upto = std::min(at_.rev - kKeepChanges, pruned_ + kPruneChunk);
-      pruned_ = upto;
-      lock.unlock();
-      bool pruned = Prune(upto);
-      lock.lock();
-      if (!pruned && pruned_ == upto) pruned_ = from;  // a later poll tries again
-    }
+    AfterPoll(lock, today);
   }
-  // Ages in a household's document depend on the day: a new day starts an empty cache.
-  if (today > at_.day) {
-    if (!at_.day.empty()) FlushLocked(at_.rev);
-    at_.day = today;
-  }
+  if (today > at_.day) AfterPoll(lock, today);
   return at_;
 }
 

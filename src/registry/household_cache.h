@@ -43,7 +43,9 @@ class HouseholdCache {
   explicit HouseholdCache(storage::Database& db, size_t max_bytes = 64u << 20, size_t remembered = 100'000);
   ~HouseholdCache();
 
-  Result<SyncPoint> Sync();
+  // On SQLite pass the request's connection: each request polls on its own (cheaper than
+  // waiting); on PostgreSQL requests share the cache's connection and one poll at a time.
+  Result<SyncPoint> Sync(storage::Connection* conn = nullptr);
   std::optional<Doc> Get(Kind kind, int64_t id);
   // Stores a document loaded after `since` was returned by Sync(); refused (false) when a
   // change to the household applied since then, or the day changed (ages are in the detail).
@@ -61,15 +63,16 @@ class HouseholdCache {
     std::shared_ptr<const std::string> detail, summary;
   };
   struct Poll;
-  Result<Poll> RunPoll(bool first, int64_t after);  // leader only
+  Result<Poll> RunPoll(storage::Connection& conn, bool first, int64_t after);
   void Apply(const Poll& p);
+  void AfterPoll(std::unique_lock<std::mutex>& lock, const std::string& today);  // prune, new day
   void FlushLocked(int64_t horizon);
   bool Prune(int64_t upto);
   size_t Bytes(const Entry& e) const;
 
   storage::Database& db_;
   const size_t max_bytes_, remembered_;
-  std::unique_ptr<storage::Connection> poll_conn_;  // used by the leader only
+  std::unique_ptr<storage::Connection> poll_conn_;  // used by the leader only (PostgreSQL)
   std::mutex mu_;
   std::condition_variable polled_;
   uint64_t arrivals_ = 0, completed_ = 0;

@@ -157,13 +157,15 @@ TEST_P(HouseholdCacheTest, ReadersNeverSeeAValueOlderThanTheLastCommitBeforeThei
   std::atomic<int> stale{0}, served{0};
   std::vector<std::thread> readers;
   for (int t = 0; t < 3; ++t) {
-    readers.emplace_back([&] {
+    readers.emplace_back([&, t] {
       auto lease = db_->Acquire();
       if (!lease.ok()) return;
       const storage::Params id{storage::Value(h1_)};
+      // Both ways of syncing at once: the shared poll, and (SQLite) a poll on one's own connection.
+      storage::Connection* own = t == 0 ? nullptr : lease->get();
       while (!stop) {
         int64_t floor = committed.load();
-        auto sp = cache.Sync();
+        auto sp = cache.Sync(own);
         if (!sp.ok()) continue;
         int64_t value;
         if (auto doc = cache.Get(Kind::kDetail, h1_)) {

@@ -314,7 +314,7 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   Caches& c = *caches_;
-  DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync());
+  DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync(conn.get()));
 
   // The households listed (all in scope, or those a search finds), newest first, as of the
   // sync: from the cache when no change that could alter the list (the registry generation)
@@ -438,7 +438,7 @@ Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, i
   std::optional<HouseholdCache::Doc> doc;
   {
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-    DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync());
+    DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync(conn.get()));
     doc = c.households.Get(HouseholdCache::Kind::kDetail, id);
     if (!doc) {
       // Loaded whatever the reader's scope (the document is shared), checked below.
