@@ -1,6 +1,7 @@
 #include "registry/household_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "common/date.h"
@@ -9,7 +10,10 @@ namespace doudi::registry {
 
 namespace {
 constexpr int64_t kMaxChangesPerPoll = 10'000;  // more at once: forget everything instead
-constexpr int64_t kPruneChunk = 20'000;
+// Pruning holds SQLite's write lock: small chunks, at most one a second (a bulk load's rows
+// are pruned over the following minutes instead of in one long delete).
+constexpr int64_t kPruneChunk = 5'000;
+constexpr auto kPruneInterval = std::chrono::seconds(1);
 
 // One statement, one snapshot: the feed's bounds and the registry generation (kind 0), then
 // the changes after the last one applied, in order (kind 1). MIN and MAX in separate
@@ -103,7 +107,9 @@ void HouseholdCache::Apply(const Poll& p) {
 }
 
 void HouseholdCache::AfterPoll(std::unique_lock<std::mutex>& lock, const std::string& today) {
-  if (at_.rev - pruned_ >= kKeepChanges + kPruneEvery) {
+  auto now = std::chrono::steady_clock::now();
+  if (at_.rev - pruned_ >= kKeepChanges + kPruneEvery && now - last_prune_ >= kPruneInterval) {
+    last_prune_ = now;
     int64_t from = pruned_;
     int64_t upto = std::min(at_.rev - kKeepChanges, pruned_ + kPruneChunk);
     pruned_ = upto;

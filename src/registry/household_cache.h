@@ -10,6 +10,7 @@
 // that a change applied since the load's Sync() may have made stale.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -52,8 +53,8 @@ class HouseholdCache {
   bool Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code, std::string json);
   Stats stats();
 
-  // The feed keeps the last kKeepChanges rows: once kPruneEvery more have arrived, a poll's
-  // leader deletes the oldest (at most 20,000 at a time).
+  // The feed keeps the last kKeepChanges rows: once kPruneEvery more have arrived, a poll
+  // deletes the oldest (at most 5,000, at most once a second).
   static constexpr int64_t kKeepChanges = 50'000;
   static constexpr int64_t kPruneEvery = 10'000;
 
@@ -80,6 +81,7 @@ class HouseholdCache {
   SyncPoint at_;
   int64_t horizon_ = 0;  // fills from before this rev are refused (invalidations forgotten)
   int64_t pruned_ = 0;   // feed rows up to here are (being) deleted
+  std::chrono::steady_clock::time_point last_prune_{};
   std::unordered_map<int64_t, Entry> entries_;
   size_t bytes_ = 0;
   std::unordered_map<int64_t, int64_t> invalidated_;     // household → rev of its last change
