@@ -66,6 +66,49 @@ Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_vie
   return r.ok() ? Status::Ok() : r.status();
 }
 
+bool ReadReceipt::Pending() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return pending_ > 0;
+}
+
+void ReadReceipt::Then(std::function<void(Status)> done) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (pending_ > 0) {
+    done_ = std::move(done);
+    return;
+  }
+  Status st = status_;
+  lock.unlock();
+  done(st);
+}
+
+void ReadReceipt::Add() {
+  std::lock_guard<std::mutex> g(mu_);
+  ++pending_;
+}
+
+void ReadReceipt::Complete(const Status& status) {
+  std::function<void(Status)> done;
+  Status st;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (status_.ok() && !status.ok()) status_ = status;
+    if (--pending_ > 0 || !done_) return;
+    done.swap(done_);
+    st = status_;
+  }
+  done(st);
+}
+
+namespace {
+thread_local std::shared_ptr<ReadReceipt> deferral;
+}  // namespace
+
+DeferReads::DeferReads(std::shared_ptr<ReadReceipt> receipt) : previous_(std::move(deferral)) {
+  deferral = std::move(receipt);
+}
+DeferReads::~DeferReads() { deferral = std::move(previous_); }
+
 ReadLog::ReadLog(storage::Database& db) : db_(db), writer_([this] { Run(); }) {}
 
 ReadLog::~ReadLog() {
@@ -79,11 +122,22 @@ ReadLog::~ReadLog() {
 
 Status ReadLog::Record(const Actor& actor, std::string_view entity, std::string_view entity_id,
                        std::string_view region_code) {
+  Item item{NowIsoShanghai(), actor.id, actor.username, std::string(entity), std::string(entity_id),
+            std::string(region_code), nullptr, deferral};
+  if (item.receipt) {
+    item.receipt->Add();
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      queue_.push_back(std::move(item));
+    }
+    work_cv_.notify_one();
+    return Status::Ok();
+  }
   Slot slot;
+  item.slot = &slot;
   {
     std::lock_guard<std::mutex> g(mu_);
-    queue_.push_back({NowIsoShanghai(), actor.id, actor.username, std::string(entity), std::string(entity_id),
-                      std::string(region_code), &slot});
+    queue_.push_back(std::move(item));
   }
   work_cv_.notify_one();
   std::unique_lock<std::mutex> lock(mu_);
@@ -101,25 +155,32 @@ void ReadLog::Run() {
       batch.swap(queue_);
     }
     Status st = Write(batch);
+    bool blocked = false;
     {
       std::lock_guard<std::mutex> g(mu_);
       for (auto& item : batch) {
+        if (!item.slot) continue;
         item.slot->status = st;
         item.slot->done = true;
+        blocked = true;
       }
     }
-    done_cv_.notify_all();
+    if (blocked) done_cv_.notify_all();
+    for (auto& item : batch)
+      if (item.receipt) item.receipt->Complete(st);
     batch.clear();
   }
 }
 
 Status ReadLog::Write(const std::vector<Item>& batch) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  // Multi-row INSERTs of up to 128 rows. A batch that fits one statement commits on its own
-  // (no BEGIN / COMMIT round trips); a larger one runs in one transaction.
+  // Multi-row INSERTs of up to 128 rows. On PostgreSQL a batch that fits one statement commits
+  // on its own (no BEGIN / COMMIT round trips); a larger one runs in one transaction. On SQLite
+  // every batch runs in a write transaction, so it queues on the process's write lock: a lone
+  // INSERT would meet a busy database and sleep in SQLite's busy handler (1, 2, 5, 10 … ms).
   constexpr size_t kMaxChunk = 128;
   std::optional<storage::Transaction> tx;
-  if (batch.size() > kMaxChunk) {
+  if (batch.size() > kMaxChunk || conn->dialect() == storage::Dialect::kSqlite) {
     tx.emplace(*conn, true);
     DOUDI_RETURN_IF_ERROR(tx->status());
   }

@@ -9,6 +9,8 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,11 +42,46 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
                   std::string_view entity_id, std::string_view region_code);
 
-// Group commit for the read log: Record() returns once the row is committed, in a
-// transaction shared with the rows of every other request that arrived meanwhile (one
-// writer thread; one commit — one fsync on PostgreSQL — per batch instead of per read).
-// Nothing is buffered past the response: a request whose row could not be committed gets
-// the error. Call it holding no open transaction (the writer needs the write lock).
+// What a request recorded in the read log and is still waiting to see committed (see
+// DeferReads). Then() runs its callback once every row is committed, with the first error if
+// a row could not be; at once when nothing is pending.
+class ReadReceipt {
+ public:
+  bool Pending() const;
+  void Then(std::function<void(Status)> done);
+
+ private:
+  friend class ReadLog;
+  void Add();
+  void Complete(const Status& status);
+
+  mutable std::mutex mu_;
+  int pending_ = 0;
+  Status status_;
+  std::function<void(Status)> done_;
+};
+
+// While a DeferReads scope is alive on a thread, ReadLog::Record() on that thread queues its row
+// under the scope's receipt and returns at once instead of blocking the thread until the commit.
+// The scope's owner (the HTTP server) must not release what was read before the receipt's
+// callback has run with an ok status, and answers the error instead otherwise.
+class DeferReads {
+ public:
+  explicit DeferReads(std::shared_ptr<ReadReceipt> receipt);
+  ~DeferReads();
+  DeferReads(const DeferReads&) = delete;
+  DeferReads& operator=(const DeferReads&) = delete;
+
+ private:
+  std::shared_ptr<ReadReceipt> previous_;
+};
+
+// Group commit for the read log: a row is committed in a transaction shared with the rows of
+// every other request that arrived meanwhile (one writer thread; one commit — one fsync on
+// PostgreSQL — per batch instead of per read). Record() returns once the row is committed, or,
+// inside a DeferReads scope, at once with the row pending on the scope's receipt. Nothing is
+// released before its row is committed: a request whose row could not be committed gets the
+// error. Call it holding no open transaction (the writer needs the write lock).
 class ReadLog {
  public:
   explicit ReadLog(storage::Database& db);
@@ -64,7 +101,8 @@ class ReadLog {
     std::string at;
     int64_t actor_id;
     std::string actor, entity, entity_id, region_code;
-    Slot* slot;
+    Slot* slot;                              // a blocked caller, or
+    std::shared_ptr<ReadReceipt> receipt;    // a deferred one
   };
   void Run();
   Status Write(const std::vector<Item>& batch);

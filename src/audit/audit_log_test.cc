@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <future>
+
 #include "storage/migrations.h"
 #include "storage/test_db.h"
 
@@ -81,6 +83,59 @@ TEST_P(AuditTest, RolledBackWriteLeavesChainIntact) {
   auto rep = Check();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.entries, 4);
+}
+
+// Inside a DeferReads scope Record() does not wait; the receipt's callback runs once the row
+// is committed (visible to another connection), or with the error when it could not be.
+TEST_P(AuditTest, DeferredReadIsCommittedBeforeItsReceiptFires) {
+  ReadLog log(*db_);
+  auto receipt = std::make_shared<ReadReceipt>();
+  {
+    DeferReads defer(receipt);
+    ASSERT_TRUE(log.Record({7, "clerk"}, "household", "42", "370725107202").ok());
+    ASSERT_TRUE(log.Record({7, "clerk"}, "household", "43", "370725107202").ok());
+  }
+  std::promise<std::pair<Status, int64_t>> fired;
+  receipt->Then([&](Status st) {
+    auto other = db_->Acquire();
+    int64_t rows = -1;
+    if (other.ok()) {
+      auto rs = (*other)->Query("SELECT COUNT(*) FROM read_log WHERE entity_id IN ('42', '43')");
+      if (rs.ok()) rows = rs->rows[0].Int(0);
+    }
+    fired.set_value({st, rows});
+  });
+  auto [status, rows] = fired.get_future().get();
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(rows, 2);
+  EXPECT_FALSE(receipt->Pending());
+  // Outside a scope Record() blocks until committed.
+  ASSERT_TRUE(log.Record({7, "clerk"}, "household", "44", "370725107202").ok());
+  auto rs = conn().Query("SELECT COUNT(*) FROM read_log WHERE entity_id = '44'");
+  ASSERT_TRUE(rs.ok());
+  EXPECT_EQ(rs->rows[0].Int(0), 1);
+}
+
+TEST_P(AuditTest, DeferredReadThatCannotBeCommittedReportsTheError) {
+  ASSERT_TRUE(conn().Execute("DROP TABLE read_log").ok());
+  ReadLog log(*db_);
+  auto receipt = std::make_shared<ReadReceipt>();
+  {
+    DeferReads defer(receipt);
+    ASSERT_TRUE(log.Record({7, "clerk"}, "household", "42", "370725107202").ok());
+  }
+  std::promise<Status> fired;
+  receipt->Then([&](Status st) { fired.set_value(st); });
+  EXPECT_FALSE(fired.get_future().get().ok());
+  EXPECT_FALSE(log.Record({7, "clerk"}, "household", "43", "370725107202").ok());
+}
+
+TEST(ReadReceipt, NothingPendingFiresAtOnce) {
+  ReadReceipt receipt;
+  EXPECT_FALSE(receipt.Pending());
+  bool fired = false;
+  receipt.Then([&](Status st) { fired = st.ok(); });
+  EXPECT_TRUE(fired);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTest, ::testing::ValuesIn(storage::testing::Backends()));

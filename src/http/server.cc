@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "audit/audit_log.h"
+
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -123,13 +125,30 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     Response r;
+    // Reads of personal data are logged before the data leaves; the handler's thread does not
+    // wait for that commit: the response is sent from the read log's callback.
+    auto receipt = std::make_shared<audit::ReadReceipt>();
     try {
+      audit::DeferReads defer(receipt);
       r = shared_.router.Handle(in);
     } catch (const std::exception& e) {
       spdlog::error("unhandled exception in {} {}: {}", in.method, in.path, e.what());
       r = ErrorResponse(Status::Internal(e.what()));
     }
-    Send(std::move(r), in.method, in.path, started);
+    if (!receipt->Pending()) return Send(std::move(r), in.method, in.path, started);
+    // The tracked executor keeps the io_context running (graceful shutdown) until it is sent.
+    auto ex = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    auto waiting = std::make_shared<Response>(std::move(r));
+    receipt->Then([self = shared_from_this(), ex, waiting, method = std::move(in.method), path = std::move(in.path),
+                   started](Status st) {
+      net::post(ex, [self, waiting, method, path, started, st] {
+        if (!st.ok()) {
+          spdlog::error("read log not committed for {} {}: {}", method, path, st.message());
+          *waiting = ErrorResponse(st);
+        }
+        self->Send(std::move(*waiting), method, path, started);
+      });
+    });
   }
 
   void Send(Response r, const std::string& method, const std::string& path,

@@ -190,6 +190,10 @@ class SqliteConnection final : public Connection {
 }  // namespace
 
 std::unique_ptr<Connection> OpenSqlite(const std::string& path, Status* status) {
+  // Memory statistics make every SQLite allocation take one global mutex, which the server's
+  // threads then queue on; nothing here reads them. Only possible before SQLite initialises.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
