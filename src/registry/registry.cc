@@ -99,44 +99,50 @@ Params PersonParams(const PersonInput& p, const CitizenIdInfo& id) {
           p.income.other};
 }
 
-// Region names never change once loaded (reference data is inserted, never updated), so
-// they are cached per service.
+// Regions never change once loaded (reference data is inserted, never updated, except a
+// town's population, which is not kept here), so their names, levels and parents are cached
+// per service.
 class RegionNames {
  public:
-  Result<std::string> Get(Connection& conn, const std::string& code) {
+  struct Region {
+    std::string name, level, parent_code;
+  };
+  // The region, or nullopt when the code is unknown.
+  Result<std::optional<Region>> Find(Connection& conn, const std::string& code) {
     {
       std::lock_guard<std::mutex> g(mu_);
-      auto it = names_.find(code);
-      if (it != names_.end()) return it->second;
+      auto it = regions_.find(code);
+      if (it != regions_.end()) return std::optional<Region>(it->second);
     }
-    auto rs = conn.Query("SELECT name FROM regions WHERE code = ?", {code});
+    auto rs = conn.Query("SELECT name, level, parent_code FROM regions WHERE code = ?", {code});
     if (!rs.ok()) return rs.status();
-    if (rs->empty()) return std::string();
+    if (rs->empty()) return std::optional<Region>();
+    Region r{rs->rows[0].Text(0), rs->rows[0].Text(1), rs->rows[0].Text(2)};
     std::lock_guard<std::mutex> g(mu_);
-    return names_.emplace(code, rs->rows[0].Text(0)).first->second;
+    return std::optional<Region>(regions_.emplace(code, std::move(r)).first->second);
+  }
+  // The region's name, empty when the code is unknown.
+  Result<std::string> Get(Connection& conn, const std::string& code) {
+    DOUDI_ASSIGN_OR_RETURN(std::optional<Region> r, Find(conn, code));
+    return r ? r->name : std::string();
   }
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, std::string> names_;
+  std::unordered_map<std::string, Region> regions_;
 };
 
 // LoadHousehold's scope for documents shared by all readers (each reader's scope is checked
 // against the document's village).
 const std::string kAnyRegion = "*";
 
-Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id, const std::string& scope) {
-  auto rs = conn.Query(kHouseholdSelect, {id});
-  if (!rs.ok()) return rs.status();
-  if (rs->empty()) return Status::NotFound("家庭不存在");
-  const auto& r = rs->rows[0];
-  Household h;
+// The household columns of kHouseholdSelect (0–17; names from the cache) into h.
+Status HouseholdFromRow(Connection& conn, RegionNames& names, const storage::Row& r, Household& h) {
   h.id = r.Int(0);
   h.version = r.Int(1);
   h.village_code = r.Text(2);
   h.town_code = r.Text(3);
   h.county_code = r.Text(4);
-  if (scope != kAnyRegion && !CodeWithin(h.village_code, scope)) return Status::NotFound("家庭不存在");
   DOUDI_ASSIGN_OR_RETURN(h.village_name, names.Get(conn, h.village_code));
   DOUDI_ASSIGN_OR_RETURN(h.town_name, names.Get(conn, h.town_code));
   h.area = r.Text(7);
@@ -150,19 +156,28 @@ Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id
   h.education_expenditure_fen = r.Int(15);
   h.created_at = r.Text(16);
   h.updated_at = r.Text(17);
+  return Status::Ok();
+}
+
+Result<Household> LoadHousehold(Connection& conn, RegionNames& names, int64_t id, const std::string& scope) {
+  auto rs = conn.Query(kHouseholdSelect, {id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::NotFound("家庭不存在");
+  if (scope != kAnyRegion && !CodeWithin(rs->rows[0].Text(2), scope)) return Status::NotFound("家庭不存在");
+  Household h;
+  DOUDI_RETURN_IF_ERROR(HouseholdFromRow(conn, names, rs->rows[0], h));
   for (const auto& row : rs->rows)
     if (!row.IsNull(kHouseholdMemberColumn)) h.members.push_back(PersonFromRow(row, kHouseholdMemberColumn));
   return h;
 }
 
 // Looks up a village code: 400 when unknown or not a village, 404 when outside scope.
-Result<std::string> CheckVillage(Connection& conn, const std::string& code, const std::string& scope) {
-  auto rs = conn.Query("SELECT level, parent_code FROM regions WHERE code = ?", {code});
-  if (!rs.ok()) return rs.status();
-  if (rs->empty() || rs->rows[0].Text(0) != "village")
-    return Status::InvalidArgument("village_code", "村（社区）区划代码不存在");
+Result<std::string> CheckVillage(Connection& conn, RegionNames& names, const std::string& code,
+                                 const std::string& scope) {
+  DOUDI_ASSIGN_OR_RETURN(std::optional<RegionNames::Region> r, names.Find(conn, code));
+  if (!r || r->level != "village") return Status::InvalidArgument("village_code", "村（社区）区划代码不存在");
   if (!CodeWithin(code, scope)) return Status::NotFound("该村（社区）不在您的管辖范围内");
-  return rs->rows[0].Text(1);  // town code
+  return r->parent_code;  // town code
 }
 
 Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const PersonInput& p, const std::string& path) {
@@ -454,7 +469,8 @@ Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, i
 }
 
 Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in) {
-  DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(conn, in.village_code, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(std::string town,
+                         CheckVillage(conn, caches_->region_names, in.village_code, actor.region_code));
   std::string now = NowIsoShanghai();
   auto rs = conn.Query(kInsertHousehold,
                        {in.village_code.substr(0, 6), town, in.village_code, in.area, in.residence_address, in.phone,
@@ -489,23 +505,31 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
   DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
-  DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(*conn, in.village_code, actor.region_code));
-  auto n = conn->Execute(
+  DOUDI_ASSIGN_OR_RETURN(std::string town,
+                         CheckVillage(*conn, caches_->region_names, in.village_code, actor.region_code));
+  // The updated columns come back with the update (members are unchanged but for their
+  // region columns, which a member document does not show): no second read.
+  auto rs = conn->Query(
       "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
       "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, medical_expenditure_fen = ?, "
-      "education_expenditure_fen = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+      "education_expenditure_fen = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? "
+      "RETURNING id, version, village_code, town_code, county_code, NULL, NULL, area, residence_address, phone, "
+      "deposits_fen, vehicles, extra_properties, business, medical_expenditure_fen, education_expenditure_fen, "
+      "created_at, updated_at",
       {in.village_code.substr(0, 6), town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
        in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
        in.education_expenditure_fen, NowIsoShanghai(), id, version});
-  if (!n.ok()) return n.status();
-  if (*n == 0) return Status::VersionConflict();
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::VersionConflict();
   if (in.village_code != before.village_code) {  // members carry their household's region codes
     auto moved = conn->Execute(
         "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
         {in.village_code.substr(0, 6), town, in.village_code, id});
     if (!moved.ok()) return moved.status();
   }
-  DOUDI_ASSIGN_OR_RETURN(Household after, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
+  Household after;
+  DOUDI_RETURN_IF_ERROR(HouseholdFromRow(*conn, caches_->region_names, rs->rows[0], after));
+  after.members = before.members;
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");
   a.erase("members");
