@@ -80,6 +80,10 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(std::string page, s.registry.ListHouseholdsJson(c.user(), q));
     return RawJson(200, std::move(page));
   });
+  // Requests answered from the household cache wait for its poll without holding a thread.
+  RouteWait fresh;
+  if (s.registry.SharesPolls()) fresh = [&s](std::function<void(Within)> ready) { s.registry.AwaitFresh(ready); };
+  router.SetWait(fresh);
 
   router.Add("POST", "/api/v1/households", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
@@ -93,6 +97,7 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(std::string doc, s.registry.GetHouseholdJson(c.user(), id));
     return RawJson(200, std::move(doc));
   });
+  router.SetWait(fresh);
 
   router.Add("PUT", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));

@@ -140,6 +140,21 @@ std::string UrlDecode(const std::string& s) {
   return out;
 }
 
+const RouteWait* Router::WaitOf(const Request& req) const {
+  if (!has_waits_ || req.path.rfind("/api/", 0) != 0) return nullptr;
+  std::vector<std::string> segs = SplitPath(req.path);
+  for (const auto& route : routes_) {  // the first match, as in Handle()
+    if (route.method != req.method || route.segments.size() != segs.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      const std::string& p = route.segments[i];
+      match = (p.size() > 2 && p.front() == '{' && p.back() == '}') || p == segs[i];
+    }
+    if (match) return route.wait ? &route.wait : nullptr;
+  }
+  return nullptr;
+}
+
 Response Router::Handle(const Request& req) {
   if (req.path.rfind("/api/", 0) != 0) {
     if (req.method != "GET" && req.method != "HEAD") return ErrorResponse(Status::NotFound("页面不存在"));

@@ -59,6 +59,12 @@ struct Context {
 };
 
 using Handler = std::function<Result<Response>(Context&)>;
+// Something a route's handler must wait for that the server can wait for without holding a
+// thread (the registry cache catching up with the change feed): called with `ready`, it calls
+// ready(within) on any thread when the wait is over; the server then runs the handler
+// through within(…).
+using Within = std::function<void(const std::function<void()>&)>;
+using RouteWait = std::function<void(std::function<void(Within)> ready)>;
 
 enum class Access { kPublic, kSession };
 
@@ -69,6 +75,13 @@ class Router {
   // CSRF header on POST/PUT/PATCH/DELETE unless csrf_exempt (login).
   void Add(const std::string& method, const std::string& pattern, Handler h, Access access = Access::kSession,
            bool csrf_exempt = false);
+  // The wait of the route added last (none when `wait` is empty).
+  void SetWait(RouteWait wait) {
+    has_waits_ = has_waits_ || wait;
+    routes_.back().wait = std::move(wait);
+  }
+  // The wait of the route a request goes to, or null.
+  const RouteWait* WaitOf(const Request& req) const;
   // Serves built web-app files from dir (SPA fallback to index.html). Empty: no static files.
   void SetStaticDir(std::string dir) { static_dir_ = std::move(dir); }
 
@@ -81,11 +94,13 @@ class Router {
     Handler handler;
     Access access;
     bool csrf_exempt;
+    RouteWait wait;
   };
   Response ServeStatic(const std::string& path);
 
   auth::AuthService& auth_;
   std::vector<Route> routes_;
+  bool has_waits_ = false;
   std::string static_dir_;
   std::mutex static_mu_;
   struct CachedFile {

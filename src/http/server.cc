@@ -124,19 +124,31 @@ class Session : public std::enable_shared_from_this<Session> {
     in.csrf_token = std::string(req["X-CSRF-Token"]);
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    const RouteWait* wait = shared_.router.WaitOf(in);
+    if (!wait) return Run(in, nullptr, started);
+    // The tracked executor keeps the io_context running (graceful shutdown) until it is sent.
+    auto ex = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    auto waiting = std::make_shared<Request>(std::move(in));
+    (*wait)([self = shared_from_this(), ex, waiting, started](Within within) {
+      net::post(ex, [self, waiting, within = std::move(within), started] { self->Run(*waiting, within, started); });
+    });
+  }
+
+  // Handles the request (through `within` when its route waited) and sends the response.
+  void Run(Request& in, const Within& within, std::chrono::steady_clock::time_point started) {
     Response r;
     // Reads of personal data are logged before the data leaves; the handler's thread does not
     // wait for that commit: the response is sent from the read log's callback.
     auto receipt = std::make_shared<audit::ReadReceipt>();
     try {
       audit::DeferReads defer(receipt);
-      r = shared_.router.Handle(in);
+      if (within) within([&] { r = shared_.router.Handle(in); });
+      else r = shared_.router.Handle(in);
     } catch (const std::exception& e) {
       spdlog::error("unhandled exception in {} {}: {}", in.method, in.path, e.what());
       r = ErrorResponse(Status::Internal(e.what()));
     }
     if (!receipt->Pending()) return Send(std::move(r), in.method, in.path, started);
-    // The tracked executor keeps the io_context running (graceful shutdown) until it is sent.
     auto ex = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
     auto waiting = std::make_shared<Response>(std::move(r));
     receipt->Then([self = shared_from_this(), ex, waiting, method = std::move(in.method), path = std::move(in.path),

@@ -32,9 +32,34 @@ struct HouseholdCache::Poll {
   std::vector<std::pair<int64_t, int64_t>> changes;  // (rev, household)
 };
 
-HouseholdCache::HouseholdCache(storage::Database& db, size_t max_bytes, size_t remembered)
-    : db_(db), max_bytes_(max_bytes), remembered_(remembered) {}
-HouseholdCache::~HouseholdCache() = default;
+HouseholdCache::HouseholdCache(storage::Database& db, size_t max_bytes, size_t remembered,
+                               std::chrono::microseconds poll_interval)
+    : db_(db), max_bytes_(max_bytes), remembered_(remembered), poll_interval_(poll_interval) {}
+
+HouseholdCache::~HouseholdCache() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  wake_poller_.notify_one();
+  if (poller_.joinable()) poller_.join();
+}
+
+namespace {
+// The Presynced scope of this thread.
+thread_local const HouseholdCache* presynced_cache = nullptr;
+thread_local HouseholdCache::SyncPoint presynced_at;
+}  // namespace
+
+HouseholdCache::Presynced::Presynced(const HouseholdCache& cache, SyncPoint at)
+    : previous_cache_(presynced_cache), previous_at_(std::move(presynced_at)) {
+  presynced_cache = &cache;
+  presynced_at = std::move(at);
+}
+HouseholdCache::Presynced::~Presynced() {
+  presynced_cache = previous_cache_;
+  presynced_at = std::move(previous_at_);
+}
 
 Result<HouseholdCache::Poll> HouseholdCache::RunPoll(storage::Connection& conn, bool first, int64_t after) {
   auto rs = conn.Query(kPollSql, {first ? INT64_MAX : after});
@@ -126,10 +151,11 @@ void HouseholdCache::AfterPoll(std::unique_lock<std::mutex>& lock, const std::st
 }
 
 Result<HouseholdCache::SyncPoint> HouseholdCache::Sync(storage::Connection* conn) {
-  std::string today = TodayShanghai();
+  if (presynced_cache == this) return presynced_at;
   if (conn && conn->dialect() == storage::Dialect::kSqlite) {
-    // In-process: a poll costs less than waiting for another thread's, so each request
-    // runs its own on its own connection.
+    // In-process: a poll costs less than waiting for a shared one, so each request runs its
+    // own on its own connection.
+    std::string today = TodayShanghai();
     bool first;
     int64_t after;
     {
@@ -143,19 +169,44 @@ Result<HouseholdCache::SyncPoint> HouseholdCache::Sync(storage::Connection* conn
     AfterPoll(lock, today);
     return at_;
   }
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  std::optional<Result<SyncPoint>> result;
+  AwaitSync([&](Result<SyncPoint> r) {
+    std::lock_guard<std::mutex> g(done_mu);
+    result.emplace(std::move(r));
+    done_cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(done_mu);
+  done_cv.wait(lock, [&] { return result.has_value(); });
+  return std::move(*result);
+}
+
+void HouseholdCache::AwaitSync(std::function<void(Result<SyncPoint>)> ready) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    waiting_.push_back(std::move(ready));
+    if (!poller_.joinable()) poller_ = std::thread([this] { PollerLoop(); });
+  }
+  wake_poller_.notify_one();
+}
+
+// One poll at a time, at most one per interval, each for everyone who was waiting when it
+// started (they all arrived before it).
+void HouseholdCache::PollerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
-  const uint64_t ticket = ++arrivals_;
-  while (completed_ < ticket) {
-    if (polling_) {
-      polled_.wait(lock);
-      continue;
-    }
-    // Lead a poll: it starts now, after every waiting request arrived.
-    polling_ = true;
-    const uint64_t covers = arrivals_;
+  for (;;) {
+    wake_poller_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;  // stopping, nobody waiting
+    if (!stopping_)
+      wake_poller_.wait_until(lock, last_poll_ + poll_interval_, [this] { return stopping_; });
+    std::vector<std::function<void(Result<SyncPoint>)>> served;
+    served.swap(waiting_);
+    last_poll_ = std::chrono::steady_clock::now();
     const bool first = !started_;
     const int64_t after = at_.rev;
     lock.unlock();
+    std::string today = TodayShanghai();
     Result<Poll> p = Status::Internal("poll");
     if (!poll_conn_) {
       auto c = db_.OpenDedicated();
@@ -173,18 +224,18 @@ Result<HouseholdCache::SyncPoint> HouseholdCache::Sync(storage::Connection* conn
       if (!p.ok()) poll_conn_.reset();  // reconnect next time
     }
     lock.lock();
-    polling_ = false;
-    if (!p.ok()) {
-      polled_.notify_all();  // a waiting request leads the next attempt
-      return p.status();
+    std::optional<Result<SyncPoint>> at;
+    if (p.ok()) {
+      Apply(*p);
+      AfterPoll(lock, today);
+      at.emplace(at_);
+    } else {
+      at.emplace(p.status());
     }
-    Apply(*p);
-    completed_ = covers;
-    polled_.notify_all();
-    AfterPoll(lock, today);
+    lock.unlock();
+    for (auto& ready : served) ready(*at);
+    lock.lock();
   }
-  if (today > at_.day) AfterPoll(lock, today);
-  return at_;
 }
 
 bool HouseholdCache::Prune(int64_t upto) {

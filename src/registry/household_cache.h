@@ -1,24 +1,30 @@
 // The server's cache of household documents (the household read and the list-page summary,
 // as JSON), kept exact by the registry change feed (migration 9).
 //
-// Before a request answers from the cache it calls Sync(): that returns once a poll of the
-// feed that started after the call has been applied, so every change committed before the
-// request arrived — by this server, another one, or the CLI — has evicted its household.
-// Concurrent requests share one poll (the first becomes the leader and runs it on the
-// cache's own connection; the others wait for it), so under load a poll costs each request
-// a fraction of one statement. Fill() after loading from the database refuses a document
-// that a change applied since the load's Sync() may have made stale.
+// Before a request answers from the cache it syncs: it waits until a poll of the feed that
+// started after it arrived has been applied, so every change committed before the request
+// arrived — by this server, another one, or the CLI — has evicted its household. On SQLite a
+// request polls on its own connection (in-process, cheaper than waiting). Otherwise requests
+// share the polls of the cache's poller thread, which runs on its own connection, one poll
+// at a time and at most one per poll interval: every request that arrived before a poll
+// started is served by it, so under load a poll costs each request a small fraction of one
+// statement. The server waits for it without holding a thread (AwaitSync), then answers
+// inside a Presynced scope. Fill() after loading from the database refuses a document that a
+// change applied since the load's sync may have made stale.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/database.h"
 
@@ -41,12 +47,30 @@ class HouseholdCache {
   };
 
   // Bounds: documents held (bytes), and invalidations remembered for refusing stale fills.
-  explicit HouseholdCache(storage::Database& db, size_t max_bytes = 64u << 20, size_t remembered = 100'000);
+  // Shared polls start at most once per poll_interval.
+  explicit HouseholdCache(storage::Database& db, size_t max_bytes = 64u << 20, size_t remembered = 100'000,
+                          std::chrono::microseconds poll_interval = kPollInterval);
   ~HouseholdCache();
 
-  // On SQLite pass the request's connection: each request polls on its own (cheaper than
-  // waiting); on PostgreSQL requests share the cache's connection and one poll at a time.
+  // Returns once a poll that started after the call has been applied. With a SQLite
+  // connection the poll runs on it; otherwise it is a shared poll (AwaitSync). Inside a
+  // Presynced scope of this cache it returns the scope's point at once.
   Result<SyncPoint> Sync(storage::Connection* conn = nullptr);
+  // Calls `ready` on the poller thread once a shared poll that started after the call has
+  // been applied, with its sync point or the poll's error. `ready` must not block.
+  void AwaitSync(std::function<void(Result<SyncPoint>)> ready);
+  // While alive, Sync() of this cache on this thread returns `at` without polling.
+  class Presynced {
+   public:
+    Presynced(const HouseholdCache& cache, SyncPoint at);
+    ~Presynced();
+    Presynced(const Presynced&) = delete;
+    Presynced& operator=(const Presynced&) = delete;
+
+   private:
+    const HouseholdCache* previous_cache_;
+    SyncPoint previous_at_;
+  };
   std::optional<Doc> Get(Kind kind, int64_t id);
   // Stores a document loaded after `since` was returned by Sync(); refused (false) when a
   // change to the household applied since then, or the day changed (ages are in the detail).
@@ -57,6 +81,8 @@ class HouseholdCache {
   // deletes the oldest (at most 5,000, at most once a second).
   static constexpr int64_t kKeepChanges = 50'000;
   static constexpr int64_t kPruneEvery = 10'000;
+  // Requests wait half of it on average; each poll costs the database a statement.
+  static constexpr std::chrono::microseconds kPollInterval{1000};
 
  private:
   struct Entry {
@@ -71,13 +97,18 @@ class HouseholdCache {
   bool Prune(int64_t upto);
   size_t Bytes(const Entry& e) const;
 
+  void PollerLoop();
+
   storage::Database& db_;
   const size_t max_bytes_, remembered_;
-  std::unique_ptr<storage::Connection> poll_conn_;  // used by the leader only (PostgreSQL)
+  const std::chrono::microseconds poll_interval_;
+  std::unique_ptr<storage::Connection> poll_conn_;  // the poller thread's
   std::mutex mu_;
-  std::condition_variable polled_;
-  uint64_t arrivals_ = 0, completed_ = 0;
-  bool polling_ = false, started_ = false;
+  std::condition_variable wake_poller_;
+  std::vector<std::function<void(Result<SyncPoint>)>> waiting_;  // for the next shared poll
+  bool stopping_ = false, started_ = false;
+  std::chrono::steady_clock::time_point last_poll_{};
+  std::thread poller_;  // started by the first AwaitSync
   SyncPoint at_;
   int64_t horizon_ = 0;  // fills from before this rev are refused (invalidations forgotten)
   int64_t pruned_ = 0;   // feed rows up to here are (being) deleted

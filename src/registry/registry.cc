@@ -312,6 +312,22 @@ RegistryService::RegistryService(storage::Database& db)
     : db_(db), read_log_(db), caches_(std::make_unique<Caches>(db)) {}
 RegistryService::~RegistryService() = default;
 
+bool RegistryService::SharesPolls() const { return db_.dialect() != storage::Dialect::kSqlite; }
+
+void RegistryService::AwaitFresh(std::function<void(Within)> ready) {
+  HouseholdCache& cache = caches_->households;
+  cache.AwaitSync([&cache, ready = std::move(ready)](Result<HouseholdCache::SyncPoint> at) {
+    if (!at.ok()) {  // the work polls for itself and reports the error
+      ready([](const std::function<void()>& work) { work(); });
+      return;
+    }
+    ready([&cache, point = *at](const std::function<void()>& work) {
+      HouseholdCache::Presynced scope(cache, point);
+      work();
+    });
+  });
+}
+
 Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor, const HouseholdQuery& q) {
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
   // Scope (and an optional sub-region) filter the households, or, when searching, the persons,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,16 @@ class RegistryService {
  public:
   explicit RegistryService(storage::Database& db);
   ~RegistryService();
+
+  // Runs a piece of work as of the moment its wait ended (see AwaitFresh).
+  using Within = std::function<void(const std::function<void()>&)>;
+  // For a server that must not hold a thread while a request waits for the household
+  // cache to catch up with the change feed (PostgreSQL; on SQLite each request polls on its
+  // own connection and this is not needed): calls `ready`, on another thread, once a poll
+  // that started after the call has been applied; work run through its Within sees the
+  // cache as of that poll without polling again. `ready` must not block.
+  bool SharesPolls() const;
+  void AwaitFresh(std::function<void(Within)> ready);
 
   // A page of household summaries as the API's JSON document.
   Result<std::string> ListHouseholdsJson(const auth::User& actor, const HouseholdQuery& q);
