@@ -47,11 +47,20 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
   std::string at = NowIsoShanghai();
   std::string actor_name = actor.username.empty() ? "system" : actor.username;
   std::string hash = EntryHash(id, at, actor.id, actor_name, e, prev);
-  auto ins = conn.Execute(
+  storage::Params row{id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code, e.before_json,
+                      e.after_json, prev, hash};
+  constexpr const char* kInsert =
       "INSERT INTO audit_log (id, at, actor_id, actor, action, entity, entity_id, region_code, "
-      "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code, e.before_json,
-       e.after_json, prev, hash});
+      "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  if (conn.dialect() == storage::Dialect::kPostgres) {
+    // One round trip while the chain's head is locked: the entry and the new head together.
+    row.emplace_back(hash);
+    auto done = conn.Execute(std::string("WITH entry AS (") + kInsert +
+                                 ") UPDATE audit_head SET last_hash = ? WHERE id = 1",
+                             row);
+    return done.ok() ? Status::Ok() : done.status();
+  }
+  auto ins = conn.Execute(kInsert, row);
   if (!ins.ok()) return ins.status();
   auto upd = conn.Execute("UPDATE audit_head SET last_hash = ? WHERE id = 1", {hash});
   return upd.ok() ? Status::Ok() : upd.status();

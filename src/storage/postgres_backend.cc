@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <unordered_map>
+#include <utility>
 
 #include "storage/database.h"
 
@@ -94,6 +95,7 @@ class PgConnection final : public Connection {
   }
 
   Status ExecScript(std::string_view sql) override {
+    DOUDI_RETURN_IF_ERROR(FlushBegin());
     std::string s(sql);
     PGresult* res = PQexec(conn_, s.c_str());
     auto st = PQresultStatus(res);
@@ -102,12 +104,25 @@ class PgConnection final : public Connection {
     return out;
   }
 
-  Status Begin(bool) override { return ExecScript("BEGIN"); }
-  Status Commit() override { return ExecScript("COMMIT"); }
-  Status Rollback() override { return ExecScript("ROLLBACK"); }
+  // BEGIN is not sent on its own: it goes with the transaction's first statement, in one
+  // round trip (pipeline mode). A transaction that ran nothing ends without a round trip.
+  Status Begin(bool) override {
+    if (pending_begin_) return Status::Internal("BEGIN inside a transaction");
+    pending_begin_ = true;
+    return Status::Ok();
+  }
+  Status Commit() override {
+    if (std::exchange(pending_begin_, false)) return Status::Ok();
+    return ExecScript("COMMIT");
+  }
+  Status Rollback() override {
+    if (std::exchange(pending_begin_, false)) return Status::Ok();
+    return ExecScript("ROLLBACK");
+  }
 
   Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
                     const std::vector<std::vector<std::optional<std::string>>>& rows) override {
+    DOUDI_RETURN_IF_ERROR(FlushBegin());
     std::string sql = "COPY " + std::string(table) + " (";
     for (size_t i = 0; i < columns.size(); ++i) sql += (i ? "," : "") + columns[i];
     sql += ") FROM STDIN";
@@ -150,8 +165,49 @@ class PgConnection final : public Connection {
     std::string text;  // with $n placeholders
   };
 
+  // Sends a pending BEGIN on its own (before a statement that cannot share its round trip).
+  Status FlushBegin() {
+    if (!std::exchange(pending_begin_, false)) return Status::Ok();
+    return ExecScript("BEGIN");
+  }
+
+  // A prepared statement after a pending BEGIN, both in one round trip; the statement's
+  // result (or BEGIN's, if that failed).
+  PGresult* RunAfterBegin(const std::string& name, int n, const char* const* values) {
+    pending_begin_ = false;
+    if (PQenterPipelineMode(conn_) != 1 ||
+        PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        PQsendQueryPrepared(conn_, name.c_str(), n, values, nullptr, nullptr, 0) != 1 || PQpipelineSync(conn_) != 1) {
+      // Not sent (the connection is broken): leave pipeline mode and report.
+      PQexitPipelineMode(conn_);
+      return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
+    }
+    // Results: BEGIN's, NULL, the statement's, NULL, then the sync marker.
+    PGresult* begin = PQgetResult(conn_);
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    PGresult* stmt = PQgetResult(conn_);
+    if (stmt) {
+      while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    }
+    for (PGresult* r; (r = PQgetResult(conn_)) != nullptr;) {
+      bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+    if (PQresultStatus(begin) != PGRES_COMMAND_OK) {
+      if (stmt) PQclear(stmt);
+      return begin;
+    }
+    PQclear(begin);
+    return stmt ? stmt : PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
+  }
+
   PGresult* Run(std::string_view sql, const Params& params) {
     auto it = prepared_.find(sql);
+    if (it == prepared_.end() || it->second.name.empty()) {
+      if (!FlushBegin().ok()) return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
+    }
     if (it == prepared_.end()) {
       Prepared p{"", RewritePlaceholders(sql)};
       if (prepared_.size() < kMaxPrepared) {
@@ -193,6 +249,7 @@ class PgConnection final : public Connection {
     if (p.name.empty())
       return PQexecParams(conn_, p.text.c_str(), static_cast<int>(params.size()), nullptr, values, nullptr, nullptr,
                           0);
+    if (pending_begin_) return RunAfterBegin(p.name, static_cast<int>(params.size()), values);
     return PQexecPrepared(conn_, p.name.c_str(), static_cast<int>(params.size()), values, nullptr, nullptr, 0);
   }
 
@@ -201,6 +258,7 @@ class PgConnection final : public Connection {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   PGconn* conn_;
+  bool pending_begin_ = false;
   std::unordered_map<std::string, Prepared, Hash, std::equal_to<>> prepared_;
 };
 

@@ -66,6 +66,43 @@ TEST_P(StorageTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(rs->rows[0].Text(0), "kept");
 }
 
+// On PostgreSQL BEGIN travels with the transaction's first statement (one round trip): a
+// prepared statement that fails there still reports its error and rolls the transaction
+// back, a transaction that ran nothing commits, and the connection stays usable.
+TEST_P(StorageTest, FirstStatementOfATransactionFailsCleanly) {
+  const char* insert = "INSERT INTO things (id, name) VALUES (?, ?)";
+  ASSERT_TRUE(conn().Execute(insert, {int64_t{1}, std::string("a")}).ok());  // prepared now
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    auto dup = conn().Execute(insert, {int64_t{2}, std::string("a")});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.status().code(), Code::kConflict);
+  }
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    ASSERT_TRUE(conn().Execute(insert, {int64_t{3}, std::string("c")}).ok());
+    ASSERT_TRUE(conn().Execute(insert, {int64_t{4}, std::string("d")}).ok());
+  }  // rolled back
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    EXPECT_TRUE(tx.Commit().ok());  // nothing ran
+  }
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(tx.status().ok());
+    ASSERT_TRUE(conn().Execute(insert, {int64_t{5}, std::string("e")}).ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto rs = conn().Query("SELECT id FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok());
+  ASSERT_EQ(rs->rows.size(), 2u);
+  EXPECT_EQ(rs->rows[0].Int(0), 1);
+  EXPECT_EQ(rs->rows[1].Int(0), 5);
+}
+
 TEST_P(StorageTest, BulkInsertEscapesAndNulls) {
   Transaction tx(conn(), true);
   std::vector<std::vector<std::optional<std::string>>> rows = {
