@@ -23,47 +23,101 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 namespace {
-std::string EntryHash(int64_t id, const std::string& at, int64_t actor_id, const std::string& actor,
-                      const Entry& e, const std::string& prev_hash) {
-  std::string s;
-  const char sep = '\x1f';
-  for (const std::string& part :
-       {std::to_string(id), at, std::to_string(actor_id), actor, e.action, e.entity, e.entity_id,
-        e.region_code, e.before_json, e.after_json, prev_hash}) {
-    s += part;
-    s += sep;
-  }
-  return Sha256Hex(s);
-}
-}  // namespace
+constexpr char kSep = '\x1f';
 
-Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e) {
-  // The UPDATE takes the row lock (PostgreSQL) / is inside BEGIN IMMEDIATE (SQLite).
+// The hashed text after the entry's id and before the previous hash.
+std::string HashedMiddle(const std::string& at, int64_t actor_id, const std::string& actor, const Entry& e) {
+  std::string s(1, kSep);
+  const std::string id = std::to_string(actor_id);
+  for (const std::string* part : {&at, &id, &actor, &e.action, &e.entity, &e.entity_id, &e.region_code,
+                                   &e.before_json, &e.after_json}) {
+    s += *part;
+    s += kSep;
+  }
+  return s;
+}
+
+std::string EntryHash(int64_t id, const std::string& middle, const std::string& prev_hash) {
+  return Sha256Hex(std::to_string(id) + middle + prev_hash + kSep);
+}
+
+constexpr const char* kInsertEntry =
+    "INSERT INTO audit_log (id, at, actor_id, actor, action, entity, entity_id, region_code, "
+    "before_json, after_json, prev_hash, hash) ";
+
+// PostgreSQL: the head moves and the entry is inserted in one statement; the new hash is
+// computed by the database from the old head, exactly as EntryHash does (id, the middle,
+// the previous hash, each followed by the separator; the database's text is UTF-8).
+// `guard`, when given, is a data-modifying CTE: the entry is written only if it returned a row.
+std::string PgEntryStatement(bool guarded) {
+  std::string sql = "WITH ";
+  if (guarded) sql += "guard AS (%s), ";
+  sql +=
+      "head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = last_hash, "
+      "last_hash = encode(sha256(convert_to((seq + 1)::text || ? || last_hash || chr(31), 'UTF8')), 'hex') "
+      "WHERE id = 1";
+  if (guarded) sql += " AND EXISTS (SELECT 1 FROM guard)";
+  sql += " RETURNING seq, prev_hash, last_hash) ";
+  sql += kInsertEntry;
+  sql += "SELECT seq, ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, prev_hash, last_hash FROM head";
+  return sql;
+}
+
+Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, const storage::Params* write_params,
+                           const Actor& actor, const Entry& e, storage::Transaction* commit) {
+  std::string at = NowIsoShanghai();
+  std::string actor_name = actor.username.empty() ? "system" : actor.username;
+  std::string middle = HashedMiddle(at, actor.id, actor_name, e);
+  if (conn.dialect() == storage::Dialect::kPostgres) {
+    std::string sql = PgEntryStatement(write != nullptr);
+    storage::Params params;
+    if (write) {
+      sql.replace(sql.find("%s"), 2, *write);
+      params = *write_params;
+    }
+    for (storage::Value v : storage::Params{middle, at, actor.id, actor_name, e.action, e.entity, e.entity_id,
+                                            e.region_code, e.before_json, e.after_json})
+      params.push_back(std::move(v));
+    auto n = commit ? commit->CommitAfter(sql, params) : conn.Execute(sql, params);
+    if (!n.ok()) return n.status();
+    if (*n == 0 && !write) return Status::Internal("audit_head row missing");
+    return *n;
+  }
+  if (write) {
+    auto rs = conn.Query(*write, *write_params);
+    if (!rs.ok()) return rs.status();
+    if (rs->empty()) {
+      if (commit) DOUDI_RETURN_IF_ERROR(commit->Commit());
+      return int64_t{0};
+    }
+  }
+  // SQLite: the write transaction (BEGIN IMMEDIATE) already serialises writers.
   auto head = conn.Query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash");
   if (!head.ok()) return head.status();
   if (head->empty()) return Status::Internal("audit_head row missing");
   int64_t id = head->rows[0].Int(0);
   std::string prev = head->rows[0].Text(1);
-  std::string at = NowIsoShanghai();
-  std::string actor_name = actor.username.empty() ? "system" : actor.username;
-  std::string hash = EntryHash(id, at, actor.id, actor_name, e, prev);
-  storage::Params row{id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code, e.before_json,
-                      e.after_json, prev, hash};
-  constexpr const char* kInsert =
-      "INSERT INTO audit_log (id, at, actor_id, actor, action, entity, entity_id, region_code, "
-      "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  if (conn.dialect() == storage::Dialect::kPostgres) {
-    // One round trip while the chain's head is locked: the entry and the new head together.
-    row.emplace_back(hash);
-    auto done = conn.Execute(std::string("WITH entry AS (") + kInsert +
-                                 ") UPDATE audit_head SET last_hash = ? WHERE id = 1",
-                             row);
-    return done.ok() ? Status::Ok() : done.status();
-  }
-  auto ins = conn.Execute(kInsert, row);
+  std::string hash = EntryHash(id, middle, prev);
+  auto ins = conn.Execute(std::string(kInsertEntry) + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          {id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code,
+                           e.before_json, e.after_json, prev, hash});
   if (!ins.ok()) return ins.status();
-  auto upd = conn.Execute("UPDATE audit_head SET last_hash = ? WHERE id = 1", {hash});
-  return upd.ok() ? Status::Ok() : upd.status();
+  auto upd = conn.Execute("UPDATE audit_head SET prev_hash = last_hash, last_hash = ? WHERE id = 1", {hash});
+  if (!upd.ok()) return upd.status();
+  if (commit) DOUDI_RETURN_IF_ERROR(commit->Commit());
+  return int64_t{1};
+}
+}  // namespace
+
+Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e) {
+  auto n = WriteEntry(conn, nullptr, nullptr, actor, e, nullptr);
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string& write,
+                                   const storage::Params& write_params, const Actor& actor, const Entry& entry,
+                                   storage::Transaction* commit) {
+  return WriteEntry(conn, &write, &write_params, actor, entry, commit);
 }
 
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
@@ -156,13 +210,21 @@ Status ReadLog::Record(const Actor& actor, std::string_view entity, std::string_
 
 void ReadLog::Run() {
   std::vector<Item> batch;
+  // On PostgreSQL each commit flushes the WAL (an fsync, and in a virtual machine a costly
+  // exit to the host): batches start at most once per kPostgresCommitSpacing, so under load
+  // they are larger and fewer. SQLite's commits are cheap and hold the write lock: at once.
+  const auto spacing = db_.dialect() == storage::Dialect::kPostgres ? kPostgresCommitSpacing
+                                                                    : std::chrono::microseconds{0};
+  std::chrono::steady_clock::time_point last{};
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
+      if (spacing.count() > 0) work_cv_.wait_until(lock, last + spacing, [this] { return stop_; });
       batch.swap(queue_);
     }
+    last = std::chrono::steady_clock::now();
     Status st = Write(batch);
     bool blocked = false;
     {
@@ -240,7 +302,7 @@ Result<VerifyReport> Verify(storage::Connection& conn) {
         rep.problem = "entry " + std::to_string(id) + " does not link to the previous entry";
         return rep;
       }
-      std::string h = EntryHash(id, r.Text(1), r.Int(2), r.Text(3), e, prev);
+      std::string h = EntryHash(id, HashedMiddle(r.Text(1), r.Int(2), r.Text(3), e), prev);
       if (h != r.Text(11)) {
         rep.ok = false;
         rep.first_broken_id = id;

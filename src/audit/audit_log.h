@@ -7,6 +7,7 @@
 // audit entry commit or roll back together.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,16 @@ struct Entry {
 
 // Appends an entry to the chain inside the caller's open write transaction.
 Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& entry);
+
+// A write and its entry: runs `write` (an INSERT, UPDATE or DELETE with a RETURNING clause)
+// and appends the entry only if it returned a row; returns the number of rows it returned.
+// On PostgreSQL both are one statement (the entry's hash is computed by the database, under
+// the chain head's row lock, so the lock is held for one round trip less). With `commit`,
+// the transaction then commits (on PostgreSQL in the same round trip), whether or not the
+// write returned a row: it must be the transaction's last statement.
+Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string& write,
+                                   const storage::Params& write_params, const Actor& actor, const Entry& entry,
+                                   storage::Transaction* commit = nullptr);
 
 // Logs a read of personal data (not chained). Runs in its own statement.
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
@@ -91,6 +102,9 @@ class ReadLog {
 
   Status Record(const Actor& actor, std::string_view entity, std::string_view entity_id,
                 std::string_view region_code);
+
+  // On PostgreSQL, a batch starts at least this long after the previous one started.
+  static constexpr std::chrono::microseconds kPostgresCommitSpacing{3000};
 
  private:
   struct Slot {

@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -108,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) {
       Response r = ErrorResponse(Status(Code::kTooLarge, "payload_too_large", "请求内容超过1MB上限"));
       keep_alive_ = false;
+      drain_ = true;
       return Send(std::move(r), "-", "-", std::chrono::steady_clock::now());
     }
     if (ec) return Close();
@@ -195,6 +197,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (std::exchange(drain_, false)) {
+      stream_.expires_after(std::chrono::seconds(1));
+      Drain();
+    }
+  }
+
+  // After answering a request whose body was not read (413), reads and discards what the
+  // client is still sending, for up to a second: closing a socket with unread data makes the
+  // kernel reset the connection, and the client could lose the answer before reading it.
+  void Drain() {
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->Drain();
+    });
   }
 
   beast::tcp_stream stream_;
@@ -203,6 +218,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   bool keep_alive_ = false;
+  bool drain_ = false;
+  std::array<char, 16384> discard_;
   unsigned version_ = 11;
   bool idle_ = false;
 };

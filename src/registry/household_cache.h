@@ -94,7 +94,7 @@ class HouseholdCache {
   void Apply(const Poll& p);
   void AfterPoll(std::unique_lock<std::mutex>& lock, const std::string& today);  // prune, new day
   void FlushLocked(int64_t horizon);
-  bool Prune(int64_t upto);
+  bool Prune(int64_t from, int64_t upto);  // deletes the feed's rows in (from, upto]
   size_t Bytes(const Entry& e) const;
 
   void PollerLoop();

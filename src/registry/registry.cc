@@ -523,33 +523,43 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
   DOUDI_ASSIGN_OR_RETURN(std::string town,
                          CheckVillage(*conn, caches_->region_names, in.village_code, actor.region_code));
-  // The updated columns come back with the update (members are unchanged but for their
-  // region columns, which a member document does not show): no second read.
-  auto rs = conn->Query(
-      "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
-      "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, medical_expenditure_fen = ?, "
-      "education_expenditure_fen = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? "
-      "RETURNING id, version, village_code, town_code, county_code, NULL, NULL, area, residence_address, phone, "
-      "deposits_fen, vehicles, extra_properties, business, medical_expenditure_fen, education_expenditure_fen, "
-      "created_at, updated_at",
-      {in.village_code.substr(0, 6), town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
-       in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
-       in.education_expenditure_fen, NowIsoShanghai(), id, version});
-  if (!rs.ok()) return rs.status();
-  if (rs->empty()) return Status::VersionConflict();
-  if (in.village_code != before.village_code) {  // members carry their household's region codes
-    auto moved = conn->Execute(
-        "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
-        {in.village_code.substr(0, 6), town, in.village_code, id});
-    if (!moved.ok()) return moved.status();
-  }
-  Household after;
-  DOUDI_RETURN_IF_ERROR(HouseholdFromRow(*conn, caches_->region_names, rs->rows[0], after));
-  after.members = before.members;
+  if (before.version != version) return Status::VersionConflict();
+  const bool moved = in.village_code != before.village_code;
+  // The updated household is the one read with the new fields: the UPDATE applies only to the
+  // version read (members are unchanged but for their region columns, which a member document
+  // does not show), so neither a second read nor RETURNING is needed, and the audit entry can
+  // go with the UPDATE in one statement (RecordGuardedWrite).
+  Household after = before;
+  static_cast<HouseholdFields&>(after) = in;
+  after.county_code = in.village_code.substr(0, 6);
+  after.town_code = town;
+  DOUDI_ASSIGN_OR_RETURN(after.village_name, caches_->region_names.Get(*conn, after.village_code));
+  DOUDI_ASSIGN_OR_RETURN(after.town_name, caches_->region_names.Get(*conn, after.town_code));
+  after.version = version + 1;
+  after.updated_at = NowIsoShanghai();
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");
   a.erase("members");
-  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "household.update", "household", id, after.village_code, b, a));
+  DOUDI_ASSIGN_OR_RETURN(
+      int64_t updated,
+      audit::RecordGuardedWrite(
+          *conn,
+          "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
+          "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, "
+          "medical_expenditure_fen = ?, education_expenditure_fen = ?, updated_at = ?, version = ? "
+          "WHERE id = ? AND version = ? RETURNING id",
+          {after.county_code, town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
+           in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
+           in.education_expenditure_fen, after.updated_at, after.version, id, version},
+          actor.actor(), {"household.update", "household", std::to_string(id), after.village_code, b.dump(), a.dump()},
+          moved ? nullptr : &tx));  // the last statement: commits with it
+  if (updated == 0) return Status::VersionConflict();  // changed since it was read (nothing written)
+  if (!moved) return after;
+  // Members carry their household's region codes.
+  auto members = conn->Execute(
+      "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
+      {after.county_code, town, in.village_code, id});
+  if (!members.ok()) return members.status();
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return after;
 }

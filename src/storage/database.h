@@ -59,6 +59,17 @@ class Connection {
   virtual Status Begin(bool write) = 0;
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+  // Runs a statement and commits (on PostgreSQL in one round trip, pipelined; the COMMIT is
+  // skipped when the statement fails). Sets *ended when the transaction is over (committed,
+  // or the commit failed): otherwise it is still open and the caller rolls it back.
+  virtual Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended) {
+    *ended = false;
+    auto n = Execute(sql, params);
+    if (!n.ok()) return n;
+    *ended = true;
+    DOUDI_RETURN_IF_ERROR(Commit());
+    return n;
+  }
   // Bulk load: rows of text cells into table(columns). Uses COPY on PostgreSQL and a
   // prepared INSERT on SQLite. Must run inside a transaction.
   virtual Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
@@ -129,6 +140,10 @@ class Transaction {
   Status Commit() {
     done_ = true;
     return conn_.Commit();
+  }
+  // The transaction's last statement and its commit (Connection::ExecuteThenCommit).
+  Result<int64_t> CommitAfter(std::string_view sql, const Params& params) {
+    return conn_.ExecuteThenCommit(sql, params, &done_);
   }
 
  private:

@@ -614,6 +614,12 @@ CREATE TRIGGER persons_feed_update AFTER UPDATE ON persons REFERENCING OLD TABLE
 CREATE TRIGGER persons_feed_delete AFTER DELETE ON persons REFERENCING OLD TABLE AS changed
   FOR EACH STATEMENT EXECUTE FUNCTION registry_feed_persons();
 )SQL"},
+    // The chain's previous head, kept beside the new one: on PostgreSQL an audit entry and the
+    // head's move are one statement (UPDATE … RETURNING returns only new values, and the entry
+    // stores the hash it follows).
+    {10, "audit_head_prev_hash", R"SQL(
+ALTER TABLE audit_head ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

@@ -120,6 +120,57 @@ class PgConnection final : public Connection {
     return ExecScript("ROLLBACK");
   }
 
+  // The statement and COMMIT (and a pending BEGIN) in one round trip. In a pipeline, a failed
+  // statement makes the server skip what follows it up to the sync: the COMMIT is not run and
+  // the transaction stays open (aborted) for the caller's rollback.
+  Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended) override {
+    *ended = false;
+    PGresult* error = nullptr;
+    const Prepared* p = Prepare(sql, params.size(), &error);
+    if (!p) {
+      Status s = PgError(error, conn_, sql);
+      PQclear(error);
+      return s;
+    }
+    if (p->name.empty()) return Connection::ExecuteThenCommit(sql, params, ended);
+    Values values(params);
+    const bool begin = std::exchange(pending_begin_, false);
+    if (PQenterPipelineMode(conn_) != 1 ||
+        (begin && PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) ||
+        PQsendQueryPrepared(conn_, p->name.c_str(), static_cast<int>(params.size()), values.get(), nullptr, nullptr,
+                            0) != 1 ||
+        PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        PQpipelineSync(conn_) != 1) {
+      PQexitPipelineMode(conn_);
+      return Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+    }
+    // Each query's result is followed by a NULL; then comes the sync marker.
+    PGresult* results[3] = {nullptr, nullptr, nullptr};
+    CollectPipeline(results, begin ? 3 : 2);
+    PGresult* stmt = results[begin ? 1 : 0];
+    PGresult* commit = results[begin ? 2 : 1];
+    Result<int64_t> out = int64_t{0};
+    auto failed = [&](PGresult* r, std::string_view what) {
+      return r ? PgError(r, conn_, what) : Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+    };
+    if (begin && (!results[0] || PQresultStatus(results[0]) != PGRES_COMMAND_OK)) {
+      out = failed(results[0], "BEGIN");
+    } else if (!stmt || (PQresultStatus(stmt) != PGRES_COMMAND_OK && PQresultStatus(stmt) != PGRES_TUPLES_OK)) {
+      out = failed(stmt, sql);
+    } else {
+      *ended = true;
+      if (!commit || PQresultStatus(commit) != PGRES_COMMAND_OK || std::string_view(PQcmdStatus(commit)) != "COMMIT") {
+        out = failed(commit, "COMMIT");
+      } else {
+        const char* n = PQcmdTuples(stmt);
+        out = (n && *n) ? std::stoll(n) : 0;
+      }
+    }
+    for (PGresult* r : results)
+      if (r) PQclear(r);
+    return out;
+  }
+
   Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
                     const std::vector<std::vector<std::optional<std::string>>>& rows) override {
     DOUDI_RETURN_IF_ERROR(FlushBegin());
@@ -171,6 +222,23 @@ class PgConnection final : public Connection {
     return ExecScript("BEGIN");
   }
 
+  // Reads a sent pipeline's results (each query's first result; a query's results end with a
+  // NULL, the pipeline with the sync marker; null where the connection broke) and leaves
+  // pipeline mode.
+  void CollectPipeline(PGresult** results, int queries) {
+    for (int i = 0; i < queries; ++i) {
+      results[i] = PQgetResult(conn_);
+      if (!results[i]) break;
+      while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    }
+    for (PGresult* r; (r = PQgetResult(conn_)) != nullptr;) {
+      bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+  }
+
   // A prepared statement after a pending BEGIN, both in one round trip; the statement's
   // result (or BEGIN's, if that failed).
   PGresult* RunAfterBegin(const std::string& name, int n, const char* const* values) {
@@ -182,19 +250,11 @@ class PgConnection final : public Connection {
       PQexitPipelineMode(conn_);
       return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
     }
-    // Results: BEGIN's, NULL, the statement's, NULL, then the sync marker.
-    PGresult* begin = PQgetResult(conn_);
-    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-    PGresult* stmt = PQgetResult(conn_);
-    if (stmt) {
-      while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-    }
-    for (PGresult* r; (r = PQgetResult(conn_)) != nullptr;) {
-      bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-      PQclear(r);
-      if (sync) break;
-    }
-    PQexitPipelineMode(conn_);
+    PGresult* results[2] = {nullptr, nullptr};
+    CollectPipeline(results, 2);
+    PGresult* begin = results[0];
+    PGresult* stmt = results[1];
+    if (!begin) return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
     if (PQresultStatus(begin) != PGRES_COMMAND_OK) {
       if (stmt) PQclear(stmt);
       return begin;
@@ -203,54 +263,78 @@ class PgConnection final : public Connection {
     return stmt ? stmt : PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
   }
 
-  PGresult* Run(std::string_view sql, const Params& params) {
+  // A statement's entry, prepared on first use (name empty past kMaxPrepared); null with
+  // *error set when it could not be prepared.
+  const Prepared* Prepare(std::string_view sql, size_t nparams, PGresult** error) {
     auto it = prepared_.find(sql);
-    if (it == prepared_.end() || it->second.name.empty()) {
-      if (!FlushBegin().ok()) return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
-    }
     if (it == prepared_.end()) {
       Prepared p{"", RewritePlaceholders(sql)};
       if (prepared_.size() < kMaxPrepared) {
         char name_buf[24];
         std::snprintf(name_buf, sizeof name_buf, "s%zu", prepared_.size() + 1);
         std::string name(name_buf);
-        PGresult* res = PQprepare(conn_, name.c_str(), p.text.c_str(), static_cast<int>(params.size()), nullptr);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) return res;  // the caller reports the error
+        PGresult* res = PQprepare(conn_, name.c_str(), p.text.c_str(), static_cast<int>(nparams), nullptr);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+          *error = res;
+          return nullptr;
+        }
         PQclear(res);
         p.name = std::move(name);
       }
       it = prepared_.emplace(std::string(sql), std::move(p)).first;
     }
-    char numbers[16][24];
-    std::vector<std::string> storage;
-    const char* small_values[16];
-    std::vector<const char*> big_values;
-    const char** values = small_values;
-    if (params.size() > 16) {
-      big_values.resize(params.size());
-      values = big_values.data();
-      storage.reserve(params.size());
-    }
-    for (size_t i = 0; i < params.size(); ++i) {
-      values[i] = nullptr;
-      if (auto* n = std::get_if<int64_t>(&params[i])) {
-        if (i < 16) {
-          std::snprintf(numbers[i], sizeof numbers[i], "%lld", static_cast<long long>(*n));
-          values[i] = numbers[i];
-        } else {
-          storage.push_back(std::to_string(*n));
-          values[i] = storage.back().c_str();
+    return &it->second;
+  }
+
+  // Parameters as libpq's text values (the params must outlive it).
+  class Values {
+   public:
+    explicit Values(const Params& params) {
+      if (params.size() > 16) {
+        big_.resize(params.size());
+        values_ = big_.data();
+        storage_.reserve(params.size());
+      }
+      for (size_t i = 0; i < params.size(); ++i) {
+        values_[i] = nullptr;
+        if (auto* n = std::get_if<int64_t>(&params[i])) {
+          if (i < 16) {
+            std::snprintf(numbers_[i], sizeof numbers_[i], "%lld", static_cast<long long>(*n));
+            values_[i] = numbers_[i];
+          } else {
+            storage_.push_back(std::to_string(*n));
+            values_[i] = storage_.back().c_str();
+          }
+        } else if (auto* str = std::get_if<std::string>(&params[i])) {
+          values_[i] = str->c_str();  // std::string is NUL-terminated
         }
-      } else if (auto* s = std::get_if<std::string>(&params[i])) {
-        values[i] = s->c_str();  // the params outlive the call; std::string is NUL-terminated
       }
     }
-    const Prepared& p = it->second;
-    if (p.name.empty())
-      return PQexecParams(conn_, p.text.c_str(), static_cast<int>(params.size()), nullptr, values, nullptr, nullptr,
-                          0);
-    if (pending_begin_) return RunAfterBegin(p.name, static_cast<int>(params.size()), values);
-    return PQexecPrepared(conn_, p.name.c_str(), static_cast<int>(params.size()), values, nullptr, nullptr, 0);
+    const char* const* get() const { return values_; }
+
+   private:
+    char numbers_[16][24];
+    std::vector<std::string> storage_;
+    const char* small_[16];
+    std::vector<const char*> big_;
+    const char** values_ = small_;
+  };
+
+  PGresult* Run(std::string_view sql, const Params& params) {
+    PGresult* error = nullptr;
+    const Prepared* p = Prepare(sql, params.size(), &error);
+    if (!p || p->name.empty()) {
+      if (!FlushBegin().ok()) {
+        if (error) PQclear(error);
+        return PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR);
+      }
+    }
+    if (!p) return error;  // the caller reports it
+    Values values(params);
+    const int n = static_cast<int>(params.size());
+    if (p->name.empty()) return PQexecParams(conn_, p->text.c_str(), n, nullptr, values.get(), nullptr, nullptr, 0);
+    if (pending_begin_) return RunAfterBegin(p->name, n, values.get());
+    return PQexecPrepared(conn_, p->name.c_str(), n, values.get(), nullptr, nullptr, 0);
   }
 
   struct Hash {

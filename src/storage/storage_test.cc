@@ -103,6 +103,38 @@ TEST_P(StorageTest, FirstStatementOfATransactionFailsCleanly) {
   EXPECT_EQ(rs->rows[1].Int(0), 5);
 }
 
+// A transaction's last statement and its commit (one round trip on PostgreSQL): committed
+// when it succeeds, with or without a pending BEGIN; when it fails, the commit is skipped and
+// the transaction's earlier writes roll back; the connection stays usable.
+TEST_P(StorageTest, CommitAfterCommitsOrLeavesTheTransactionToRollBack) {
+  const char* insert = "INSERT INTO things (id, name) VALUES (?, ?)";
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(conn().Execute(insert, {int64_t{1}, std::string("a")}).ok());
+    auto n = tx.CommitAfter(insert, {int64_t{2}, std::string("b")});
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+    EXPECT_EQ(*n, 1);
+  }
+  {
+    Transaction tx(conn(), true);  // BEGIN still pending: it goes in the same round trip
+    auto n = tx.CommitAfter(insert, {int64_t{3}, std::string("c")});
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+  }
+  {
+    Transaction tx(conn(), true);
+    ASSERT_TRUE(conn().Execute(insert, {int64_t{4}, std::string("d")}).ok());
+    auto dup = tx.CommitAfter(insert, {int64_t{5}, std::string("a")});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.status().code(), Code::kConflict);
+  }  // rolled back: 4 is gone
+  auto rs = conn().Query("SELECT id FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok()) << rs.status().detail();
+  ASSERT_EQ(rs->rows.size(), 3u);
+  EXPECT_EQ(rs->rows[0].Int(0), 1);
+  EXPECT_EQ(rs->rows[1].Int(0), 2);
+  EXPECT_EQ(rs->rows[2].Int(0), 3);
+}
+
 TEST_P(StorageTest, BulkInsertEscapesAndNulls) {
   Transaction tx(conn(), true);
   std::vector<std::vector<std::optional<std::string>>> rows = {
