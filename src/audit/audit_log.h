@@ -44,7 +44,9 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
 // On PostgreSQL both are one statement (the entry's hash is computed by the database, under
 // the chain head's row lock, so the lock is held for one round trip less). With `commit`,
 // the transaction then commits (on PostgreSQL in the same round trip), whether or not the
-// write returned a row: it must be the transaction's last statement.
+// write returned a row: it must be the transaction's last statement and its first write (the
+// process's committing writers queue on a mutex for that round trip; one that already held
+// the chain head's row lock while queueing could deadlock with the one in front).
 Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string& write,
                                    const storage::Params& write_params, const Actor& actor, const Entry& entry,
                                    storage::Transaction* commit = nullptr);
