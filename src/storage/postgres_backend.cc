@@ -310,6 +310,8 @@ class PgConnection final : public Connection {
         }
       }
     }
+    Values(const Values&) = delete;  // values_ may point into this object
+    Values& operator=(const Values&) = delete;
     const char* const* get() const { return values_; }
 
    private:
