@@ -85,6 +85,51 @@ TEST_P(AuditTest, RolledBackWriteLeavesChainIntact) {
   EXPECT_EQ(rep.entries, 4);
 }
 
+// A write with its entry (one statement on PostgreSQL, whose database computes the hash over
+// non-ASCII text too): the entry is chained only when the write returned a row; with a
+// transaction it commits either way; a failed write leaves nothing behind.
+TEST_P(AuditTest, GuardedWriteChainsItsEntryOnlyWhenTheWriteHappened) {
+  ASSERT_TRUE(conn().ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY, v TEXT NOT NULL, version INTEGER)").ok());
+  ASSERT_TRUE(conn().Execute("INSERT INTO things (id, v, version) VALUES (1, '旧', 1)").ok());
+  const std::string update = "UPDATE things SET v = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id";
+  const Entry entry{"household.update", "household", "1", "370725107202", R"({"地址":"旧"})", R"({"地址":"新址"})"};
+  {
+    storage::Transaction tx(conn(), true);
+    auto n = RecordGuardedWrite(conn(), update, {std::string("新址"), int64_t{1}, int64_t{1}}, {7, "张三"}, entry, &tx);
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+    EXPECT_EQ(*n, 1);
+  }
+  {
+    storage::Transaction tx(conn(), true);  // a stale version: no row, no entry, still commits
+    auto n = RecordGuardedWrite(conn(), update, {std::string("再改"), int64_t{1}, int64_t{1}}, {7, "张三"}, entry, &tx);
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+    EXPECT_EQ(*n, 0);
+  }
+  {
+    storage::Transaction tx(conn(), true);  // no transaction passed: committed by the caller
+    auto n = RecordGuardedWrite(conn(), update, {std::string("第三"), int64_t{1}, int64_t{2}}, {7, "张三"}, entry);
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+    EXPECT_EQ(*n, 1);
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  {
+    storage::Transaction tx(conn(), true);  // the write fails: rolled back, nothing chained
+    auto n = RecordGuardedWrite(conn(), "UPDATE things SET v = NULL WHERE id = ? RETURNING id", {int64_t{1}},
+                                {7, "张三"}, entry, &tx);
+    EXPECT_FALSE(n.ok());
+  }
+  auto v = conn().Query("SELECT v, version FROM things WHERE id = 1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->rows[0].Text(0), "第三");
+  EXPECT_EQ(v->rows[0].Int(1), 3);
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.entries, 6);  // the four of SetUp and the two writes that happened
+  auto tamper = conn().Execute("UPDATE audit_log SET actor = '李四' WHERE id = 5");
+  ASSERT_TRUE(tamper.ok());
+  EXPECT_EQ(Check().first_broken_id, 5);
+}
+
 // Inside a DeferReads scope Record() does not wait; the receipt's callback runs once the row
 // is committed (visible to another connection), or with the error when it could not be.
 TEST_P(AuditTest, DeferredReadIsCommittedBeforeItsReceiptFires) {
