@@ -8,7 +8,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -207,7 +206,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // client is still sending, for up to a second: closing a socket with unread data makes the
   // kernel reset the connection, and the client could lose the answer before reading it.
   void Drain() {
-    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    // Into the read buffer's spare room, never committed: nothing is kept.
+    stream_.async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (!ec) self->Drain();
     });
   }
@@ -219,7 +219,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   bool keep_alive_ = false;
   bool drain_ = false;
-  std::array<char, 16384> discard_;
   unsigned version_ = 11;
   bool idle_ = false;
 };

@@ -40,7 +40,8 @@ constexpr const char* kFirstPollSql =
 struct HouseholdCache::Poll {
   bool first = false;  // taken before anything was applied: lists no changes
   std::optional<int64_t> gen;
-  int64_t min_rev = 0, max_rev = 0;
+  int64_t min_rev = 0;  // first polls only
+  int64_t max_rev = 0;
   std::vector<std::pair<int64_t, int64_t>> changes;  // (rev, household)
 };
 
