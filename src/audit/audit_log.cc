@@ -49,7 +49,11 @@ constexpr const char* kInsertEntry =
 // computed by the database from the old head, exactly as EntryHash does (id, the middle,
 // the previous hash, each followed by the separator; the database's text is UTF-8).
 // `guard`, when given, is a data-modifying CTE: the entry is written only if it returned a row.
-std::string PgEntryStatement(bool guarded) {
+// With `feed_rev` the statement returns the entry's id and the registry feed's number of the
+// guarded write's change: the head's registry_rev plus one, because the feed's statement
+// trigger (migration 9), which runs after the statement's CTEs, takes the next number under
+// the head's row lock that this statement already holds.
+std::string PgEntryStatement(bool guarded, bool feed_rev) {
   std::string sql = "WITH ";
   if (guarded) sql += "guard AS (%s), ";
   sql +=
@@ -57,19 +61,21 @@ std::string PgEntryStatement(bool guarded) {
       "last_hash = encode(sha256(convert_to((seq + 1)::text || ? || last_hash || chr(31), 'UTF8')), 'hex') "
       "WHERE id = 1";
   if (guarded) sql += " AND EXISTS (SELECT 1 FROM guard)";
-  sql += " RETURNING seq, prev_hash, last_hash) ";
+  sql += feed_rev ? " RETURNING seq, prev_hash, last_hash, registry_rev) " : " RETURNING seq, prev_hash, last_hash) ";
   sql += kInsertEntry;
   sql += "SELECT seq, ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, prev_hash, last_hash FROM head";
+  if (feed_rev) sql += " RETURNING id, (SELECT registry_rev + 1 FROM head)";
   return sql;
 }
 
 Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, const storage::Params* write_params,
-                           const Actor& actor, const Entry& e, storage::Transaction* commit) {
+                           const Actor& actor, const Entry& e, storage::Transaction* commit,
+                           int64_t* feed_rev = nullptr) {
   std::string at = NowIsoShanghai();
   std::string actor_name = actor.username.empty() ? "system" : actor.username;
   std::string middle = HashedMiddle(at, actor.id, actor_name, e);
   if (conn.dialect() == storage::Dialect::kPostgres) {
-    std::string sql = PgEntryStatement(write != nullptr);
+    std::string sql = PgEntryStatement(write != nullptr, feed_rev != nullptr);
     storage::Params params;
     if (write) {
       sql.replace(sql.find("%s"), 2, *write);
@@ -79,24 +85,31 @@ Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, 
                                             e.region_code, e.before_json, e.after_json})
       params.push_back(std::move(v));
     Result<int64_t> n = int64_t{0};
+    storage::ResultSet rows;
     if (commit) {
       // The statement takes the chain head's row lock and COMMIT releases it: writers of this
       // process queue here instead, which costs PostgreSQL no lock waits, wake-ups and
       // re-checks of the updated head (measured: see docs/benchmarks.md, fifth round).
       static std::mutex head_mu;
       std::lock_guard<std::mutex> g(head_mu);
-      n = commit->CommitAfter(sql, params);
+      n = commit->CommitAfter(sql, params, feed_rev ? &rows : nullptr);
+    } else if (feed_rev) {
+      auto rs = conn.Query(sql, params);
+      if (rs.ok()) rows = std::move(rs).value();
+      n = rs.ok() ? Result<int64_t>(static_cast<int64_t>(rows.rows.size())) : Result<int64_t>(rs.status());
     } else {
       n = conn.Execute(sql, params);
     }
     if (!n.ok()) return n.status();
     if (*n == 0 && !write) return Status::Internal("audit_head row missing");
+    if (feed_rev) *feed_rev = rows.empty() ? 0 : rows.rows[0].Int(1);
     return *n;
   }
   if (write) {
     auto rs = conn.Query(*write, *write_params);
     if (!rs.ok()) return rs.status();
     if (rs->empty()) {
+      if (feed_rev) *feed_rev = 0;
       if (commit) DOUDI_RETURN_IF_ERROR(commit->Commit());
       return int64_t{0};
     }
@@ -114,6 +127,12 @@ Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, 
   if (!ins.ok()) return ins.status();
   auto upd = conn.Execute("UPDATE audit_head SET prev_hash = last_hash, last_hash = ? WHERE id = 1", {hash});
   if (!upd.ok()) return upd.status();
+  if (feed_rev) {
+    // The write's change is the feed's last row: the transaction holds SQLite's write lock.
+    auto last = conn.Query("SELECT MAX(rev) FROM registry_changes");
+    if (!last.ok()) return last.status();
+    *feed_rev = last->empty() ? 0 : last->rows[0].Int(0);
+  }
   if (commit) DOUDI_RETURN_IF_ERROR(commit->Commit());
   return int64_t{1};
 }
@@ -126,8 +145,8 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
 
 Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string& write,
                                    const storage::Params& write_params, const Actor& actor, const Entry& entry,
-                                   storage::Transaction* commit) {
-  return WriteEntry(conn, &write, &write_params, actor, entry, commit);
+                                   storage::Transaction* commit, int64_t* feed_rev) {
+  return WriteEntry(conn, &write, &write_params, actor, entry, commit, feed_rev);
 }
 
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,

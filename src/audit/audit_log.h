@@ -47,9 +47,12 @@ Status RecordWrite(storage::Connection& conn, const Actor& actor, const Entry& e
 // write returned a row: it must be the transaction's last statement and its first write (the
 // process's committing writers queue on a mutex for that round trip; one that already held
 // the chain head's row lock while queueing could deadlock with the one in front).
+// With `feed_rev`, a write that changes one household's row in one statement (the registry
+// change feed, migration 9, gives that statement one number) stores the number of its change
+// there (0 when it returned no row), read in the same round trip.
 Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string& write,
                                    const storage::Params& write_params, const Actor& actor, const Entry& entry,
-                                   storage::Transaction* commit = nullptr);
+                                   storage::Transaction* commit = nullptr, int64_t* feed_rev = nullptr);
 
 // Logs a read of personal data (not chained). Runs in its own statement.
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,

@@ -11,17 +11,12 @@
 namespace doudi::audit {
 namespace {
 
-class AuditTest : public ::testing::TestWithParam<std::string> {
+class AuditTest : public storage::testing::MigratedDbTest {
  protected:
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
-    db_ = storage::testing::OpenFresh(GetParam());
-    ASSERT_TRUE(db_);
-    auto lease = db_->Acquire();
-    ASSERT_TRUE(lease.ok());
-    conn_.emplace(std::move(lease).value());
-    int applied = 0;
-    ASSERT_TRUE(storage::Migrate(conn(), &applied).ok());
+    MigratedDbTest::SetUp();
+    if (HasFatalFailure()) return;
     for (int i = 1; i <= 4; ++i) {
       storage::Transaction tx(conn(), true);
       ASSERT_TRUE(RecordWrite(conn(), {7, "clerk"},
@@ -31,14 +26,11 @@ class AuditTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(tx.Commit().ok());
     }
   }
-  storage::Connection& conn() { return **conn_; }
   VerifyReport Check() {
     auto r = Verify(conn());
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : VerifyReport{};
   }
-  std::unique_ptr<storage::Database> db_;
-  std::optional<storage::Lease> conn_;
 };
 
 TEST_P(AuditTest, IntactChainVerifies) {

@@ -104,9 +104,12 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, false));
     DOUDI_ASSIGN_OR_RETURN(int64_t version, RequiredVersion(body));
-    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.UpdateHousehold(c.user(), id, in, version));
-    return RawJson(200, registry::DumpJson(h));
+    std::string doc;
+    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.UpdateHousehold(c.user(), id, in, version, &doc));
+    (void)h;
+    return RawJson(200, std::move(doc));
   });
+  router.SetWait(fresh);  // it starts from the cached household when it can
 
   router.Add("POST", "/api/v1/households/{id}/members", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));

@@ -9,18 +9,12 @@
 namespace doudi::monitoring {
 namespace {
 
-class ScheduleTest : public ::testing::TestWithParam<std::string> {
+class ScheduleTest : public storage::testing::MigratedDbTest {
  protected:
   void SetUp() override {
-    db_ = storage::testing::OpenFresh(GetParam());
-    ASSERT_TRUE(db_);
-    auto lease = db_->Acquire();
-    ASSERT_TRUE(lease.ok());
-    conn_.emplace(std::move(lease).value());
-    int applied = 0;
-    ASSERT_TRUE(storage::Migrate(conn(), &applied).ok());
+    MigratedDbTest::SetUp();
+    if (HasFatalFailure()) return;
   }
-  storage::Connection& conn() { return **conn_; }
   void Feed(const std::string& county, const std::string& month, const std::string& at, const std::string& sha) {
     auto s = conn().Execute(
         "INSERT INTO feed_files (county_code, source, month, filename, sha256, encoding, content, rows_total, "
@@ -43,8 +37,6 @@ class ScheduleTest : public ::testing::TestWithParam<std::string> {
       for (const auto& r : *d) out.push_back(r.county + " " + r.month);
     return out;
   }
-  std::unique_ptr<storage::Database> db_;
-  std::optional<storage::Lease> conn_;
 };
 
 TEST_P(ScheduleTest, PreviousMonthIsDueOnceItsDataHasArrived) {

@@ -131,7 +131,13 @@ void HouseholdCache::Apply(const Poll& p) {
   for (const auto& [rev, id] : p.changes) {
     if (rev <= applied) continue;
     auto it = entries_.find(id);
-    if (it != entries_.end()) {
+    if (it != entries_.end() && it->second.confirm_at == rev) {
+      // The write's own change, the first one since the document's starting point: from now
+      // on the document is the household's current state.
+      it->second.confirm_at = 0;
+      ++stats_.confirmed_write_fills;
+    } else if (it != entries_.end()) {
+      if (it->second.confirm_at != 0) ++stats_.dropped_write_fills;  // another change came first
       bytes_ -= Bytes(it->second);
       entries_.erase(it);
     }
@@ -265,16 +271,18 @@ bool HouseholdCache::Prune(int64_t from, int64_t upto) {
   return tx.Commit().ok();
 }
 
+// A household's fields and members take about as much memory as its detail document.
 size_t HouseholdCache::Bytes(const Entry& e) const {
-  return 64 + e.village_code.size() + (e.detail ? e.detail->size() : 0) + (e.summary ? e.summary->size() : 0);
+  size_t detail = e.detail ? e.detail->size() : 0;
+  return 64 + e.village_code.size() + detail + (e.household ? detail : 0) + (e.summary ? e.summary->size() : 0);
 }
 
 std::optional<HouseholdCache::Doc> HouseholdCache::Get(Kind kind, int64_t id) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = entries_.find(id);
-  const auto* json = it == entries_.end() ? nullptr
-                     : kind == Kind::kDetail ? &it->second.detail
-                                             : &it->second.summary;
+  const auto* json = it == entries_.end() || it->second.confirm_at != 0 ? nullptr
+                     : kind == Kind::kDetail                            ? &it->second.detail
+                                                                        : &it->second.summary;
   if (!json || !*json) {
     ++stats_.misses;
     return std::nullopt;
@@ -283,8 +291,15 @@ std::optional<HouseholdCache::Doc> HouseholdCache::Get(Kind kind, int64_t id) {
   return Doc{it->second.village_code, *json};
 }
 
-bool HouseholdCache::Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code,
-                          std::string json) {
+std::shared_ptr<const Household> HouseholdCache::GetHousehold(int64_t id) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.confirm_at != 0) return nullptr;
+  return it->second.household;
+}
+
+bool HouseholdCache::Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code, std::string json,
+                          std::shared_ptr<const Household> household) {
   std::lock_guard<std::mutex> g(mu_);
   auto inv = invalidated_.find(id);
   if (since.day != at_.day || since.rev < horizon_ || (inv != invalidated_.end() && inv->second > since.rev)) {
@@ -292,17 +307,54 @@ bool HouseholdCache::Fill(Kind kind, int64_t id, const SyncPoint& since, std::st
     return false;
   }
   auto doc = std::make_shared<const std::string>(std::move(json));
-  if (bytes_ + doc->size() + 64 > max_bytes_) FlushLocked(0);  // full: start again
+  if (bytes_ + 2 * doc->size() + 64 > max_bytes_) FlushLocked(0);  // full: start again
   auto [it, inserted] = entries_.try_emplace(id);
   Entry& e = it->second;
   if (!inserted) bytes_ -= Bytes(e);
-  if (e.village_code != village_code) {  // moved since the other document was loaded
+  // Moved since the other document was loaded, or a write's document not yet confirmed (this
+  // one may be older than the write: the write's change will evict it).
+  if (e.village_code != village_code || e.confirm_at != 0) {
     e.detail.reset();
     e.summary.reset();
+    e.household.reset();
+    e.confirm_at = 0;
     e.village_code = std::move(village_code);
   }
-  (kind == Kind::kDetail ? e.detail : e.summary) = std::move(doc);
+  if (kind == Kind::kDetail) {
+    e.detail = std::move(doc);
+    e.household = std::move(household);
+  } else {
+    e.summary = std::move(doc);
+  }
   bytes_ += Bytes(e);
+  return true;
+}
+
+bool HouseholdCache::FillAfterWrite(int64_t id, const SyncPoint& since, int64_t rev, std::string village_code,
+                                    std::string json, std::shared_ptr<const Household> household) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto inv = invalidated_.find(id);
+  // Everything up to at_.rev is applied: a change to the household after `since` among them
+  // (the write's own or another one) is known only by its last number, so nothing can be
+  // confirmed. Otherwise the write's change is still to come, and the first change to the
+  // household that a poll lists decides.
+  if (rev <= at_.rev || since.day != at_.day || since.rev < horizon_ ||
+      (inv != invalidated_.end() && inv->second > since.rev)) {
+    ++stats_.refused_fills;
+    return false;
+  }
+  auto doc = std::make_shared<const std::string>(std::move(json));
+  if (bytes_ + 2 * doc->size() + 64 > max_bytes_) FlushLocked(0);
+  auto [it, inserted] = entries_.try_emplace(id);
+  Entry& e = it->second;
+  if (!inserted) bytes_ -= Bytes(e);
+  e.village_code = std::move(village_code);
+  e.detail = std::move(doc);
+  e.summary.reset();  // the list's summary changed too (and is not computed here)
+  e.household = std::move(household);
+  e.confirm_at = rev;
+  bytes_ += Bytes(e);
+  ++stats_.write_fills;
   return true;
 }
 

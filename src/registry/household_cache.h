@@ -10,7 +10,10 @@
 // started is served by it, so under load a poll costs each request a small fraction of one
 // statement. The server waits for it without holding a thread (AwaitSync), then answers
 // inside a Presynced scope. Fill() after loading from the database refuses a document that a
-// change applied since the load's sync may have made stale.
+// change applied since the load's sync may have made stale. After a write, FillAfterWrite()
+// stores the written household's document as of the write's change: it is served only once
+// the polls have shown that change to be the first one to the household since the state the
+// writer started from (so the household's next read needs no load).
 #pragma once
 
 #include <chrono>
@@ -30,6 +33,8 @@
 
 namespace doudi::registry {
 
+struct Household;  // registry.h
+
 class HouseholdCache {
  public:
   struct SyncPoint {
@@ -44,6 +49,7 @@ class HouseholdCache {
   };
   struct Stats {
     int64_t polls = 0, hits = 0, misses = 0, refused_fills = 0, flushes = 0;
+    int64_t write_fills = 0, confirmed_write_fills = 0, dropped_write_fills = 0;
   };
 
   // Bounds: documents held (bytes), and invalidations remembered for refusing stale fills.
@@ -72,9 +78,21 @@ class HouseholdCache {
     SyncPoint previous_at_;
   };
   std::optional<Doc> Get(Kind kind, int64_t id);
+  // The household behind the cached detail document (when it was filled with one), for a
+  // writer that needs the household as of its sync.
+  std::shared_ptr<const Household> GetHousehold(int64_t id);
   // Stores a document loaded after `since` was returned by Sync(); refused (false) when a
   // change to the household applied since then, or the day changed (ages are in the detail).
-  bool Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code, std::string json);
+  // A detail document may come with the household it was written from (GetHousehold).
+  bool Fill(Kind kind, int64_t id, const SyncPoint& since, std::string village_code, std::string json,
+            std::shared_ptr<const Household> household = nullptr);
+  // After a write committed as the feed's change `rev` (the only change its transaction made
+  // to the household), stores the household's detail document as of that change, computed from
+  // the household as of `since` (a sync before the write began) and the write. Served once a
+  // poll shows `rev` to be the first change to the household after `since`; dropped if another
+  // change comes first. Refused (false) when a change after `since` has already been applied.
+  bool FillAfterWrite(int64_t id, const SyncPoint& since, int64_t rev, std::string village_code, std::string json,
+                      std::shared_ptr<const Household> household);
   Stats stats();
 
   // The feed keeps the last kKeepChanges rows: once kPruneEvery more have arrived, a poll
@@ -88,6 +106,8 @@ class HouseholdCache {
   struct Entry {
     std::string village_code;
     std::shared_ptr<const std::string> detail, summary;
+    std::shared_ptr<const Household> household;  // the detail's, when known
+    int64_t confirm_at = 0;  // FillAfterWrite's change, until a poll confirms it (not served meanwhile)
   };
   struct Poll;
   Result<Poll> RunPoll(storage::Connection& conn, bool first, int64_t after);

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <thread>
 
+#include "audit/audit_log.h"
+#include "registry/registry.h"
 #include "storage/migrations.h"
 #include "storage/test_db.h"
 
@@ -16,21 +18,15 @@ namespace {
 
 using Kind = HouseholdCache::Kind;
 
-class HouseholdCacheTest : public ::testing::TestWithParam<std::string> {
+class HouseholdCacheTest : public storage::testing::MigratedDbTest {
  protected:
   void SetUp() override {
-    db_ = storage::testing::OpenFresh(GetParam());
-    ASSERT_TRUE(db_);
-    auto lease = db_->Acquire();
-    ASSERT_TRUE(lease.ok());
-    conn_.emplace(std::move(lease).value());
-    int applied = 0;
-    ASSERT_TRUE(storage::Migrate(conn(), &applied).ok());
+    MigratedDbTest::SetUp();
+    if (HasFatalFailure()) return;
     Exec("INSERT INTO regions (code, parent_code, level, name) VALUES ('370725107201', '370725107', 'village', '甲村')");
     h1_ = Household();
     h2_ = Household();
   }
-  storage::Connection& conn() { return **conn_; }
   void Exec(const std::string& sql, const storage::Params& p = {}) {
     auto r = conn().Execute(sql, p);
     ASSERT_TRUE(r.ok()) << r.status().detail();
@@ -54,9 +50,19 @@ class HouseholdCacheTest : public ::testing::TestWithParam<std::string> {
     return sp.ok() ? *sp : HouseholdCache::SyncPoint{};
   }
   bool Cached(HouseholdCache& cache, int64_t id, Kind kind = Kind::kDetail) { return cache.Get(kind, id).has_value(); }
+  // A committed change to the household; returns its number in the feed.
+  int64_t Change(int64_t id, const std::string& phone) {
+    Exec("UPDATE households SET phone = ? WHERE id = ?", {phone, id});
+    auto rs = conn().Query("SELECT MAX(rev) FROM registry_changes");
+    EXPECT_TRUE(rs.ok());
+    return rs.ok() ? rs->rows[0].Int(0) : 0;
+  }
+  static std::shared_ptr<const registry::Household> Parsed(int64_t version) {
+    auto h = std::make_shared<registry::Household>();
+    h->version = version;
+    return h;
+  }
 
-  std::unique_ptr<storage::Database> db_;
-  std::optional<storage::Lease> conn_;
   int64_t h1_ = 0, h2_ = 0;
 };
 
@@ -192,6 +198,94 @@ TEST_P(HouseholdCacheTest, ReadersNeverSeeAValueOlderThanTheLastCommitBeforeThei
   EXPECT_EQ(stale.load(), 0);
   EXPECT_GT(served.load(), 60);
   EXPECT_GT(cache.stats().hits, 0);
+}
+
+// A writer's document (FillAfterWrite) is served once a poll shows the write's change to be the
+// household's first since the writer's sync; any other change before or after it evicts it.
+TEST_P(HouseholdCacheTest, AWritersDocumentIsServedOnceItsChangeIsConfirmed) {
+  HouseholdCache cache(*db_);
+  auto sp = Sync(cache);
+  int64_t rev = Change(h1_, "1");
+  ASSERT_TRUE(cache.FillAfterWrite(h1_, sp, rev, "370725107201", "{\"v\":2}", Parsed(2)));
+  EXPECT_FALSE(Cached(cache, h1_));  // not before the poll has shown the change
+  EXPECT_EQ(cache.GetHousehold(h1_), nullptr);
+  sp = Sync(cache);
+  auto doc = cache.Get(Kind::kDetail, h1_);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(*doc->json, "{\"v\":2}");
+  ASSERT_NE(cache.GetHousehold(h1_), nullptr);
+  EXPECT_EQ(cache.GetHousehold(h1_)->version, 2);
+  EXPECT_EQ(cache.stats().confirmed_write_fills, 1);
+
+  // The next write starts from the confirmed document; a change after it evicts it.
+  rev = Change(h1_, "2");
+  ASSERT_TRUE(cache.FillAfterWrite(h1_, sp, rev, "370725107201", "{\"v\":3}", Parsed(3)));
+  Change(h1_, "3");
+  Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_EQ(cache.GetHousehold(h1_), nullptr);
+
+  // Another change (a member's, say) committed between the writer's sync and its write: the
+  // writer's document lacks it and is dropped.
+  sp = Sync(cache);
+  Change(h1_, "4");
+  rev = Change(h1_, "5");
+  ASSERT_TRUE(cache.FillAfterWrite(h1_, sp, rev, "370725107201", "{\"v\":5}", Parsed(5)));
+  Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_EQ(cache.stats().dropped_write_fills, 1);
+
+  // A poll already applied a change after the writer's sync (its own or another): refused.
+  sp = Sync(cache);
+  rev = Change(h1_, "6");
+  Sync(cache);
+  EXPECT_FALSE(cache.FillAfterWrite(h1_, sp, rev, "370725107201", "{}", Parsed(6)));
+  EXPECT_FALSE(Cached(cache, h1_));
+
+  // A reader's document filled over a pending one may predate the write: the write's change
+  // evicts it, and nothing of the writer's is served.
+  sp = Sync(cache);
+  rev = Change(h1_, "7");
+  ASSERT_TRUE(cache.FillAfterWrite(h1_, sp, rev, "370725107201", "{\"v\":7}", Parsed(7)));
+  ASSERT_TRUE(cache.Fill(Kind::kSummary, h1_, sp, "370725107201", "{\"old\":true}"));
+  Sync(cache);
+  EXPECT_FALSE(Cached(cache, h1_, Kind::kSummary));
+  EXPECT_FALSE(Cached(cache, h1_));
+  EXPECT_EQ(cache.stats().write_fills, 4);
+}
+
+// An audited household write reports its change's number in the feed, read in the same round
+// trip (with and without committing), and 0 when it wrote nothing.
+TEST_P(HouseholdCacheTest, AGuardedWriteReportsItsChangesNumberInTheFeed) {
+  const std::string update =
+      "UPDATE households SET phone = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id";
+  const audit::Entry entry{"household.update", "household", std::to_string(h2_), "370725107201", "{}", "{}"};
+  auto last = [&] {
+    auto rs = conn().Query("SELECT MAX(rev) FROM registry_changes");
+    return rs.ok() ? rs->rows[0].Int(0) : -1;
+  };
+  for (bool commit : {true, false}) {
+    storage::Transaction tx(conn(), true);
+    int64_t rev = -1;
+    auto n = audit::RecordGuardedWrite(conn(), update, {std::string("1"), h2_, int64_t{1}}, {7, "张三"}, entry,
+                                       commit ? &tx : nullptr, &rev);
+    ASSERT_TRUE(n.ok()) << n.status().detail();
+    EXPECT_EQ(*n, commit ? 1 : 0);  // the first write's version, then a stale one
+    if (!commit) ASSERT_TRUE(tx.Commit().ok());
+    if (commit) EXPECT_EQ(rev, last());
+    else EXPECT_EQ(rev, 0);
+  }
+  Exec("UPDATE households SET phone = '0' WHERE id = ?", {h1_});  // numbers move on
+  storage::Transaction tx(conn(), true);
+  int64_t rev = -1;
+  auto n = audit::RecordGuardedWrite(conn(), update, {std::string("2"), h2_, int64_t{2}}, {7, "张三"}, entry,
+                                     nullptr, &rev);
+  ASSERT_TRUE(n.ok()) << n.status().detail();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(rev, last());
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_EQ(rev, last());
+  EXPECT_GT(rev, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HouseholdCacheTest, ::testing::ValuesIn(storage::testing::Backends()));

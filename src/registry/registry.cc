@@ -476,7 +476,8 @@ Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, i
       auto h = LoadHousehold(*conn, c.region_names, id, kAnyRegion);
       if (!h.ok()) return h.status();
       doc = HouseholdCache::Doc{h->village_code, std::make_shared<const std::string>(DumpJson(*h, sync.day))};
-      c.households.Fill(HouseholdCache::Kind::kDetail, id, sync, h->village_code, *doc->json);
+      auto household = std::make_shared<const Household>(std::move(*h));
+      c.households.Fill(HouseholdCache::Kind::kDetail, id, sync, doc->village_code, *doc->json, std::move(household));
     }
   }  // the connection goes back before waiting for the read log's commit
   if (!CodeWithin(doc->village_code, actor.region_code)) return Status::NotFound("家庭不存在");
@@ -515,14 +516,25 @@ Result<Household> RegistryService::CreateHousehold(const auth::User& actor, cons
 }
 
 Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
-                                                   int64_t version) {
+                                                   int64_t version, std::string* json_doc) {
   DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  Caches& c = *caches_;
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  // The household as of a sync after the request arrived: from the cache when it holds it
+  // (every change committed before the request has evicted it), else read in the transaction.
+  // Either way the UPDATE below applies only to the version read.
+  DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync(conn.get()));
+  std::shared_ptr<const Household> cached = c.households.GetHousehold(id);
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(Household before, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
-  DOUDI_ASSIGN_OR_RETURN(std::string town,
-                         CheckVillage(*conn, caches_->region_names, in.village_code, actor.region_code));
+  Household before;
+  if (cached) {
+    if (!CodeWithin(cached->village_code, actor.region_code)) return Status::NotFound("家庭不存在");
+    before = *cached;
+  } else {
+    DOUDI_ASSIGN_OR_RETURN(before, LoadHousehold(*conn, c.region_names, id, actor.region_code));
+  }
+  DOUDI_ASSIGN_OR_RETURN(std::string town, CheckVillage(*conn, c.region_names, in.village_code, actor.region_code));
   if (before.version != version) return Status::VersionConflict();
   const bool moved = in.village_code != before.village_code;
   // The updated household is the one read with the new fields: the UPDATE applies only to the
@@ -533,13 +545,14 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   static_cast<HouseholdFields&>(after) = in;
   after.county_code = in.village_code.substr(0, 6);
   after.town_code = town;
-  DOUDI_ASSIGN_OR_RETURN(after.village_name, caches_->region_names.Get(*conn, after.village_code));
-  DOUDI_ASSIGN_OR_RETURN(after.town_name, caches_->region_names.Get(*conn, after.town_code));
+  DOUDI_ASSIGN_OR_RETURN(after.village_name, c.region_names.Get(*conn, after.village_code));
+  DOUDI_ASSIGN_OR_RETURN(after.town_name, c.region_names.Get(*conn, after.town_code));
   after.version = version + 1;
   after.updated_at = NowIsoShanghai();
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");
   a.erase("members");
+  int64_t rev = 0;
   DOUDI_ASSIGN_OR_RETURN(
       int64_t updated,
       audit::RecordGuardedWrite(
@@ -552,15 +565,24 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
            in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
            in.education_expenditure_fen, after.updated_at, after.version, id, version},
           actor.actor(), {"household.update", "household", std::to_string(id), after.village_code, b.dump(), a.dump()},
-          moved ? nullptr : &tx));  // the last statement: commits with it
+          moved ? nullptr : &tx, moved ? nullptr : &rev));  // the last statement: commits with it
   if (updated == 0) return Status::VersionConflict();  // changed since it was read (nothing written)
-  if (!moved) return after;
+  if (!moved) {
+    // Committed as the feed's change `rev`, its only change to the household: its next read
+    // needs no load once a poll shows nothing else changed it first (HouseholdCache).
+    std::string doc = DumpJson(after, sync.day);
+    if (json_doc) *json_doc = doc;
+    c.households.FillAfterWrite(id, sync, rev, after.village_code, std::move(doc),
+                                std::make_shared<const Household>(after));
+    return after;
+  }
   // Members carry their household's region codes.
   auto members = conn->Execute(
       "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",
       {after.county_code, town, in.village_code, id});
   if (!members.ok()) return members.status();
   DOUDI_RETURN_IF_ERROR(tx.Commit());
+  if (json_doc) *json_doc = DumpJson(after, sync.day);
   return after;
 }
 

@@ -119,8 +119,9 @@ class RegistryService {
   // The API's household document (DumpJson), served from the household cache when current.
   Result<std::string> GetHouseholdJson(const auth::User& actor, int64_t id);
   Result<Household> CreateHousehold(const auth::User& actor, const HouseholdInput& in);
+  // With `json_doc`, also the API's document of the updated household (DumpJson).
   Result<Household> UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
-                                    int64_t version);
+                                    int64_t version, std::string* json_doc = nullptr);
 
   Result<Person> GetPerson(const auth::User& actor, int64_t id);
   Result<Person> AddMember(const auth::User& actor, int64_t household_id, const PersonInput& in);

@@ -61,11 +61,21 @@ class Connection {
   virtual Status Rollback() = 0;
   // Runs a statement and commits (on PostgreSQL in one round trip, pipelined; the COMMIT is
   // skipped when the statement fails). Sets *ended when the transaction is over (committed,
-  // or the commit failed): otherwise it is still open and the caller rolls it back.
-  virtual Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended) {
+  // or the commit failed): otherwise it is still open and the caller rolls it back. With
+  // `rows`, the statement returns rows (as Query) and they are stored there.
+  virtual Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended,
+                                            ResultSet* rows = nullptr) {
     *ended = false;
-    auto n = Execute(sql, params);
-    if (!n.ok()) return n;
+    Result<int64_t> n = int64_t{0};
+    if (rows) {
+      auto rs = Query(sql, params);
+      if (!rs.ok()) return rs.status();
+      *rows = std::move(rs).value();
+      n = static_cast<int64_t>(rows->rows.size());
+    } else {
+      n = Execute(sql, params);
+      if (!n.ok()) return n;
+    }
     *ended = true;
     DOUDI_RETURN_IF_ERROR(Commit());
     return n;
@@ -142,8 +152,8 @@ class Transaction {
     return conn_.Commit();
   }
   // The transaction's last statement and its commit (Connection::ExecuteThenCommit).
-  Result<int64_t> CommitAfter(std::string_view sql, const Params& params) {
-    return conn_.ExecuteThenCommit(sql, params, &done_);
+  Result<int64_t> CommitAfter(std::string_view sql, const Params& params, ResultSet* rows = nullptr) {
+    return conn_.ExecuteThenCommit(sql, params, &done_, rows);
   }
 
  private:

@@ -11,6 +11,23 @@
 namespace doudi::storage {
 namespace {
 
+ResultSet Rows(PGresult* res) {
+  ResultSet rs;
+  int nf = PQnfields(res), nt = PQntuples(res);
+  for (int i = 0; i < nf; ++i) rs.columns.emplace_back(PQfname(res, i));
+  rs.rows.reserve(nt);
+  for (int r = 0; r < nt; ++r) {
+    Row row;
+    row.cells.reserve(nf);
+    for (int i = 0; i < nf; ++i) {
+      if (PQgetisnull(res, r, i)) row.cells.emplace_back(std::nullopt);
+      else row.cells.emplace_back(std::string(PQgetvalue(res, r, i), PQgetlength(res, r, i)));
+    }
+    rs.rows.push_back(std::move(row));
+  }
+  return rs;
+}
+
 std::string RewritePlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
@@ -77,19 +94,7 @@ class PgConnection final : public Connection {
       PQclear(res);
       return s;
     }
-    ResultSet rs;
-    int nf = PQnfields(res), nt = PQntuples(res);
-    for (int i = 0; i < nf; ++i) rs.columns.emplace_back(PQfname(res, i));
-    rs.rows.reserve(nt);
-    for (int r = 0; r < nt; ++r) {
-      Row row;
-      row.cells.reserve(nf);
-      for (int i = 0; i < nf; ++i) {
-        if (PQgetisnull(res, r, i)) row.cells.emplace_back(std::nullopt);
-        else row.cells.emplace_back(std::string(PQgetvalue(res, r, i), PQgetlength(res, r, i)));
-      }
-      rs.rows.push_back(std::move(row));
-    }
+    ResultSet rs = Rows(res);
     PQclear(res);
     return rs;
   }
@@ -123,7 +128,8 @@ class PgConnection final : public Connection {
   // The statement and COMMIT (and a pending BEGIN) in one round trip. In a pipeline, a failed
   // statement makes the server skip what follows it up to the sync: the COMMIT is not run and
   // the transaction stays open (aborted) for the caller's rollback.
-  Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended) override {
+  Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended,
+                                    ResultSet* rows) override {
     *ended = false;
     PGresult* error = nullptr;
     const Prepared* p = Prepare(sql, params.size(), &error);
@@ -132,7 +138,7 @@ class PgConnection final : public Connection {
       PQclear(error);
       return s;
     }
-    if (p->name.empty()) return Connection::ExecuteThenCommit(sql, params, ended);
+    if (p->name.empty()) return Connection::ExecuteThenCommit(sql, params, ended, rows);
     Values values(params);
     const bool begin = std::exchange(pending_begin_, false);
     if (PQenterPipelineMode(conn_) != 1 ||
@@ -155,12 +161,16 @@ class PgConnection final : public Connection {
     };
     if (begin && (!results[0] || PQresultStatus(results[0]) != PGRES_COMMAND_OK)) {
       out = failed(results[0], "BEGIN");
-    } else if (!stmt || (PQresultStatus(stmt) != PGRES_COMMAND_OK && PQresultStatus(stmt) != PGRES_TUPLES_OK)) {
+    } else if (!stmt || (PQresultStatus(stmt) != PGRES_COMMAND_OK && PQresultStatus(stmt) != PGRES_TUPLES_OK) ||
+               (rows && PQresultStatus(stmt) != PGRES_TUPLES_OK)) {
       out = failed(stmt, sql);
     } else {
       *ended = true;
       if (!commit || PQresultStatus(commit) != PGRES_COMMAND_OK || std::string_view(PQcmdStatus(commit)) != "COMMIT") {
         out = failed(commit, "COMMIT");
+      } else if (rows) {
+        *rows = Rows(stmt);
+        out = static_cast<int64_t>(rows->rows.size());
       } else {
         const char* n = PQcmdTuples(stmt);
         out = (n && *n) ? std::stoll(n) : 0;

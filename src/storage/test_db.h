@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/migrations.h"
 
 namespace doudi::storage::testing {
 
@@ -50,5 +52,24 @@ inline std::unique_ptr<Database> OpenFresh(const std::string& backend) {
   EXPECT_TRUE(db.ok()) << db.status().detail();
   return db.ok() ? std::move(db).value() : nullptr;
 }
+
+// A test on each backend (TEST_P over Backends()) with a fresh, migrated database and one
+// connection borrowed from it. Subclasses call MigratedDbTest::SetUp() first.
+class MigratedDbTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = OpenFresh(GetParam());
+    ASSERT_TRUE(db_);
+    auto lease = db_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    conn_.emplace(std::move(lease).value());
+    int applied = 0;
+    ASSERT_TRUE(Migrate(conn(), &applied).ok());
+  }
+  Connection& conn() { return **conn_; }
+
+  std::unique_ptr<Database> db_;
+  std::optional<Lease> conn_;
+};
 
 }  // namespace doudi::storage::testing
