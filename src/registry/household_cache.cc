@@ -291,6 +291,18 @@ std::optional<HouseholdCache::Doc> HouseholdCache::Get(Kind kind, int64_t id) {
   return Doc{it->second.village_code, *json};
 }
 
+void HouseholdCache::GetSummaries(const int64_t* ids, size_t n, std::vector<std::shared_ptr<const std::string>>* out) {
+  out->assign(n, nullptr);
+  std::lock_guard<std::mutex> g(mu_);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = entries_.find(ids[i]);
+    if (it != entries_.end() && it->second.confirm_at == 0 && it->second.summary) (*out)[i] = it->second.summary;
+  }
+  int64_t found = std::count_if(out->begin(), out->end(), [](const auto& d) { return d != nullptr; });
+  stats_.hits += found;
+  stats_.misses += static_cast<int64_t>(n) - found;
+}
+
 std::shared_ptr<const Household> HouseholdCache::GetHousehold(int64_t id) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = entries_.find(id);

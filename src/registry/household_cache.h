@@ -78,6 +78,9 @@ class HouseholdCache {
     SyncPoint previous_at_;
   };
   std::optional<Doc> Get(Kind kind, int64_t id);
+  // The summary documents of n households (a list page) under one lock: (*out)[i] is ids[i]'s,
+  // or null when not cached.
+  void GetSummaries(const int64_t* ids, size_t n, std::vector<std::shared_ptr<const std::string>>* out);
   // The household behind the cached detail document (when it was filled with one), for a
   // writer that needs the household as of its sync.
   std::shared_ptr<const Household> GetHousehold(int64_t id);

@@ -76,6 +76,13 @@ TEST_P(HouseholdCacheTest, CommittedChangesEvictTheirHouseholdAtTheNextSync) {
   EXPECT_EQ(*doc->json, "{\"v\":1}");
   EXPECT_EQ(doc->village_code, "370725107201");
   EXPECT_FALSE(Cached(cache, h1_, Kind::kSummary));  // only the document that was filled
+  std::vector<std::shared_ptr<const std::string>> page;
+  const int64_t ids[] = {h2_, h1_, h2_};
+  cache.GetSummaries(ids, 3, &page);  // a list page's summaries, in its order
+  ASSERT_EQ(page.size(), 3u);
+  ASSERT_TRUE(page[0] && page[2]);
+  EXPECT_EQ(*page[0], "{\"s\":2}");
+  EXPECT_EQ(page[1], nullptr);
 
   // A household update, seen only once synced; the other household stays.
   Exec("UPDATE households SET phone = '1' WHERE id = ?", {h1_});

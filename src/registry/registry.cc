@@ -423,12 +423,10 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   size_t first = static_cast<size_t>((q.page - 1) * q.page_size);
   size_t last = std::min(ids->size(), first + static_cast<size_t>(q.page_size));
   std::vector<std::shared_ptr<const std::string>> docs;
+  if (first < last) c.households.GetSummaries(ids->data() + first, last - first, &docs);
   std::unordered_map<int64_t, size_t> missing;  // household → position in docs
-  for (size_t i = first; i < last; ++i) {
-    auto doc = c.households.Get(HouseholdCache::Kind::kSummary, (*ids)[i]);
-    if (!doc) missing.emplace((*ids)[i], docs.size());
-    docs.push_back(doc ? std::move(doc->json) : nullptr);
-  }
+  for (size_t i = first; i < last; ++i)
+    if (!docs[i - first]) missing.emplace((*ids)[i], i - first);
   if (!missing.empty()) {
     std::string sql = std::string(kSummary) + " WHERE h.id IN (";
     Params page_ids;
