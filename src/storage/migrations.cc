@@ -620,6 +620,18 @@ CREATE TRIGGER persons_feed_delete AFTER DELETE ON persons REFERENCING OLD TABLE
     {10, "audit_head_prev_hash", R"SQL(
 ALTER TABLE audit_head ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
 )SQL"},
+    // PostgreSQL leaves a tenth of each new household and person page free, so that an update
+    // can put the row's new version on the same page (a HOT update: no new entry in any of the
+    // table's indexes, the old version pruned in place). With full pages — a bulk load fills
+    // them — an update that finds no room moves the row to another page and adds an entry to
+    // every index. Pages written before this migration keep their fill until rewritten.
+    // SQLite updates rows in place: nothing to do.
+    {11, "registry_fillfactor", R"SQL(
+SELECT 1;
+)SQL", R"SQL(
+ALTER TABLE households SET (fillfactor = 90);
+ALTER TABLE persons SET (fillfactor = 90);
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {
