@@ -2,12 +2,13 @@
 # bench/api: county-sized registry (default 200,000 households) on SQLite and PostgreSQL;
 # wrk on loopback, 64 connections, a town clerk's mix vs. /api/v1/health.
 # Prints requests/s, p50, p99 and the mix's share of the health route's throughput.
-# Usage: bench/api/run.sh [households] [seconds]
+# Usage: bench/api/run.sh [households] [seconds] [backends: "sqlite postgresql" by default]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 N=${1:-200000}
 SECS=${2:-15}
+BACKENDS=${3:-sqlite postgresql}
 BIN=$ROOT/build/doudi
 WORK=$(mktemp -d /tmp/doudi-bench.XXXXXX); chmod 755 "$WORK"
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -63,7 +64,8 @@ bench_backend() {  # $1 name, $2 url
 
 echo "registry: $N households; wrk -t2 -c64 -d${SECS}s on loopback; $(nproc) cores"
 echo "backend     | route    |     req/s |      p50 |      p99 | note"
-bench_backend sqlite "sqlite:$WORK/bench.db"
+[[ " $BACKENDS " == *" sqlite "* ]] && bench_backend sqlite "sqlite:$WORK/bench.db"
+[[ " $BACKENDS " == *" postgresql "* ]] || exit 0
 mkdir -p "$WORK/pg" && chown postgres:postgres "$WORK/pg"
 runuser -u postgres -- $PG_BIN/initdb -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C >/dev/null
 runuser -u postgres -- $PG_BIN/pg_ctl -D "$WORK/pg" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null

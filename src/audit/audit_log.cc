@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -238,6 +239,7 @@ Status ReadLog::Record(const Actor& actor, std::string_view entity, std::string_
 }
 
 void ReadLog::Run() {
+  pthread_setname_np(pthread_self(), "doudi-readlog");  // as `top -H` shows it
   std::vector<Item> batch;
   // On PostgreSQL each commit flushes the WAL (an fsync, and in a virtual machine a costly
   // exit to the host): batches start at most once per kPostgresCommitSpacing, so under load

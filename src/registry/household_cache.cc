@@ -1,5 +1,7 @@
 #include "registry/household_cache.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -216,6 +218,7 @@ void HouseholdCache::AwaitSync(std::function<void(Result<SyncPoint>)> ready) {
 // One poll at a time, at most one per interval, each for everyone who was waiting when it
 // started (they all arrived before it).
 void HouseholdCache::PollerLoop() {
+  pthread_setname_np(pthread_self(), "doudi-poll");  // as `top -H` shows it
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_poller_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
