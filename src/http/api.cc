@@ -105,8 +105,8 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, false));
     DOUDI_ASSIGN_OR_RETURN(int64_t version, RequiredVersion(body));
     std::string doc;
-    DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.UpdateHousehold(c.user(), id, in, version, &doc));
-    (void)h;
+    auto updated = s.registry.UpdateHousehold(c.user(), id, in, version, &doc);
+    if (!updated.ok()) return updated.status();
     return RawJson(200, std::move(doc));
   });
   router.SetWait(fresh);  // it starts from the cached household when it can
