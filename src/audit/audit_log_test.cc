@@ -5,7 +5,6 @@
 
 #include <future>
 
-#include "storage/migrations.h"
 #include "storage/test_db.h"
 
 namespace doudi::audit {

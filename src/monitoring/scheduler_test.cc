@@ -3,7 +3,6 @@
 
 #include "monitoring/scheduler.h"
 #include "reports/xlsx.h"
-#include "storage/migrations.h"
 #include "storage/test_db.h"
 
 namespace doudi::monitoring {
@@ -11,10 +10,6 @@ namespace {
 
 class ScheduleTest : public storage::testing::MigratedDbTest {
  protected:
-  void SetUp() override {
-    MigratedDbTest::SetUp();
-    if (HasFatalFailure()) return;
-  }
   void Feed(const std::string& county, const std::string& month, const std::string& at, const std::string& sha) {
     auto s = conn().Execute(
         "INSERT INTO feed_files (county_code, source, month, filename, sha256, encoding, content, rows_total, "

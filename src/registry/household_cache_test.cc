@@ -10,7 +10,6 @@
 
 #include "audit/audit_log.h"
 #include "registry/registry.h"
-#include "storage/migrations.h"
 #include "storage/test_db.h"
 
 namespace doudi::registry {
@@ -26,10 +25,6 @@ class HouseholdCacheTest : public storage::testing::MigratedDbTest {
     Exec("INSERT INTO regions (code, parent_code, level, name) VALUES ('370725107201', '370725107', 'village', '甲村')");
     h1_ = Household();
     h2_ = Household();
-  }
-  void Exec(const std::string& sql, const storage::Params& p = {}) {
-    auto r = conn().Execute(sql, p);
-    ASSERT_TRUE(r.ok()) << r.status().detail();
   }
   int64_t Household() {
     auto rs = conn().Query(

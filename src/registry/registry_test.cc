@@ -73,10 +73,6 @@ class RegistryServiceTest : public storage::testing::MigratedDbTest {
     EXPECT_TRUE(doc.ok()) << doc.status().detail();
     return doc.ok() ? *doc : "";
   }
-  void Exec(const std::string& sql, const storage::Params& p) {
-    auto r = conn().Execute(sql, p);
-    ASSERT_TRUE(r.ok()) << r.status().detail();
-  }
 
   std::unique_ptr<RegistryService> service_;
   auth::User clerk_;
@@ -84,8 +80,9 @@ class RegistryServiceTest : public storage::testing::MigratedDbTest {
 };
 
 TEST_P(RegistryServiceTest, UpdatesAnswerAndServeTheStoredHousehold) {
-  // Twice from the database's copy and twice from the cache's (a read puts it there; an
-  // update's own document replaces it once the feed confirms it).
+  // Each update starts from the cached household: the first read puts it there, and each
+  // update's own document replaces it once the feed confirms it. (The next test evicts it, so
+  // that an update starts from the database.)
   EXPECT_EQ(Served(), Stored());
   int64_t version = household_.version;
   for (int i = 1; i <= 4; ++i) {

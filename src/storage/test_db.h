@@ -67,6 +67,10 @@ class MigratedDbTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(Migrate(conn(), &applied).ok());
   }
   Connection& conn() { return **conn_; }
+  void Exec(const std::string& sql, const Params& p = {}) {
+    auto r = conn().Execute(sql, p);
+    ASSERT_TRUE(r.ok()) << r.status().detail();
+  }
 
   std::unique_ptr<Database> db_;
   std::optional<Lease> conn_;
