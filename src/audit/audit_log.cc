@@ -69,22 +69,29 @@ std::string PgEntryStatement(bool guarded, bool feed_rev) {
   return sql;
 }
 
-Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, const storage::Params* write_params,
-                           const Actor& actor, const Entry& e, storage::Transaction* commit,
-                           int64_t* feed_rev = nullptr) {
+// The PostgreSQL statement of an entry (and its guarded write, when given).
+storage::Statement PgEntry(const std::string* write, const storage::Params* write_params, const Actor& actor,
+                           const Entry& e, bool feed_rev) {
   std::string at = NowIsoShanghai();
   std::string actor_name = actor.username.empty() ? "system" : actor.username;
   std::string middle = HashedMiddle(at, actor.id, actor_name, e);
+  storage::Statement st{PgEntryStatement(write != nullptr, feed_rev), {}};
+  if (write) {
+    st.sql.replace(st.sql.find("%s"), 2, *write);
+    st.params = *write_params;
+  }
+  st.params.reserve(st.params.size() + 10);
+  for (storage::Value v : storage::Params{middle, at, actor.id, actor_name, e.action, e.entity, e.entity_id,
+                                          e.region_code, e.before_json, e.after_json})
+    st.params.push_back(std::move(v));
+  return st;
+}
+
+Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, const storage::Params* write_params,
+                           const Actor& actor, const Entry& e, storage::Transaction* commit,
+                           int64_t* feed_rev = nullptr) {
   if (conn.dialect() == storage::Dialect::kPostgres) {
-    std::string sql = PgEntryStatement(write != nullptr, feed_rev != nullptr);
-    storage::Params params;
-    if (write) {
-      sql.replace(sql.find("%s"), 2, *write);
-      params = *write_params;
-    }
-    for (storage::Value v : storage::Params{middle, at, actor.id, actor_name, e.action, e.entity, e.entity_id,
-                                            e.region_code, e.before_json, e.after_json})
-      params.push_back(std::move(v));
+    auto [sql, params] = PgEntry(write, write_params, actor, e, feed_rev != nullptr);
     Result<int64_t> n = int64_t{0};
     storage::ResultSet rows;
     if (commit) {
@@ -106,6 +113,9 @@ Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, 
     if (feed_rev) *feed_rev = rows.empty() ? 0 : rows.rows[0].Int(1);
     return *n;
   }
+  std::string at = NowIsoShanghai();
+  std::string actor_name = actor.username.empty() ? "system" : actor.username;
+  std::string middle = HashedMiddle(at, actor.id, actor_name, e);
   if (write) {
     auto rs = conn.Query(*write, *write_params);
     if (!rs.ok()) return rs.status();
@@ -159,12 +169,12 @@ Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_vie
   return r.ok() ? Status::Ok() : r.status();
 }
 
-bool ReadReceipt::Pending() const {
+bool CommitReceipt::Pending() const {
   std::lock_guard<std::mutex> g(mu_);
   return pending_ > 0;
 }
 
-void ReadReceipt::Then(std::function<void(Status)> done) {
+void CommitReceipt::Then(std::function<void(Status)> done) {
   std::unique_lock<std::mutex> lock(mu_);
   if (pending_ > 0) {
     done_ = std::move(done);
@@ -175,12 +185,12 @@ void ReadReceipt::Then(std::function<void(Status)> done) {
   done(st);
 }
 
-void ReadReceipt::Add() {
+void CommitReceipt::Add() {
   std::lock_guard<std::mutex> g(mu_);
   ++pending_;
 }
 
-void ReadReceipt::Complete(const Status& status) {
+void CommitReceipt::Complete(const Status& status) {
   std::function<void(Status)> done;
   Status st;
   {
@@ -194,13 +204,36 @@ void ReadReceipt::Complete(const Status& status) {
 }
 
 namespace {
-thread_local std::shared_ptr<ReadReceipt> deferral;
+thread_local std::shared_ptr<CommitReceipt> deferral;
 }  // namespace
 
-DeferReads::DeferReads(std::shared_ptr<ReadReceipt> receipt) : previous_(std::move(deferral)) {
+DeferCommits::DeferCommits(std::shared_ptr<CommitReceipt> receipt) : previous_(std::move(deferral)) {
   deferral = std::move(receipt);
 }
-DeferReads::~DeferReads() { deferral = std::move(previous_); }
+DeferCommits::~DeferCommits() { deferral = std::move(previous_); }
+
+// Queues an item for a writer thread: inside a DeferCommits scope pending on the scope's
+// receipt (returns at once), otherwise waiting until the writer has filled the item's slot.
+struct Enqueue {
+  template <class Item, class Slot>
+  static Status Run(std::mutex& mu, std::condition_variable& work_cv, std::condition_variable& done_cv,
+                    std::vector<Item>& queue, Item item) {
+    item.receipt = deferral;
+    Slot slot;
+    if (item.receipt) item.receipt->Add();
+    else item.slot = &slot;
+    const bool wait = !item.receipt;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      queue.push_back(std::move(item));
+    }
+    work_cv.notify_one();
+    if (!wait) return Status::Ok();
+    std::unique_lock<std::mutex> lock(mu);
+    done_cv.wait(lock, [&slot] { return slot.done; });
+    return slot.status;
+  }
+};
 
 ReadLog::ReadLog(storage::Database& db) : db_(db), writer_([this] { Run(); }) {}
 
@@ -215,27 +248,9 @@ ReadLog::~ReadLog() {
 
 Status ReadLog::Record(const Actor& actor, std::string_view entity, std::string_view entity_id,
                        std::string_view region_code) {
-  Item item{NowIsoShanghai(), actor.id, actor.username, std::string(entity), std::string(entity_id),
-            std::string(region_code), nullptr, deferral};
-  if (item.receipt) {
-    item.receipt->Add();
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      queue_.push_back(std::move(item));
-    }
-    work_cv_.notify_one();
-    return Status::Ok();
-  }
-  Slot slot;
-  item.slot = &slot;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    queue_.push_back(std::move(item));
-  }
-  work_cv_.notify_one();
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&slot] { return slot.done; });
-  return slot.status;
+  return Enqueue::Run<Item, Slot>(mu_, work_cv_, done_cv_, queue_,
+                                  Item{NowIsoShanghai(), actor.id, actor.username, std::string(entity),
+                                       std::string(entity_id), std::string(region_code), nullptr, nullptr});
 }
 
 void ReadLog::Run() {
@@ -305,6 +320,93 @@ Status ReadLog::Write(const std::vector<Item>& batch) {
     if (!r.ok()) return r.status();
   }
   return tx ? tx->Commit() : Status::Ok();
+}
+
+WriteQueue::WriteQueue(storage::Database& db) : db_(db) {
+  if (db_.dialect() == storage::Dialect::kPostgres) writer_ = std::thread([this] { Run(); });
+}
+
+WriteQueue::~WriteQueue() {
+  if (!writer_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_one();
+  writer_.join();
+}
+
+Status WriteQueue::Submit(storage::Connection& conn, storage::Transaction& tx, std::string write,
+                          storage::Params params, const Actor& actor, const Entry& entry, Done done) {
+  if (conn.dialect() == storage::Dialect::kSqlite) {
+    Outcome o;
+    auto n = RecordGuardedWrite(conn, write, params, actor, entry, &tx, &o.feed_rev);
+    if (n.ok()) o.rows = *n;
+    else o.status = n.status();
+    return done(o);
+  }
+  return Enqueue::Run<Item, Slot>(mu_, work_cv_, done_cv_, queue_,
+                                  Item{PgEntry(&write, &params, actor, entry, true), std::move(done), nullptr, nullptr});
+}
+
+void WriteQueue::Run() {
+  pthread_setname_np(pthread_self(), "doudi-writes");  // as `top -H` shows it
+  std::vector<Item> batch;
+  for (;;) {
+    {
+      // No spacing between batches (unlike the read log's): a write's requester waits for
+      // its commit, and the writes queued during a commit are the next batch.
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      batch.swap(queue_);
+    }
+    Write(batch);
+    batch.clear();
+  }
+}
+
+void WriteQueue::Write(std::vector<Item>& batch) {
+  std::vector<Outcome> out(batch.size());
+  std::vector<storage::Statement> statements;
+  statements.reserve(batch.size());
+  for (auto& item : batch) statements.push_back(std::move(item.statement));
+  {  // the connection goes back to the pool before the outcomes are reported
+    auto lease = db_.Acquire();
+    std::vector<storage::ResultSet> results;
+    size_t failed = 0;
+    auto take = [&](size_t i, const storage::ResultSet& rs) {
+      out[i].rows = static_cast<int64_t>(rs.rows.size());
+      out[i].feed_rev = rs.empty() ? 0 : rs.rows[0].Int(1);
+    };
+    Status st = lease.ok() ? (*lease)->ExecuteBatchThenCommit(statements, &results, &failed) : lease.status();
+    if (st.ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) take(i, results[i]);
+    } else if (batch.size() == 1 || !lease.ok()) {
+      for (auto& o : out) o.status = st;
+    } else {
+      // One write failed the batch: each alone now, so that only that one fails.
+      std::vector<storage::Statement> one(1);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        one[0] = std::move(statements[i]);
+        out[i].status = (*lease)->ExecuteBatchThenCommit(one, &results, &failed);
+        if (out[i].status.ok()) take(i, results[0]);
+      }
+    }
+  }
+  bool blocked = false;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Status request = batch[i].done(out[i]);
+    if (batch[i].receipt) {
+      batch[i].receipt->Complete(request);
+    } else {
+      std::lock_guard<std::mutex> g(mu_);
+      batch[i].slot->status = request;
+      batch[i].slot->done = true;
+      blocked = true;
+    }
+  }
+  if (blocked) done_cv_.notify_all();
 }
 
 Result<VerifyReport> Verify(storage::Connection& conn) {

@@ -58,16 +58,21 @@ Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string&
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
                   std::string_view entity_id, std::string_view region_code);
 
-// What a request recorded in the read log and is still waiting to see committed (see
-// DeferReads). Then() runs its callback once every row is committed, with the first error if
-// a row could not be; at once when nothing is pending.
-class ReadReceipt {
+struct Enqueue;  // audit_log.cc: a caller's hand-off to ReadLog's and WriteQueue's writers
+
+// What a request queued for commit and is still waiting to see committed (see DeferCommits):
+// its read-log rows and its group-committed writes. Then() runs its callback once every one
+// is done, with the first error if one failed (for a write, the error its request answers: a
+// version conflict, say); at once when nothing is pending.
+class CommitReceipt {
  public:
   bool Pending() const;
   void Then(std::function<void(Status)> done);
 
  private:
   friend class ReadLog;
+  friend class WriteQueue;
+  friend struct Enqueue;
   void Add();
   void Complete(const Status& status);
 
@@ -77,25 +82,80 @@ class ReadReceipt {
   std::function<void(Status)> done_;
 };
 
-// While a DeferReads scope is alive on a thread, ReadLog::Record() on that thread queues its row
-// under the scope's receipt and returns at once instead of blocking the thread until the commit.
-// The scope's owner (the HTTP server) must not release what was read before the receipt's
-// callback has run with an ok status, and answers the error instead otherwise.
-class DeferReads {
+// While a DeferCommits scope is alive on a thread, ReadLog::Record() and WriteQueue::Submit()
+// on that thread queue their work under the scope's receipt and return at once instead of
+// blocking the thread until the commit. The scope's owner (the HTTP server) must not release
+// its response before the receipt's callback has run with an ok status, and answers the error
+// instead otherwise: what the handler returned is provisional until then.
+class DeferCommits {
  public:
-  explicit DeferReads(std::shared_ptr<ReadReceipt> receipt);
-  ~DeferReads();
-  DeferReads(const DeferReads&) = delete;
-  DeferReads& operator=(const DeferReads&) = delete;
+  explicit DeferCommits(std::shared_ptr<CommitReceipt> receipt);
+  ~DeferCommits();
+  DeferCommits(const DeferCommits&) = delete;
+  DeferCommits& operator=(const DeferCommits&) = delete;
 
  private:
-  std::shared_ptr<ReadReceipt> previous_;
+  std::shared_ptr<CommitReceipt> previous_;
+};
+
+// Group commit for audited writes that are their transaction's only write (PostgreSQL). The
+// chain head is one row, locked by each entry until its transaction commits, so one writer
+// at a time could commit: the commit's WAL flush bounded the writes per second, and every
+// writer waiting for it held a request thread. Here one writer thread commits each batch of
+// queued writes in one transaction (BEGIN, the writes with their entries, COMMIT: one round
+// trip, one flush); a batch that fails is retried one write per transaction, so each write
+// gets its own outcome. On SQLite, whose commits are cheap and whose write transaction the
+// caller already holds, Submit() writes and commits at once in the caller's transaction.
+class WriteQueue {
+ public:
+  struct Outcome {
+    Status status;         // the commit's (not ok: nothing of this write was committed)
+    int64_t rows = 0;      // rows the write returned; 0: it wrote nothing and has no entry
+    int64_t feed_rev = 0;  // as RecordGuardedWrite's feed_rev
+  };
+  // Turns the outcome into the request's status; on PostgreSQL it runs on the writer thread
+  // (keep it short, and take no lock that a caller of Submit holds).
+  using Done = std::function<Status(const Outcome&)>;
+
+  explicit WriteQueue(storage::Database& db);
+  ~WriteQueue();  // commits what is queued, then stops the writer
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+
+  // `write` and its entry as RecordGuardedWrite. `conn` holds `tx`, open and not yet written
+  // to (a caller holding the chain head's row lock would wait for a batch that waits for it);
+  // on PostgreSQL the write does not use them (the caller's transaction then only read, and
+  // rolls back). Returns what `done` returned, or, inside a DeferCommits scope on PostgreSQL,
+  // Ok at once with the write pending on the scope's receipt.
+  Status Submit(storage::Connection& conn, storage::Transaction& tx, std::string write, storage::Params params,
+                const Actor& actor, const Entry& entry, Done done);
+
+ private:
+  struct Slot {
+    bool done = false;
+    Status status;
+  };
+  struct Item {
+    storage::Statement statement;
+    Done done;
+    Slot* slot;                               // a blocked caller, or
+    std::shared_ptr<CommitReceipt> receipt;   // a deferred one
+  };
+  void Run();
+  void Write(std::vector<Item>& batch);
+
+  storage::Database& db_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::vector<Item> queue_;
+  bool stop_ = false;
+  std::thread writer_;  // PostgreSQL only
 };
 
 // Group commit for the read log: a row is committed in a transaction shared with the rows of
 // every other request that arrived meanwhile (one writer thread; one commit — one fsync on
 // PostgreSQL — per batch instead of per read). Record() returns once the row is committed, or,
-// inside a DeferReads scope, at once with the row pending on the scope's receipt. Nothing is
+// inside a DeferCommits scope, at once with the row pending on the scope's receipt. Nothing is
 // released before its row is committed: a request whose row could not be committed gets the
 // error. Call it holding no open transaction (the writer needs the write lock).
 class ReadLog {
@@ -121,7 +181,7 @@ class ReadLog {
     int64_t actor_id;
     std::string actor, entity, entity_id, region_code;
     Slot* slot;                              // a blocked caller, or
-    std::shared_ptr<ReadReceipt> receipt;    // a deferred one
+    std::shared_ptr<CommitReceipt> receipt;    // a deferred one
   };
   void Run();
   Status Write(const std::vector<Item>& batch);

@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include <future>
+#include <mutex>
+#include <optional>
 
 #include "storage/test_db.h"
 
@@ -121,13 +123,13 @@ TEST_P(AuditTest, GuardedWriteChainsItsEntryOnlyWhenTheWriteHappened) {
   EXPECT_EQ(Check().first_broken_id, 5);
 }
 
-// Inside a DeferReads scope Record() does not wait; the receipt's callback runs once the row
+// Inside a DeferCommits scope Record() does not wait; the receipt's callback runs once the row
 // is committed (visible to another connection), or with the error when it could not be.
 TEST_P(AuditTest, DeferredReadIsCommittedBeforeItsReceiptFires) {
   ReadLog log(*db_);
-  auto receipt = std::make_shared<ReadReceipt>();
+  auto receipt = std::make_shared<CommitReceipt>();
   {
-    DeferReads defer(receipt);
+    DeferCommits defer(receipt);
     ASSERT_TRUE(log.Record({7, "clerk"}, "household", "42", "370725107202").ok());
     ASSERT_TRUE(log.Record({7, "clerk"}, "household", "43", "370725107202").ok());
   }
@@ -155,9 +157,9 @@ TEST_P(AuditTest, DeferredReadIsCommittedBeforeItsReceiptFires) {
 TEST_P(AuditTest, DeferredReadThatCannotBeCommittedReportsTheError) {
   ASSERT_TRUE(conn().Execute("DROP TABLE read_log").ok());
   ReadLog log(*db_);
-  auto receipt = std::make_shared<ReadReceipt>();
+  auto receipt = std::make_shared<CommitReceipt>();
   {
-    DeferReads defer(receipt);
+    DeferCommits defer(receipt);
     ASSERT_TRUE(log.Record({7, "clerk"}, "household", "42", "370725107202").ok());
   }
   std::promise<Status> fired;
@@ -166,8 +168,74 @@ TEST_P(AuditTest, DeferredReadThatCannotBeCommittedReportsTheError) {
   EXPECT_FALSE(log.Record({7, "clerk"}, "household", "43", "370725107202").ok());
 }
 
-TEST(ReadReceipt, NothingPendingFiresAtOnce) {
-  ReadReceipt receipt;
+// Group commit (WriteQueue): each write gets its own outcome whether it shares a batch or
+// not. On PostgreSQL the chain head is held by another transaction while the writes queue, so
+// they meet in batches; the one that fails (a NOT NULL violation) fails alone, the stale one
+// writes nothing, the others commit with their entries and the chain stays intact. On SQLite
+// each Submit writes at once in the caller's transaction; the outcomes are the same.
+TEST_P(AuditTest, QueuedWritesEachGetTheirOwnOutcome) {
+  ASSERT_TRUE(conn().ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY, v TEXT NOT NULL, version INTEGER)").ok());
+  for (int i = 1; i <= 3; ++i) Exec("INSERT INTO things (id, v, version) VALUES (?, '旧', 1)", {int64_t{i}});
+  const bool pg = conn().dialect() == storage::Dialect::kPostgres;
+  WriteQueue queue(*db_);
+  const std::string update = "UPDATE things SET v = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id";
+  std::mutex mu;
+  std::vector<WriteQueue::Outcome> outcomes(5);
+  std::vector<Status> answered(5);
+  auto submit = [&](int k, storage::Value v, int64_t id, int64_t version) {
+    storage::Transaction tx(conn(), true);
+    const Entry entry{"thing.update", "thing", std::to_string(id), "370725107202", "{}", R"({"v":"新"})"};
+    return queue.Submit(conn(), tx, update, {std::move(v), id, version}, {7, "张三"}, entry,
+                        [&, k](const WriteQueue::Outcome& o) {
+                          std::lock_guard<std::mutex> g(mu);
+                          outcomes[k] = o;
+                          answered[k] = !o.status.ok() ? o.status : o.rows ? Status::Ok() : Status::VersionConflict();
+                          return answered[k];
+                        });
+  };
+  // Outside a DeferCommits scope Submit blocks and returns what `done` returned.
+  ASSERT_TRUE(submit(0, std::string("新"), 1, 1).ok());
+  EXPECT_EQ(outcomes[0].rows, 1);
+  std::optional<storage::Lease> holder;
+  if (pg) {
+    auto lease = db_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    holder.emplace(std::move(lease).value());
+    ASSERT_TRUE((*holder)->ExecScript("BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").ok());
+  }
+  auto receipt = std::make_shared<CommitReceipt>();
+  {
+    DeferCommits defer(receipt);
+    submit(1, std::string("新"), 2, 1);
+    submit(2, nullptr, 3, 1);             // v NULL: the statement fails
+    submit(3, std::string("新"), 3, 1);
+    submit(4, std::string("新"), 1, 1);   // stale: thing 1 is at version 2
+  }
+  if (holder) ASSERT_TRUE((*holder)->ExecScript("ROLLBACK").ok());
+  std::promise<Status> fired;
+  receipt->Then([&](Status st) { fired.set_value(st); });
+  Status first_error = fired.get_future().get();
+  EXPECT_EQ(first_error.ok(), !pg);  // on SQLite nothing was pending
+  std::lock_guard<std::mutex> g(mu);
+  EXPECT_TRUE(answered[1].ok()) << answered[1].detail();
+  EXPECT_FALSE(outcomes[2].status.ok());
+  EXPECT_TRUE(answered[3].ok()) << answered[3].detail();
+  EXPECT_TRUE(outcomes[4].status.ok());
+  EXPECT_EQ(outcomes[4].rows, 0);
+  EXPECT_EQ(answered[4].code(), Code::kConflict);
+  auto rows = conn().Query("SELECT id, v, version FROM things ORDER BY id");
+  ASSERT_TRUE(rows.ok());
+  for (const auto& r : rows->rows) {
+    EXPECT_EQ(r.Text(1), "新") << r.Int(0);
+    EXPECT_EQ(r.Int(2), 2) << r.Int(0);
+  }
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.entries, 4 + 3);
+}
+
+TEST(CommitReceipt, NothingPendingFiresAtOnce) {
+  CommitReceipt receipt;
   EXPECT_FALSE(receipt.Pending());
   bool fired = false;
   receipt.Then([&](Status st) { fired = st.ok(); });

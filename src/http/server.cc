@@ -138,11 +138,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // Handles the request (through `within` when its route waited) and sends the response.
   void Run(Request& in, const Within& within, std::chrono::steady_clock::time_point started) {
     Response r;
-    // Reads of personal data are logged before the data leaves; the handler's thread does not
-    // wait for that commit: the response is sent from the read log's callback.
-    auto receipt = std::make_shared<audit::ReadReceipt>();
+    // Reads of personal data are logged before the data leaves, and a group-committed write
+    // is answered once committed; the handler's thread waits for neither: the response is sent
+    // from the receipt's callback (replaced by the error if a commit failed or a write met a
+    // newer version).
+    auto receipt = std::make_shared<audit::CommitReceipt>();
     try {
-      audit::DeferReads defer(receipt);
+      audit::DeferCommits defer(receipt);
       if (within) within([&] { r = shared_.router.Handle(in); });
       else r = shared_.router.Handle(in);
     } catch (const std::exception& e) {
@@ -156,8 +158,10 @@ class Session : public std::enable_shared_from_this<Session> {
                    started](Status st) {
       net::post(ex, [self, waiting, method, path, started, st] {
         if (!st.ok()) {
-          spdlog::error("read log not committed for {} {}: {}", method, path, st.message());
+          const int64_t user_id = waiting->user_id;
           *waiting = ErrorResponse(st);
+          waiting->user_id = user_id;
+          if (waiting->status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.message());
         }
         self->Send(std::move(*waiting), method, path, started);
       });

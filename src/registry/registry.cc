@@ -309,7 +309,7 @@ struct RegistryService::Caches {
 };
 
 RegistryService::RegistryService(storage::Database& db)
-    : db_(db), read_log_(db), caches_(std::make_unique<Caches>(db)) {}
+    : db_(db), read_log_(db), caches_(std::make_unique<Caches>(db)), writes_(db) {}
 RegistryService::~RegistryService() = default;
 
 bool RegistryService::SharesPolls() const { return db_.dialect() != storage::Dialect::kSqlite; }
@@ -550,30 +550,36 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
   json b = ToJson(before), a = ToJson(after);
   b.erase("members");
   a.erase("members");
-  int64_t rev = 0;
-  DOUDI_ASSIGN_OR_RETURN(
-      int64_t updated,
-      audit::RecordGuardedWrite(
-          *conn,
-          "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
-          "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, "
-          "medical_expenditure_fen = ?, education_expenditure_fen = ?, updated_at = ?, version = ? "
-          "WHERE id = ? AND version = ? RETURNING id",
-          {after.county_code, town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
-           in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
-           in.education_expenditure_fen, after.updated_at, after.version, id, version},
-          actor.actor(), {"household.update", "household", std::to_string(id), after.village_code, b.dump(), a.dump()},
-          moved ? nullptr : &tx, moved ? nullptr : &rev));  // the last statement: commits with it
-  if (updated == 0) return Status::VersionConflict();  // changed since it was read (nothing written)
+  std::string write =
+      "UPDATE households SET county_code = ?, town_code = ?, village_code = ?, area = ?, residence_address = ?, "
+      "phone = ?, deposits_fen = ?, vehicles = ?, extra_properties = ?, business = ?, "
+      "medical_expenditure_fen = ?, education_expenditure_fen = ?, updated_at = ?, version = ? "
+      "WHERE id = ? AND version = ? RETURNING id";
+  Params params{after.county_code, town, in.village_code, in.area, in.residence_address, in.phone, in.deposits_fen,
+                in.vehicles, in.extra_properties, int64_t{in.business}, in.medical_expenditure_fen,
+                in.education_expenditure_fen, after.updated_at, after.version, id, version};
+  audit::Entry entry{"household.update", "household", std::to_string(id), after.village_code, b.dump(), a.dump()};
   if (!moved) {
-    // Committed as the feed's change `rev`, its only change to the household: its next read
-    // needs no load once a poll shows nothing else changed it first (HouseholdCache).
+    // The write is its transaction's only one: it is group-committed with other requests'
+    // (audit::WriteQueue; inside the server's DeferCommits scope this returns before the
+    // commit, and the receipt carries the outcome). Committed as the feed's change `rev`, its
+    // only change to the household, its next read needs no load once a poll shows nothing
+    // else changed it first (HouseholdCache).
     std::string doc = DumpJson(after, sync.day);
     if (json_doc) *json_doc = doc;
-    c.households.FillAfterWrite(id, sync, rev, after.village_code, std::move(doc),
-                                std::make_shared<const Household>(after));
+    auto filled = std::make_shared<const Household>(after);
+    DOUDI_RETURN_IF_ERROR(writes_.Submit(
+        *conn, tx, std::move(write), std::move(params), actor.actor(), entry,
+        [&c, id, sync, filled, doc = std::move(doc)](const audit::WriteQueue::Outcome& o) mutable -> Status {
+          if (!o.status.ok()) return o.status;
+          if (o.rows == 0) return Status::VersionConflict();  // changed since it was read (nothing written)
+          c.households.FillAfterWrite(id, sync, o.feed_rev, filled->village_code, std::move(doc), filled);
+          return Status::Ok();
+        }));
     return after;
   }
+  DOUDI_ASSIGN_OR_RETURN(int64_t updated, audit::RecordGuardedWrite(*conn, write, params, actor.actor(), entry));
+  if (updated == 0) return Status::VersionConflict();  // changed since it was read (nothing written)
   // Members carry their household's region codes.
   auto members = conn->Execute(
       "UPDATE persons SET county_code = ?, town_code = ?, village_code = ? WHERE household_id = ?",

@@ -141,6 +141,7 @@ class RegistryService {
   storage::Database& db_;
   audit::ReadLog read_log_;
   std::unique_ptr<Caches> caches_;
+  audit::WriteQueue writes_;  // after caches_: its last writes fill the cache as it stops
 };
 
 // JSON mapping (API shapes, see docs/api.md).

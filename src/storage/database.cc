@@ -16,6 +16,26 @@ int64_t Row::Int(size_t i) const {
   return std::stoll(s);
 }
 
+Status Connection::ExecuteBatchThenCommit(const std::vector<Statement>& statements, std::vector<ResultSet>* results,
+                                          size_t* failed) {
+  results->clear();
+  *failed = statements.size();
+  DOUDI_RETURN_IF_ERROR(Begin(true));
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto rs = Query(statements[i].sql, statements[i].params);
+    if (!rs.ok()) {
+      *failed = i;
+      results->clear();
+      Rollback();
+      return rs.status();
+    }
+    results->push_back(std::move(rs).value());
+  }
+  Status st = Commit();
+  if (!st.ok()) results->clear();
+  return st;
+}
+
 Lease::~Lease() {
   if (conn_ && db_) db_->Release(std::move(conn_));
 }

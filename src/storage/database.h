@@ -23,6 +23,11 @@ namespace doudi::storage {
 using Value = std::variant<std::nullptr_t, int64_t, std::string>;
 using Params = std::vector<Value>;
 
+struct Statement {
+  std::string sql;
+  Params params;
+};
+
 struct Row {
   std::vector<std::optional<std::string>> cells;
   bool IsNull(size_t i) const { return !cells[i].has_value(); }
@@ -80,6 +85,14 @@ class Connection {
     DOUDI_RETURN_IF_ERROR(Commit());
     return n;
   }
+  // Runs `statements` (each returning rows, as Query) in a transaction of their own and
+  // commits it: on PostgreSQL BEGIN, the statements and COMMIT go in one round trip
+  // (pipelined), so a batch costs one commit (one WAL flush) however long it is. Call it
+  // outside a transaction. On success (*results)[i] holds statement i's rows. On failure
+  // nothing is committed, the transaction is over, and the error is returned with *failed set
+  // to the index of the statement that failed (statements.size() for BEGIN or COMMIT).
+  virtual Status ExecuteBatchThenCommit(const std::vector<Statement>& statements, std::vector<ResultSet>* results,
+                                        size_t* failed);
   // Bulk load: rows of text cells into table(columns). Uses COPY on PostgreSQL and a
   // prepared INSERT on SQLite. Must run inside a transaction.
   virtual Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,

@@ -181,6 +181,70 @@ class PgConnection final : public Connection {
     return out;
   }
 
+  // BEGIN, the statements and COMMIT in one pipeline. After a failed statement the server
+  // skips the rest up to the sync (PGRES_PIPELINE_ABORTED) and COMMIT is not run: the
+  // aborted transaction is rolled back here.
+  Status ExecuteBatchThenCommit(const std::vector<Statement>& statements, std::vector<ResultSet>* results,
+                                size_t* failed) override {
+    results->clear();
+    *failed = statements.size();
+    if (pending_begin_) return Status::Internal("batch inside a transaction");
+    std::vector<const Prepared*> prepared;
+    prepared.reserve(statements.size());
+    for (size_t i = 0; i < statements.size(); ++i) {
+      PGresult* error = nullptr;
+      const Prepared* p = Prepare(statements[i].sql, statements[i].params.size(), &error);
+      if (!p) {
+        *failed = i;
+        Status s = PgError(error, conn_, statements[i].sql);
+        PQclear(error);
+        return s;
+      }
+      // Past kMaxPrepared statements: one at a time, in a transaction.
+      if (p->name.empty()) return Connection::ExecuteBatchThenCommit(statements, results, failed);
+      prepared.push_back(p);
+    }
+    const size_t n = statements.size();
+    bool sent = PQenterPipelineMode(conn_) == 1 &&
+                PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    for (size_t i = 0; sent && i < n; ++i) {
+      Values values(statements[i].params);
+      sent = PQsendQueryPrepared(conn_, prepared[i]->name.c_str(), static_cast<int>(statements[i].params.size()),
+                                 values.get(), nullptr, nullptr, 0) == 1;
+    }
+    sent = sent && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+           PQpipelineSync(conn_) == 1;
+    if (!sent) {
+      PQexitPipelineMode(conn_);
+      return Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+    }
+    std::vector<PGresult*> res(n + 2, nullptr);
+    CollectPipeline(res.data(), static_cast<int>(n + 2));
+    auto failed_with = [&](PGresult* r, std::string_view what) {
+      return r ? PgError(r, conn_, what) : Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+    };
+    Status out;
+    if (!res[0] || PQresultStatus(res[0]) != PGRES_COMMAND_OK) out = failed_with(res[0], "BEGIN");
+    for (size_t i = 0; out.ok() && i < n; ++i) {
+      if (!res[i + 1] || PQresultStatus(res[i + 1]) != PGRES_TUPLES_OK) {
+        *failed = i;
+        out = failed_with(res[i + 1], statements[i].sql);
+      }
+    }
+    PGresult* commit = res[n + 1];
+    if (out.ok() && (!commit || PQresultStatus(commit) != PGRES_COMMAND_OK ||
+                     std::string_view(PQcmdStatus(commit)) != "COMMIT"))
+      out = failed_with(commit, "COMMIT");
+    if (out.ok()) {
+      results->reserve(n);
+      for (size_t i = 0; i < n; ++i) results->push_back(Rows(res[i + 1]));
+    }
+    for (PGresult* r : res)
+      if (r) PQclear(r);
+    if (!out.ok() && PQtransactionStatus(conn_) != PQTRANS_IDLE) ExecScript("ROLLBACK");
+    return out;
+  }
+
   Status BulkInsert(std::string_view table, const std::vector<std::string>& columns,
                     const std::vector<std::vector<std::optional<std::string>>>& rows) override {
     DOUDI_RETURN_IF_ERROR(FlushBegin());

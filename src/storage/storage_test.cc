@@ -141,6 +141,39 @@ TEST_P(StorageTest, CommitAfterCommitsOrLeavesTheTransactionToRollBack) {
   EXPECT_EQ(rs->rows[2].Int(0), 3);
 }
 
+// A batch of statements in a transaction of its own (one round trip on PostgreSQL): all
+// committed with each statement's rows, or, when one fails, none, with the failing one named
+// and the connection out of the transaction and usable.
+TEST_P(StorageTest, BatchCommitsAllOrNothingAndNamesTheFailingStatement) {
+  const std::string insert = "INSERT INTO things (id, name) VALUES (?, ?) RETURNING id, name";
+  std::vector<ResultSet> results;
+  size_t failed = 99;
+  Status st = conn().ExecuteBatchThenCommit(
+      {{insert, {int64_t{1}, std::string("a")}}, {insert, {int64_t{2}, std::string("b")}},
+       {"UPDATE things SET name = 'z' WHERE id = ? RETURNING id", {int64_t{42}}}},
+      &results, &failed);
+  ASSERT_TRUE(st.ok()) << st.detail();
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_EQ(results[0].rows.size(), 1u);
+  EXPECT_EQ(results[0].rows[0].Int(0), 1);
+  EXPECT_EQ(results[1].rows[0].Text(1), "b");
+  EXPECT_TRUE(results[2].empty());  // matched nothing: no rows, not an error
+  st = conn().ExecuteBatchThenCommit({{insert, {int64_t{3}, std::string("c")}},
+                                      {insert, {int64_t{4}, std::string("a")}},  // name taken
+                                      {insert, {int64_t{5}, std::string("e")}}},
+                                     &results, &failed);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Code::kConflict);
+  EXPECT_EQ(failed, 1u);
+  EXPECT_TRUE(results.empty());
+  auto rs = conn().Query("SELECT id FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok()) << rs.status().detail();  // not left in an aborted transaction
+  ASSERT_EQ(rs->rows.size(), 2u);
+  EXPECT_EQ(rs->rows[1].Int(0), 2);
+  st = conn().ExecuteBatchThenCommit({{insert, {int64_t{6}, std::string("f")}}}, &results, &failed);
+  EXPECT_TRUE(st.ok()) << st.detail();
+}
+
 TEST_P(StorageTest, BulkInsertEscapesAndNulls) {
   Transaction tx(conn(), true);
   std::vector<std::vector<std::optional<std::string>>> rows = {
