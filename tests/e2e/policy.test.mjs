@@ -39,6 +39,8 @@ const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ')
 test('village assistant sees the determinations of a household with their reasons and citations', async () => {
   await withPage('policy-household', DESKTOP, async (page) => {
     await login(page, 'village1')
+    await page.waitForURL(/\/monitoring\/screening$/)
+    await page.locator(tid('menu-households')).click()
     await page.waitForURL(/\/households$/)
     // Policy parameters are readable by a village assistant; simulation is not.
     await page.locator(tid('menu-policy')).getByText('政策参数').waitFor()
@@ -275,6 +277,9 @@ test('county admin simulates a higher rural standard and sees the chart and the 
 test('phone-sized screen: determinations and parameters fit without sideways scrolling', async () => {
   await withPage('policy-phone', PHONE, async (page) => {
     await login(page, 'village1')
+    await page.waitForURL(/\/monitoring\/screening$/)
+    // The side menu is folded away on a phone: straight to the registry by its address.
+    await page.goto(page.url().replace(/\/monitoring\/screening$/, '/households'))
     await page.waitForURL(/\/households$/)
     await page.locator(`${tid('household-table')} tr.el-table__row`).first().click()
     await page.waitForURL(/\/households\/\d+$/)

@@ -32,6 +32,9 @@ after(close)
 test('village assistant registers a household, finds it, and sees server field errors', async () => {
   await withPage('registry', DESKTOP, async (page) => {
     await login(page, 'village1')
+    // A village assistant starts on the month's screening list, the registry one click away.
+    await page.waitForURL(/\/monitoring\/screening$/)
+    await page.locator(tid('menu-households')).click()
     await page.waitForURL(/\/households$/)
     await page.locator(tid('header-user-role')).getByText('村级协理员').waitFor()
     await page.locator(tid('header-user-region')).getByText('乔南村').waitFor()
@@ -192,8 +195,17 @@ test('phone-sized screen: login errors in Chinese, household list and drawer men
 
     await page.locator(tid('login-password')).fill(PASSWORD)
     await page.locator(tid('login-submit')).click()
-    await page.waitForURL(/\/households$/)
+    await page.waitForURL(/\/monitoring\/screening$/)
     await page.locator(tid('app-name')).getByText('兜底 · 社会救助综合服务平台').waitFor()
+
+    // The side menu lives in a drawer behind the menu button.
+    assert.equal(await page.locator(`.layout-aside ${tid('side-menu')}`).count(), 0)
+    const drawerMenu = page.locator(`.el-drawer ${tid('side-menu')}`)
+    await page.locator(tid('menu-toggle')).click()
+    await drawerMenu.waitFor()
+    await drawerMenu.locator(tid('menu-households')).click()
+    await page.waitForURL(/\/households$/)
+    await drawerMenu.waitFor({ state: 'hidden' })
     await page.locator(`${tid('household-table')} tr.el-table__row`).first().waitFor()
     await page.locator(tid('household-new')).waitFor()
     const header = await page.locator(`${tid('household-table')} .el-table__header`).innerText()
@@ -204,10 +216,7 @@ test('phone-sized screen: login errors in Chinese, household list and drawer men
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`)
 
-    // The side menu lives in a drawer behind the menu button.
-    assert.equal(await page.locator(`.layout-aside ${tid('side-menu')}`).count(), 0)
     await page.locator(tid('menu-toggle')).click()
-    const drawerMenu = page.locator(`.el-drawer ${tid('side-menu')}`)
     await drawerMenu.waitFor()
     await drawerMenu.locator(tid('menu-regions')).getByText('区划').waitFor()
     assert.equal(await drawerMenu.locator(tid('menu-users')).count(), 0)

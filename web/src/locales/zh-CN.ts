@@ -23,6 +23,8 @@ export default {
     moneyFormat: '请输入金额（元），最多两位小数',
     date: '日期',
     none: '—',
+    townFilter: '全部镇街',
+    villageFilter: '全部村（社区）',
   },
   error: {
     network: '无法连接服务器，请检查网络后重试',
@@ -158,8 +160,6 @@ export default {
     list: {
       create: '新增家庭',
       searchPlaceholder: '姓名或身份证号',
-      townFilter: '全部镇街',
-      villageFilter: '全部村（社区）',
       emptyWithHint: '暂无家庭，点击“新增家庭”登记',
       empty: '暂无家庭',
       noMatch: '没有符合条件的家庭',
@@ -344,8 +344,6 @@ export default {
       create: '新建申请',
       searchPlaceholder: '案号或申请人姓名',
       stateFilter: '全部状态',
-      townFilter: '全部镇街',
-      villageFilter: '全部村（社区）',
       sortDue: '按办结时限',
       sortNew: '最新提交',
       empty: '暂无救助申请',

@@ -191,6 +191,8 @@ const routes: RouteRecordRaw[] = [
 /** The first page of the menu the current role may open. */
 export function firstAllowedPage(): RouteLocationRaw {
   const session = useSessionStore()
+  // A village assistant's work is the month's visits: they start on 月排查, the households to visit.
+  if (session.user?.role === 'village_assistant') return { name: 'monitoring-screening' }
   if (session.can('registry.read')) return { name: 'households' }
   if (session.can('audit.read')) return { name: 'audit' }
   // Department liaisons work from their referrals inbox.
