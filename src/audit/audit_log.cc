@@ -337,7 +337,7 @@ WriteQueue::~WriteQueue() {
 }
 
 Status WriteQueue::Submit(storage::Connection& conn, storage::Transaction& tx, std::string write,
-                          storage::Params params, const Actor& actor, const Entry& entry, Done done) {
+                          storage::Params params, const Actor& actor, const Entry& entry, RowLock lock, Done done) {
   if (conn.dialect() == storage::Dialect::kSqlite) {
     Outcome o;
     auto n = RecordGuardedWrite(conn, write, params, actor, entry, &tx, &o.feed_rev);
@@ -346,7 +346,9 @@ Status WriteQueue::Submit(storage::Connection& conn, storage::Transaction& tx, s
     return done(o);
   }
   return Enqueue::Run<Item, Slot>(mu_, work_cv_, done_cv_, queue_,
-                                  Item{PgEntry(&write, &params, actor, entry, true), std::move(done), nullptr, nullptr});
+                                  Item{PgEntry(&write, &params, actor, entry, true),
+                                       {std::move(lock.sql), std::move(lock.params)}, lock.key, std::move(done),
+                                       nullptr, nullptr});
 }
 
 void WriteQueue::Run() {
@@ -367,36 +369,21 @@ void WriteQueue::Run() {
 }
 
 void WriteQueue::Write(std::vector<Item>& batch) {
-  std::vector<Outcome> out(batch.size());
-  std::vector<storage::Statement> statements;
-  statements.reserve(batch.size());
-  for (auto& item : batch) statements.push_back(std::move(item.statement));
-  {  // the connection goes back to the pool before the outcomes are reported
-    auto lease = db_.Acquire();
-    std::vector<storage::ResultSet> results;
-    size_t failed = 0;
-    auto take = [&](size_t i, const storage::ResultSet& rs) {
-      out[i].rows = static_cast<int64_t>(rs.rows.size());
-      out[i].feed_rev = rs.empty() ? 0 : rs.rows[0].Int(1);
-    };
-    Status st = lease.ok() ? (*lease)->ExecuteBatchThenCommit(statements, &results, &failed) : lease.status();
-    if (st.ok()) {
-      for (size_t i = 0; i < batch.size(); ++i) take(i, results[i]);
-    } else if (batch.size() == 1 || !lease.ok()) {
-      for (auto& o : out) o.status = st;
-    } else {
-      // One write failed the batch: each alone now, so that only that one fails.
-      std::vector<storage::Statement> one(1);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        one[0] = std::move(statements[i]);
-        out[i].status = (*lease)->ExecuteBatchThenCommit(one, &results, &failed);
-        if (out[i].status.ok()) take(i, results[0]);
-      }
-    }
+  std::vector<Outcome> out;
+  try {
+    out = Commit(batch);
+  } catch (const std::exception& e) {  // nothing may escape the writer thread, nor leave a request waiting
+    conn_.reset();
+    out.assign(batch.size(), Outcome{Status::Internal(std::string("write queue: ") + e.what())});
   }
   bool blocked = false;
   for (size_t i = 0; i < batch.size(); ++i) {
-    Status request = batch[i].done(out[i]);
+    Status request;
+    try {
+      request = batch[i].done(out[i]);
+    } catch (const std::exception& e) {
+      request = Status::Internal(std::string("write queue: ") + e.what());
+    }
     if (batch[i].receipt) {
       batch[i].receipt->Complete(request);
     } else {
@@ -407,6 +394,54 @@ void WriteQueue::Write(std::vector<Item>& batch) {
     }
   }
   if (blocked) done_cv_.notify_all();
+}
+
+// One transaction: the writes' row locks in key order, then the writes. A failed statement
+// rolls it all back; then each write is tried alone (its lock, then it), so only the failing
+// one fails. When the batch's outcome is unknown (BEGIN, COMMIT or the connection failed)
+// nothing is retried: every write reports the error.
+std::vector<WriteQueue::Outcome> WriteQueue::Commit(std::vector<Item>& batch) {
+  std::stable_sort(batch.begin(), batch.end(), [](const Item& a, const Item& b) { return a.lock_key < b.lock_key; });
+  std::vector<Outcome> out(batch.size());
+  if (!conn_) {
+    auto c = db_.OpenDedicated();
+    if (!c.ok()) {
+      for (auto& o : out) o.status = c.status();
+      return out;
+    }
+    conn_ = std::move(c).value();
+  }
+  std::vector<storage::Statement> statements;
+  statements.reserve(2 * batch.size());
+  for (const auto& item : batch)
+    if (!item.lock.sql.empty()) statements.push_back(item.lock);
+  const size_t locks = statements.size();
+  for (const auto& item : batch) statements.push_back(item.statement);
+  std::vector<storage::ResultSet> results;
+  size_t failed = 0;
+  auto take = [&](size_t i, const storage::ResultSet& rs) {
+    out[i].rows = static_cast<int64_t>(rs.rows.size());
+    out[i].feed_rev = rs.empty() ? 0 : rs.rows[0].Int(1);
+  };
+  Status st = conn_->ExecuteBatchThenCommit(statements, &results, &failed);
+  if (st.ok()) {
+    for (size_t i = 0; i < batch.size(); ++i) take(i, results[locks + i]);
+    return out;
+  }
+  if (batch.size() == 1 || failed >= statements.size()) {
+    for (auto& o : out) o.status = st;
+    conn_.reset();
+    return out;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::vector<storage::Statement> one;
+    if (!batch[i].lock.sql.empty()) one.push_back(batch[i].lock);
+    one.push_back(batch[i].statement);
+    out[i].status = conn_->ExecuteBatchThenCommit(one, &results, &failed);
+    if (out[i].status.ok()) take(i, results.back());
+  }
+  conn_.reset();  // after a failure: a fresh connection for the next batch
+  return out;
 }
 
 Result<VerifyReport> Verify(storage::Connection& conn) {

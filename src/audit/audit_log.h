@@ -106,8 +106,20 @@ class DeferCommits {
 // trip, one flush); a batch that fails is retried one write per transaction, so each write
 // gets its own outcome. On SQLite, whose commits are cheap and whose write transaction the
 // caller already holds, Submit() writes and commits at once in the caller's transaction.
+// Lock order: a guarded write locks its row, then the head. In a batch the head is held from
+// the first write to the commit, so a later write waiting there for a row that another
+// writer holds while that writer waits for the head would deadlock. A batch therefore takes
+// every write's row lock first (RowLock, in key order, so that two processes' batches lock
+// rows in the same order), and only then moves the head.
 class WriteQueue {
  public:
+  // The row lock a write's guard takes (e.g. "SELECT id FROM households WHERE id = ? FOR
+  // UPDATE"), taken before any write of its batch; `key` orders the locks of a batch.
+  struct RowLock {
+    std::string sql;
+    storage::Params params;
+    int64_t key = 0;
+  };
   struct Outcome {
     Status status;         // the commit's (not ok: nothing of this write was committed)
     int64_t rows = 0;      // rows the write returned; 0: it wrote nothing and has no entry
@@ -122,13 +134,15 @@ class WriteQueue {
   WriteQueue(const WriteQueue&) = delete;
   WriteQueue& operator=(const WriteQueue&) = delete;
 
-  // `write` and its entry as RecordGuardedWrite. `conn` holds `tx`, open and not yet written
-  // to (a caller holding the chain head's row lock would wait for a batch that waits for it);
-  // on PostgreSQL the write does not use them (the caller's transaction then only read, and
-  // rolls back). Returns what `done` returned, or, inside a DeferCommits scope on PostgreSQL,
-  // Ok at once with the write pending on the scope's receipt.
+  // `write` and its entry as RecordGuardedWrite; `lock` the row lock its guard takes (not
+  // used on SQLite). `conn` holds `tx`, open and not yet written to (a caller holding the
+  // chain head's row lock would wait for a batch that waits for it); on PostgreSQL the write
+  // does not use them (the caller's transaction then only read, and rolls back; the writer
+  // has a connection of its own, so callers that block here cannot starve it of one).
+  // Returns what `done` returned, or, inside a DeferCommits scope on PostgreSQL, Ok at once
+  // with the write pending on the scope's receipt.
   Status Submit(storage::Connection& conn, storage::Transaction& tx, std::string write, storage::Params params,
-                const Actor& actor, const Entry& entry, Done done);
+                const Actor& actor, const Entry& entry, RowLock lock, Done done);
 
  private:
   struct Slot {
@@ -137,14 +151,18 @@ class WriteQueue {
   };
   struct Item {
     storage::Statement statement;
+    storage::Statement lock;
+    int64_t lock_key = 0;
     Done done;
     Slot* slot;                               // a blocked caller, or
     std::shared_ptr<CommitReceipt> receipt;   // a deferred one
   };
   void Run();
   void Write(std::vector<Item>& batch);
+  std::vector<Outcome> Commit(std::vector<Item>& batch);
 
   storage::Database& db_;
+  std::unique_ptr<storage::Connection> conn_;  // the writer's own; reopened after a failed batch
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   std::vector<Item> queue_;

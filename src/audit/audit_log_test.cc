@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "storage/test_db.h"
 
@@ -186,6 +188,7 @@ TEST_P(AuditTest, QueuedWritesEachGetTheirOwnOutcome) {
     storage::Transaction tx(conn(), true);
     const Entry entry{"thing.update", "thing", std::to_string(id), "370725107202", "{}", R"({"v":"新"})"};
     return queue.Submit(conn(), tx, update, {std::move(v), id, version}, {7, "张三"}, entry,
+                        {"SELECT id FROM things WHERE id = ? FOR UPDATE", {id}, id},
                         [&, k](const WriteQueue::Outcome& o) {
                           std::lock_guard<std::mutex> g(mu);
                           outcomes[k] = o;
@@ -211,7 +214,9 @@ TEST_P(AuditTest, QueuedWritesEachGetTheirOwnOutcome) {
     submit(3, std::string("新"), 3, 1);
     submit(4, std::string("新"), 1, 1);   // stale: thing 1 is at version 2
   }
-  if (holder) ASSERT_TRUE((*holder)->ExecScript("ROLLBACK").ok());
+  if (holder) {
+    ASSERT_TRUE((*holder)->ExecScript("ROLLBACK").ok());
+  }
   std::promise<Status> fired;
   receipt->Then([&](Status st) { fired.set_value(st); });
   Status first_error = fired.get_future().get();
@@ -232,6 +237,96 @@ TEST_P(AuditTest, QueuedWritesEachGetTheirOwnOutcome) {
   auto rep = Check();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.entries, 4 + 3);
+}
+
+// Lock order (PostgreSQL): a batch takes its writes' row locks before the chain head. Here a
+// batch of two writes meets a row that another transaction holds: the batch must wait for
+// it without holding the head, or that transaction, asking for the head next (as any guarded
+// write does), would deadlock with it.
+TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
+  if (conn().dialect() != storage::Dialect::kPostgres) {
+    GTEST_SKIP() << "SQLite locks the whole database";
+  }
+  ASSERT_TRUE(conn().ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY, v TEXT NOT NULL, version INTEGER)").ok());
+  for (int i = 1; i <= 3; ++i) Exec("INSERT INTO things (id, v, version) VALUES (?, '旧', 1)", {int64_t{i}});
+  WriteQueue queue(*db_);
+  std::mutex mu;
+  std::vector<std::optional<Status>> answered(3);
+  auto submit = [&](int k, int64_t id) {
+    storage::Transaction tx(conn(), true);
+    const Entry entry{"thing.update", "thing", std::to_string(id), "370725107202", "{}", R"({"v":"新"})"};
+    return queue.Submit(conn(), tx, "UPDATE things SET v = ?, version = version + 1 WHERE id = ? RETURNING id",
+                        {std::string("新"), id}, {7, "张三"}, entry,
+                        {"SELECT id FROM things WHERE id = ? FOR UPDATE", {id}, id},
+                        [&, k](const WriteQueue::Outcome& o) {
+                          std::lock_guard<std::mutex> g(mu);
+                          answered[k] = o.status;
+                          return o.status;
+                        });
+  };
+  auto lease = [&] {
+    auto l = db_->Acquire();
+    EXPECT_TRUE(l.ok());
+    return std::move(l).value();
+  };
+  storage::Lease head_holder = lease(), row_holder = lease();
+  struct Release {  // whatever fails below, the writer is not left waiting for these
+    storage::Lease& a;
+    storage::Lease& b;
+    ~Release() {
+      a->ExecScript("ROLLBACK");
+      b->ExecScript("ROLLBACK");
+    }
+  } release{head_holder, row_holder};
+  auto await_lock_wait = [&] {  // until a session of this database waits for a lock
+    for (int i = 0; i < 1000; ++i) {
+      auto waiting = row_holder->Query(
+          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+      if (!waiting.ok() || waiting->rows[0].Int(0) > 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  // The first write waits for the head; the next two queue meanwhile and become one batch.
+  ASSERT_TRUE(head_holder->ExecScript("BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").ok());
+  auto receipt = std::make_shared<CommitReceipt>();
+  {
+    DeferCommits defer(receipt);
+    submit(0, 3);
+  }
+  await_lock_wait();
+  {
+    DeferCommits defer(receipt);
+    submit(1, 1);
+    submit(2, 2);
+  }
+  ASSERT_TRUE(row_holder->ExecScript("BEGIN; UPDATE things SET v = '别人' WHERE id = 2").ok());
+  ASSERT_TRUE(head_holder->ExecScript("ROLLBACK").ok());
+  // Once the first batch is done, the second one waits for thing 2's row.
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      if (answered[0].has_value()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  await_lock_wait();
+  {
+    std::lock_guard<std::mutex> g(mu);
+    ASSERT_TRUE(answered[0].has_value() && answered[0]->ok());
+    EXPECT_FALSE(answered[1].has_value());  // thing 1 is in the waiting batch
+  }
+  // The head is free while the batch waits: the row's holder can write its audit entry.
+  auto head = head_holder->Query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT");
+  EXPECT_TRUE(head.ok()) << head.status().detail();
+  ASSERT_TRUE(row_holder->ExecScript("COMMIT").ok());
+  std::promise<Status> fired;
+  receipt->Then([&](Status st) { fired.set_value(st); });
+  EXPECT_TRUE(fired.get_future().get().ok());
+  auto rows = conn().Query("SELECT count(*) FROM things WHERE v = '新' AND version = 2");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->rows[0].Int(0), 3);
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
 }
 
 TEST(CommitReceipt, NothingPendingFiresAtOnce) {

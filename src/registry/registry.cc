@@ -570,6 +570,7 @@ Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int6
     auto filled = std::make_shared<const Household>(after);
     DOUDI_RETURN_IF_ERROR(writes_.Submit(
         *conn, tx, std::move(write), std::move(params), actor.actor(), entry,
+        {"SELECT id FROM households WHERE id = ? FOR UPDATE", {id}, id},
         [&c, id, sync, filled, doc = std::move(doc)](const audit::WriteQueue::Outcome& o) mutable -> Status {
           if (!o.status.ok()) return o.status;
           if (o.rows == 0) return Status::VersionConflict();  // changed since it was read (nothing written)

@@ -85,12 +85,13 @@ class Connection {
     DOUDI_RETURN_IF_ERROR(Commit());
     return n;
   }
-  // Runs `statements` (each returning rows, as Query) in a transaction of their own and
+  // Runs `statements` (as Query; a statement may return no rows) in a transaction of their own and
   // commits it: on PostgreSQL BEGIN, the statements and COMMIT go in one round trip
   // (pipelined), so a batch costs one commit (one WAL flush) however long it is. Call it
   // outside a transaction. On success (*results)[i] holds statement i's rows. On failure
   // nothing is committed, the transaction is over, and the error is returned with *failed set
-  // to the index of the statement that failed (statements.size() for BEGIN or COMMIT).
+  // to the index of the statement that failed, or statements.size() when BEGIN, COMMIT or the
+  // connection failed (then a lost connection leaves unknown whether it committed).
   virtual Status ExecuteBatchThenCommit(const std::vector<Statement>& statements, std::vector<ResultSet>* results,
                                         size_t* failed);
   // Bulk load: rows of text cells into table(columns). Uses COPY on PostgreSQL and a

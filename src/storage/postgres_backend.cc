@@ -47,7 +47,9 @@ std::string RewritePlaceholders(std::string_view sql) {
 
 Status PgError(PGresult* res, PGconn* conn, std::string_view sql) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string msg = PQerrorMessage(conn);
+  // The result's own message: in a pipeline the connection's may be a later result's.
+  const char* own = res ? PQresultErrorMessage(res) : "";
+  std::string msg = *own ? own : PQerrorMessage(conn);
   if (state && std::string_view(state) == "23505") return Status(Code::kConflict, "conflict", "记录已存在", "");
   if (state && std::string_view(state) == "23503")
     return Status(Code::kFailedPrecondition, "failed_precondition", "关联记录不存在", "");
@@ -226,7 +228,8 @@ class PgConnection final : public Connection {
     Status out;
     if (!res[0] || PQresultStatus(res[0]) != PGRES_COMMAND_OK) out = failed_with(res[0], "BEGIN");
     for (size_t i = 0; out.ok() && i < n; ++i) {
-      if (!res[i + 1] || PQresultStatus(res[i + 1]) != PGRES_TUPLES_OK) {
+      const ExecStatusType status = res[i + 1] ? PQresultStatus(res[i + 1]) : PGRES_FATAL_ERROR;
+      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
         *failed = i;
         out = failed_with(res[i + 1], statements[i].sql);
       }
