@@ -121,7 +121,7 @@ class WriteQueue {
     int64_t key = 0;
   };
   struct Outcome {
-    Status status;         // the commit's (not ok: nothing of this write was committed)
+    Status status;         // the commit's (not ok: not committed, unless the connection failed at the commit)
     int64_t rows = 0;      // rows the write returned; 0: it wrote nothing and has no entry
     int64_t feed_rev = 0;  // as RecordGuardedWrite's feed_rev
   };
