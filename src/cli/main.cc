@@ -38,7 +38,7 @@ std::string ExeDir() {
 int Fail(const Status& s) {
   std::cerr << "错误：" << s.message();
   if (!s.field().empty()) std::cerr << "（" << s.field() << "）";
-  if (s.code() == doudi::Code::kInternal) std::cerr << "：" << s.detail();
+  if (s.code() == doudi::Code::kInternal || s.code() == doudi::Code::kUnavailable) std::cerr << "：" << s.detail();
   std::cerr << "\n";
   return s.code() == doudi::Code::kInvalidArgument ? 2 : 1;
 }

@@ -24,6 +24,7 @@ enum class Code {
   kTooLarge,            // 413
   kLocked,              // 423
   kInternal,            // 500
+  kUnavailable,         // 503: the database cannot be reached
 };
 
 class Status {
@@ -57,6 +58,13 @@ class Status {
   // Internal errors: `detail` goes to the log only; the client sees a generic message.
   static Status Internal(std::string detail) {
     Status s{Code::kInternal, "internal", "服务器内部错误，请稍后重试"};
+    s.detail_ = std::move(detail);
+    return s;
+  }
+
+  // The database is unreachable (down, restarting, the connection lost): worth a retry.
+  static Status Unavailable(std::string detail) {
+    Status s{Code::kUnavailable, "unavailable", "数据库暂时无法连接，请稍后重试"};
     s.detail_ = std::move(detail);
     return s;
   }

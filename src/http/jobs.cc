@@ -66,7 +66,7 @@ Result<json> Jobs::Start(const auth::User& owner, const std::string& kind, const
         job->result = std::move(*r);
       } else {
         job->status = "failed";
-        if (r.status().code() == Code::kInternal) spdlog::error("job {} {}: {}", job->kind, job->id, r.status().detail());
+        if (HttpStatusOf(r.status()) >= 500) spdlog::error("job {} {}: {}", job->kind, job->id, r.status().detail());
         job->error = json::parse(ErrorResponse(r.status()).body, nullptr, false)["error"];
       }
       job->finished_at = NowIsoShanghai();

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <fstream>
@@ -67,8 +68,16 @@ int HttpStatusOf(const Status& s) {
     case Code::kTooLarge: return 413;
     case Code::kLocked: return 423;
     case Code::kInternal: return 500;
+    case Code::kUnavailable: return 503;
   }
   return 500;
+}
+
+// The client sees a generic message for a 5xx; the log gets the detail (no personal data: the
+// backends' details are the statement's text and the database's primary message).
+const Status& LogIfServerError(const Request& req, const Status& s) {
+  if (HttpStatusOf(s) >= 500) spdlog::error("{} {}: {}", req.method, req.path, s.detail());
+  return s;
 }
 
 Response ErrorResponse(const Status& s) {
@@ -107,7 +116,7 @@ Result<std::pair<int64_t, int64_t>> Context::Paging() const {
 Result<nlohmann::json> Context::JsonBody() const { return ParseJsonObject(req.body); }
 
 void Router::Add(const std::string& method, const std::string& pattern, Handler h, Access access, bool csrf_exempt) {
-  routes_.push_back({method, SplitPath(pattern), std::move(h), access, csrf_exempt});
+  routes_.push_back({method, SplitPath(pattern), std::move(h), access, csrf_exempt, {}});
 }
 
 std::string CookieValue(const std::string& header, const std::string& name) {
@@ -179,7 +188,7 @@ Response Router::Handle(const Request& req) {
     auth::Principal principal;
     if (route.access == Access::kSession) {
       auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
-      if (!p.ok()) return ErrorResponse(p.status());
+      if (!p.ok()) return ErrorResponse(LogIfServerError(req, p.status()));
       principal = std::move(p).value();
       ctx.principal = &principal;
       if (Mutating(req.method) && !route.csrf_exempt &&
@@ -189,7 +198,7 @@ Response Router::Handle(const Request& req) {
       }
     }
     Result<Response> res = route.handler(ctx);
-    Response out = res.ok() ? std::move(res).value() : ErrorResponse(res.status());
+    Response out = res.ok() ? std::move(res).value() : ErrorResponse(LogIfServerError(req, res.status()));
     out.user_id = ctx.principal ? ctx.principal->user.id : 0;
     return out;
   }

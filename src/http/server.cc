@@ -161,7 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
           const int64_t user_id = waiting->user_id;
           *waiting = ErrorResponse(st);
           waiting->user_id = user_id;
-          if (waiting->status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.message());
+          if (waiting->status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.detail());
         }
         self->Send(std::move(*waiting), method, path, started);
       });

@@ -273,9 +273,14 @@ TEST_P(HouseholdCacheTest, AGuardedWriteReportsItsChangesNumberInTheFeed) {
                                        commit ? &tx : nullptr, &rev);
     ASSERT_TRUE(n.ok()) << n.status().detail();
     EXPECT_EQ(*n, commit ? 1 : 0);  // the first write's version, then a stale one
-    if (!commit) ASSERT_TRUE(tx.Commit().ok());
-    if (commit) EXPECT_EQ(rev, last());
-    else EXPECT_EQ(rev, 0);
+    if (!commit) {
+      ASSERT_TRUE(tx.Commit().ok());
+    }
+    if (commit) {
+      EXPECT_EQ(rev, last());
+    } else {
+      EXPECT_EQ(rev, 0);
+    }
   }
   Exec("UPDATE households SET phone = '0' WHERE id = ?", {h1_});  // numbers move on
   storage::Transaction tx(conn(), true);

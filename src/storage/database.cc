@@ -91,6 +91,19 @@ Result<Lease> Database::Acquire() {
 }
 
 void Database::Release(std::unique_ptr<Connection> conn) {
+  if (!conn->Usable()) {
+    // A lost connection usually means the server restarted or failed over: the idle ones are
+    // lost too, though none knows it until it fails a request. All are closed; Acquire opens
+    // new ones.
+    std::vector<std::unique_ptr<Connection>> closed;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      open_ -= 1 + static_cast<int>(idle_.size());
+      closed.swap(idle_);
+    }
+    cv_.notify_all();
+    return;  // closed outside the lock
+  }
   {
     std::lock_guard<std::mutex> g(mu_);
     idle_.push_back(std::move(conn));

@@ -53,6 +53,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   virtual Dialect dialect() const = 0;
+  // False once the connection cannot serve another request: lost (the server restarted, or
+  // its backend was ended), or given back mid-transaction. The pool closes it.
+  virtual bool Usable() const = 0;
   // Runs a statement; returns the number of rows changed.
   virtual Result<int64_t> Execute(std::string_view sql, const Params& params = {}) = 0;
   // Runs a statement that returns rows (SELECT, or INSERT/UPDATE … RETURNING).

@@ -47,13 +47,24 @@ std::string RewritePlaceholders(std::string_view sql) {
 
 Status PgError(PGresult* res, PGconn* conn, std::string_view sql) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  // The result's own message: in a pipeline the connection's may be a later result's.
-  const char* own = res ? PQresultErrorMessage(res) : "";
-  std::string msg = *own ? own : PQerrorMessage(conn);
+  // The result's own message (in a pipeline the connection's may be a later result's), its
+  // primary line only: the DETAIL line may quote a row's values, and this goes to the log.
+  const char* own = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string msg = own && *own ? own : PQerrorMessage(conn);
+  if (state) msg += std::string(" (SQLSTATE ") + state + ")";
   if (state && std::string_view(state) == "23505") return Status(Code::kConflict, "conflict", "记录已存在", "");
   if (state && std::string_view(state) == "23503")
     return Status(Code::kFailedPrecondition, "failed_precondition", "关联记录不存在", "");
-  return Status::Internal("postgresql: " + msg + " in: " + std::string(sql.substr(0, 200)));
+  std::string detail = "postgresql: " + msg + " in: " + std::string(sql.substr(0, 200));
+  if (PQstatus(conn) == CONNECTION_BAD) return Status::Unavailable(std::move(detail));
+  return Status::Internal(std::move(detail));
+}
+
+// A pipeline that could not be sent, or a result that never came: the connection's error.
+Status LinkError(PGconn* conn) {
+  std::string detail = std::string("PostgreSQL: ") + PQerrorMessage(conn);
+  if (PQstatus(conn) == CONNECTION_BAD) return Status::Unavailable(std::move(detail));
+  return Status::Internal(std::move(detail));
 }
 
 void CopyEscape(const std::string& in, std::string* out) {
@@ -74,6 +85,10 @@ class PgConnection final : public Connection {
   ~PgConnection() override { PQfinish(conn_); }
 
   Dialect dialect() const override { return Dialect::kPostgres; }
+  bool Usable() const override {
+    return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE && !pending_begin_;
+  }
 
   Result<int64_t> Execute(std::string_view sql, const Params& params) override {
     PGresult* res = Run(sql, params);
@@ -150,7 +165,7 @@ class PgConnection final : public Connection {
         PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
         PQpipelineSync(conn_) != 1) {
       PQexitPipelineMode(conn_);
-      return Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+      return LinkError(conn_);
     }
     // Each query's result is followed by a NULL; then comes the sync marker.
     PGresult* results[3] = {nullptr, nullptr, nullptr};
@@ -159,7 +174,7 @@ class PgConnection final : public Connection {
     PGresult* commit = results[begin ? 2 : 1];
     Result<int64_t> out = int64_t{0};
     auto failed = [&](PGresult* r, std::string_view what) {
-      return r ? PgError(r, conn_, what) : Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+      return r ? PgError(r, conn_, what) : LinkError(conn_);
     };
     if (begin && (!results[0] || PQresultStatus(results[0]) != PGRES_COMMAND_OK)) {
       out = failed(results[0], "BEGIN");
@@ -218,12 +233,12 @@ class PgConnection final : public Connection {
            PQpipelineSync(conn_) == 1;
     if (!sent) {
       PQexitPipelineMode(conn_);
-      return Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+      return LinkError(conn_);
     }
     std::vector<PGresult*> res(n + 2, nullptr);
     CollectPipeline(res.data(), static_cast<int>(n + 2));
     auto failed_with = [&](PGresult* r, std::string_view what) {
-      return r ? PgError(r, conn_, what) : Status::Internal(std::string("PostgreSQL: ") + PQerrorMessage(conn_));
+      return r ? PgError(r, conn_, what) : LinkError(conn_);
     };
     Status out;
     if (!res[0] || PQresultStatus(res[0]) != PGRES_COMMAND_OK) out = failed_with(res[0], "BEGIN");
@@ -430,7 +445,7 @@ class PgConnection final : public Connection {
 std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* status) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (PQstatus(c) != CONNECTION_OK) {
-    *status = Status::InvalidArgument("db", std::string("无法连接 PostgreSQL：") + PQerrorMessage(c));
+    *status = Status::Unavailable(std::string("无法连接 PostgreSQL：") + PQerrorMessage(c));
     PQfinish(c);
     return nullptr;
   }

@@ -47,10 +47,12 @@ class SqliteConnection final : public Connection {
       : db_(db), write_lock_(std::move(write_lock)) {}
   ~SqliteConnection() override {
     for (auto& [k, st] : cache_) sqlite3_finalize(st);
-    sqlite3_close(db_);
+    sqlite3_close(db_);  // rolls back an open transaction
+    ReleaseWriteLock();
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
+  bool Usable() const override { return sqlite3_get_autocommit(db_) != 0 && !holds_write_lock_; }  // no transaction open
 
   Result<int64_t> Execute(std::string_view sql, const Params& params) override {
     sqlite3_stmt* st = nullptr;

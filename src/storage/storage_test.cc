@@ -174,6 +174,66 @@ TEST_P(StorageTest, BatchCommitsAllOrNothingAndNamesTheFailingStatement) {
   EXPECT_TRUE(st.ok()) << st.detail();
 }
 
+// A connection given back inside a transaction is closed (which rolls the transaction back),
+// not lent again: the next borrower is outside any transaction and can write.
+TEST_P(StorageTest, ConnectionGivenBackInsideATransactionIsClosed) {
+  conn_.reset();  // the fixture's connection back to the pool: it is idle now
+  {
+    auto lease = db_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE((*lease)->Begin(true).ok());
+    ASSERT_TRUE((*lease)->Execute("INSERT INTO things (id, name) VALUES (1, 'never committed')").ok());
+    EXPECT_FALSE((*lease)->Usable());
+  }  // given back without commit or rollback
+  auto lease = db_->Acquire();
+  ASSERT_TRUE(lease.ok());
+  EXPECT_TRUE((*lease)->Usable());
+  Transaction tx(**lease, true);  // on SQLite: waits for the closed connection's write lock, if it kept it
+  ASSERT_TRUE(tx.status().ok()) << tx.status().detail();
+  ASSERT_TRUE((*lease)->Execute("INSERT INTO things (id, name) VALUES (2, 'committed')").ok());
+  ASSERT_TRUE(tx.Commit().ok());
+  auto rs = (*lease)->Query("SELECT id FROM things ORDER BY id");
+  ASSERT_TRUE(rs.ok()) << rs.status().detail();
+  ASSERT_EQ(rs->rows.size(), 1u);
+  EXPECT_EQ(rs->rows[0].Int(0), 2);
+}
+
+// When the server ends a connection (a restart, a failover, an administrator), the pool does
+// not lend it, nor the idle connections lost with it, again: the request that found it lost
+// fails, the next ones get new connections.
+TEST_P(StorageTest, LostConnectionsAreReplaced) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "a SQLite connection is a file handle";
+  auto pid_of = [](Connection& c) {
+    auto rs = c.Query("SELECT pg_backend_pid()");
+    return rs.ok() ? rs->rows[0].Int(0) : int64_t{-1};
+  };
+  const int64_t lent = pid_of(conn());
+  int64_t idle = -1;
+  {
+    auto other = db_->Acquire();
+    ASSERT_TRUE(other.ok());
+    idle = pid_of(**other);
+  }  // back in the pool, idle
+  ASSERT_GT(lent, 0);
+  ASSERT_GT(idle, 0);
+  auto admin = db_->OpenDedicated();
+  ASSERT_TRUE(admin.ok());
+  for (int64_t pid : {lent, idle}) {
+    auto rs = (*admin)->Query("SELECT pg_terminate_backend(?, 5000)", {pid});  // waits for the end
+    ASSERT_TRUE(rs.ok()) << rs.status().detail();
+  }
+  EXPECT_FALSE(conn().Query("SELECT 1").ok());  // this request finds its connection lost
+  EXPECT_FALSE(conn().Usable());
+  conn_.reset();
+  // Lent next: the lost one just given back, or else the idle one lost with it.
+  auto lease = db_->Acquire();
+  ASSERT_TRUE(lease.ok());
+  const int64_t now = pid_of(**lease);
+  EXPECT_GT(now, 0);
+  EXPECT_NE(now, lent);
+  EXPECT_NE(now, idle);
+}
+
 TEST_P(StorageTest, BulkInsertEscapesAndNulls) {
   Transaction tx(conn(), true);
   std::vector<std::vector<std::optional<std::string>>> rows = {

@@ -26,6 +26,7 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'account_locked'
   | 'internal'
+  | 'unavailable'
   | 'network'
   | 'bad_response'
   | (string & {})
