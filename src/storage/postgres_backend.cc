@@ -45,6 +45,8 @@ std::string RewritePlaceholders(std::string_view sql) {
   return out;
 }
 
+constexpr const char* kConnectTimeout = "5";  // seconds
+
 Status PgError(PGresult* res, PGconn* conn, std::string_view sql) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   // The result's own message (in a pipeline the connection's may be a later result's), its
@@ -443,7 +445,12 @@ class PgConnection final : public Connection {
 }  // namespace
 
 std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* status) {
-  PGconn* c = PQconnectdb(conninfo.c_str());
+  // A connection attempt gives up after kConnectTimeout unless the URL says otherwise (its
+  // parameters come after this default and override it): a database host that drops packets
+  // would otherwise hold the request's thread for as long as TCP keeps trying.
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {kConnectTimeout, conninfo.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (PQstatus(c) != CONNECTION_OK) {
     *status = Status::Unavailable(std::string("无法连接 PostgreSQL：") + PQerrorMessage(c));
     PQfinish(c);

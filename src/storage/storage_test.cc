@@ -1,4 +1,11 @@
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -291,6 +298,60 @@ TEST(DatabaseUrl, RejectsUnknownScheme) {
   auto db = Database::Open("mysql://x");
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().field(), "db");
+}
+
+// A PostgreSQL address whose host takes the connection and never answers (the kernel completes
+// the handshake; nobody reads): libpq would wait for the server's reply for ever.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd_, 8) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentServer() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// Opens url on a thread; the seconds it took, or nullopt if it had not given up within 30 s.
+std::optional<double> SecondsToGiveUp(const std::string& url, Status* status) {
+  auto started = std::chrono::steady_clock::now();
+  auto opened = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = opened->get_future();
+  std::thread([url, opened] {
+    auto db = Database::Open(url);
+    opened->set_value(db.ok() ? Status::Ok() : db.status());
+  }).detach();  // a hang must fail the test, not block it
+  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return std::nullopt;
+  *status = done.get();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+TEST(PostgresConnect, GivesUpOnASilentServerAfterTheDefaultOrTheUrlsTimeout) {
+  SilentServer silent;
+  ASSERT_GT(silent.port(), 0);
+  const std::string url = "postgresql://doudi@127.0.0.1:" + std::to_string(silent.port()) + "/doudi";
+  Status st;
+  auto took = SecondsToGiveUp(url, &st);
+  ASSERT_TRUE(took.has_value()) << "still connecting after 30 s";
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.detail();
+  EXPECT_GE(*took, 4.0);  // the default, 5 s
+  took = SecondsToGiveUp(url + "?connect_timeout=2", &st);
+  ASSERT_TRUE(took.has_value());
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_LT(*took, 4.0);  // the URL's own value wins
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::Backends()));
