@@ -1,7 +1,12 @@
 #include "http/api.h"
 
+#include <algorithm>
+
 #include "audit/audit_log.h"
+#include "common/citizen_id.h"
+#include "common/date.h"
 #include "common/json_input.h"
+#include "reports/xlsx.h"
 
 namespace doudi::http {
 namespace {
@@ -33,6 +38,32 @@ Response RawJson(int status, std::string body) {
 
 std::string SessionCookie(const std::string& token, int max_age) {
   return "doudi_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+}
+
+// The household roster (户籍家庭花名册) as a workbook: ids masked, a line per household.
+Result<Response> RosterWorkbook(const registry::Roster& roster, const auth::User& user, const std::string& q) {
+  const std::string now = NowIsoShanghai(), day = now.substr(0, 10);
+  reports::Sheet sheet{"花名册",
+                       roster.region_name + "户籍家庭花名册" + (q.empty() ? "" : "（检索：" + q + "）"),
+                       {"序号", "镇（街道）", "村（社区）", "户主姓名", "户主身份证号", "家庭人数", "家庭成员",
+                        "城乡", "居住地址", "联系电话", "更新日期"},
+                       {6, 14, 16, 10, 20, 8, 40, 6, 30, 14, 12},
+                       {},
+                       {"共 " + std::to_string(roster.lines.size()) + " 户。身份证号已脱敏。",
+                        "导出人：" + user.display_name + "；导出时间：" + now.substr(0, 10) + " " + now.substr(11, 5) + "。",
+                        "本表含个人信息，仅供社会救助工作使用，不得公开或外传。"}};
+  int64_t n = 0;
+  for (const auto& l : roster.lines) {
+    sheet.rows.push_back({++n, l.town_name, l.village_name, l.head_name,
+                          l.head_citizen_id.empty() ? std::string() : MaskCitizenId(l.head_citizen_id), l.member_count,
+                          l.members, std::string(l.area == "urban" ? "城镇" : "农村"), l.residence_address, l.phone,
+                          l.updated_at.substr(0, 10)});
+  }
+  DOUDI_ASSIGN_OR_RETURN(std::string bytes, reports::WriteWorkbook({sheet}));
+  std::string compact = day;
+  compact.erase(std::remove(compact.begin(), compact.end(), '-'), compact.end());
+  return Response::Xlsx(std::move(bytes), roster.region_name + "户籍家庭花名册" + compact + ".xlsx",
+                        "households-" + compact + ".xlsx");
 }
 
 Result<int64_t> RequiredVersion(const json& body) {
@@ -90,6 +121,14 @@ void RegisterRegistry(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, true));
     DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.CreateHousehold(c.user(), in));
     return Response::Json(201, registry::ToJson(h));
+  });
+
+  // Before /households/{id}, which would take "export" for an id.
+  router.Add("GET", "/api/v1/households/export", [&s](Context& c) -> Result<Response> {
+    registry::HouseholdQuery q{c.Query("q"), c.Query("region")};
+    if (q.q.size() > 60) return Status::InvalidArgument("q", "搜索内容过长");
+    DOUDI_ASSIGN_OR_RETURN(auto roster, s.registry.RosterOf(c.user(), q));
+    return RosterWorkbook(roster, c.user(), q.q);
   });
 
   router.Add("GET", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {

@@ -12,17 +12,6 @@
 namespace doudi::http {
 namespace {
 using nlohmann::json;
-
-// RFC 6266/5987 attachment header for a Chinese file name, with an ASCII fallback.
-std::string Attachment(const std::string& filename, const std::string& fallback) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string enc;
-  for (unsigned char c : filename) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') enc += static_cast<char>(c);
-    else enc += std::string("%") + kHex[c >> 4] + kHex[c & 15];
-  }
-  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + enc;
-}
 }  // namespace
 
 void RegisterMonitoring(Router& router, Services& s) {
@@ -154,11 +143,7 @@ void RegisterMonitoring(Router& router, Services& s) {
     if (month.empty()) month = TodayShanghai().substr(0, 7);
     std::string kind = c.Query("kind");
     DOUDI_ASSIGN_OR_RETURN(auto wb, s.screening.Export(c.user(), month, kind));
-    Response resp;
-    resp.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    resp.body = std::move(wb.bytes);
-    resp.headers.push_back({"Content-Disposition", Attachment(wb.filename, "screening-" + kind + "-" + month + ".xlsx")});
-    return resp;
+    return Response::Xlsx(std::move(wb.bytes), wb.filename, "screening-" + kind + "-" + month + ".xlsx");
   });
 
   router.Add("GET", "/api/v1/monitor/indicators", [](Context&) -> Result<Response> {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,6 +72,21 @@ int HttpStatusOf(const Status& s) {
     case Code::kUnavailable: return 503;
   }
   return 500;
+}
+
+Response Response::Xlsx(std::string bytes, const std::string& filename, const std::string& fallback) {
+  // RFC 6266/5987: filename* carries the UTF-8 name, filename the ASCII fallback.
+  static const char* kHex = "0123456789ABCDEF";
+  std::string enc;
+  for (unsigned char c : filename) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') enc += static_cast<char>(c);
+    else enc += std::string("%") + kHex[c >> 4] + kHex[c & 15];
+  }
+  Response r;
+  r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  r.body = std::move(bytes);
+  r.headers.push_back({"Content-Disposition", "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + enc});
+  return r;
 }
 
 // The client sees a generic message for a 5xx; the log gets the detail (no personal data: the

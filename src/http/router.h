@@ -36,6 +36,8 @@ struct Response {
   int64_t user_id = 0;  // for the access log only
 
   static Response Json(int status, const nlohmann::json& body);
+  // An .xlsx download named `filename` (Chinese; `fallback` is the ASCII name for old clients).
+  static Response Xlsx(std::string bytes, const std::string& filename, const std::string& fallback);
   static Response NoContent() { return Response{204, "", "", {}, 0}; }
 };
 

@@ -46,8 +46,8 @@ std::string MonthTitle(const std::string& month) {
 // The scope a request works in: the user's region, or a village within it.
 Result<std::string> ScopeOf(const auth::User& actor, const std::string& village) {
   if (village.empty()) return actor.region_code;
-  if (LevelOfCode(village) != RegionLevel::kVillage || !CodeWithin(village, actor.region_code))
-    return Status::InvalidArgument("village", "村（社区）不在您的管辖范围内");
+  if (LevelOfCode(village) != RegionLevel::kVillage) return Status::InvalidArgument("village", "村（社区）代码应为12位数字");
+  if (!CodeWithin(village, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");  // as the other lists
   return village;
 }
 

@@ -287,6 +287,66 @@ Result<std::vector<HouseholdSummary>> SummariesFromRows(Connection& conn, Region
   return out;
 }
 
+// The rows a household query may see: the user's scope, narrowed to q.region when given
+// (a code inside the scope, else NotFound). A condition on the region columns that
+// households and persons share.
+struct ScopeFilter {
+  std::vector<const char*> columns;
+  Params params;
+  std::string key;  // the scope and region, for cache keys
+  std::string On(std::string_view alias) const {  // "h.town_code = ? AND h.village_code = ?"
+    std::string sql;
+    for (const char* c : columns) sql += (sql.empty() ? "" : " AND ") + std::string(alias) + "." + c + " = ?";
+    return sql;
+  }
+};
+Result<ScopeFilter> ScopeOf(const auth::User& actor, const std::string& region) {
+  ScopeFilter f{{ScopeColumn(actor.region_code)}, {actor.region_code}, actor.region_code};
+  if (!region.empty() && region != actor.region_code) {
+    if (LevelOfCode(region) == RegionLevel::kInvalid)
+      return Status::InvalidArgument("region", "区划代码应为6、9或12位数字");
+    if (!CodeWithin(region, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
+    f.columns.push_back(ScopeColumn(region));
+    f.params.push_back(region);
+    f.key += "/" + region;
+  }
+  return f;
+}
+
+// A search of persons (alias p): a citizen id prefix (4+ digits, x read as X) or a name
+// substring (LIKE, its wildcards escaped). Returns "id" or "name" for cache keys.
+std::string SearchCondition(const std::string& q, std::string* sql, Params* params, std::string* needle_out) {
+  std::string needle = q;
+  bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
+  });
+  if (id_like) {
+    std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
+    *sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
+    params->push_back(needle);
+    params->push_back(needle + "Z");
+  } else {
+    std::string esc;
+    for (char ch : needle) {
+      if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
+      esc += ch;
+    }
+    *sql += " AND p.name LIKE ? ESCAPE '\\'";
+    params->push_back("%" + esc + "%");
+  }
+  *needle_out = needle;
+  return id_like ? "id" : "name";
+}
+
+const char* RelationLabel(const std::string& relation) {
+  static const std::pair<const char*, const char*> kLabels[] = {
+      {"head", "户主"},     {"spouse", "配偶"},       {"child", "子女"},        {"parent", "父母"},
+      {"sibling", "兄弟姐妹"}, {"grandchild", "孙子女"}, {"grandparent", "祖父母"}, {"other", "其他"}};
+  for (const auto& [k, v] : kLabels)
+    if (relation == k) return v;
+  return "其他";
+}
+
 }  // namespace
 
 struct RegistryService::Caches {
@@ -332,17 +392,8 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   DOUDI_RETURN_IF_ERROR(RequireRead(actor));
   // Scope (and an optional sub-region) filter the households, or, when searching, the persons,
   // which carry the same region columns.
-  std::string scope = std::string(ScopeColumn(actor.region_code)) + " = ?";
-  Params scope_params{actor.region_code};
-  std::string key = actor.region_code;
-  if (!q.region.empty() && q.region != actor.region_code) {
-    if (LevelOfCode(q.region) == RegionLevel::kInvalid)
-      return Status::InvalidArgument("region", "区划代码应为6、9或12位数字");
-    if (!CodeWithin(q.region, actor.region_code)) return Status::NotFound("该区划不在您的管辖范围内");
-    scope += std::string(" AND ") + ScopeColumn(q.region) + " = ?";
-    scope_params.push_back(q.region);
-    key += "/" + q.region;
-  }
+  DOUDI_ASSIGN_OR_RETURN(ScopeFilter scope, ScopeOf(actor, q.region));
+  std::string key = scope.key;
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   Caches& c = *caches_;
   DOUDI_ASSIGN_OR_RETURN(HouseholdCache::SyncPoint sync, c.households.Sync(conn.get()));
@@ -352,14 +403,15 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   // has committed since it was read, else from one pass over the (scope, id) index or the
   // (scope, name | citizen_id, household_id) index. A page is a slice of that list; no
   // COUNT, no OFFSET walk.
-  std::string needle = q.q;
-  bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
-  });
-  if (id_like)
-    std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
-  key += needle.empty() ? "|all" : id_like ? "|id|" : "|name|";
-  key += needle;
+  std::string sql, needle;
+  Params params = scope.params;
+  if (q.q.empty()) {
+    sql = "SELECT h.id FROM households h WHERE " + scope.On("h") + " ORDER BY h.id DESC";
+    key += "|all";
+  } else {
+    sql = "SELECT p.household_id FROM persons p WHERE " + scope.On("p");
+    key += "|" + SearchCondition(q.q, &sql, &params, &needle) + "|" + needle;
+  }
   auto cached = [&]() -> std::shared_ptr<const std::vector<int64_t>> {
     std::lock_guard<std::mutex> g(c.mu);
     auto it = c.searches.find(key);
@@ -373,25 +425,9 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
     ids = cached();
   }
   if (!ids) {
-    // No DISTINCT / ORDER BY in SQL: they tempt SQLite into walking persons_household in
-    // order; the covering (scope, name, household_id) index plus a sort here is far cheaper.
-    std::string sql = "SELECT p.household_id FROM persons p WHERE p." + scope;
-    Params params = scope_params;
-    if (needle.empty()) {
-      sql = "SELECT h.id FROM households h WHERE h." + scope + " ORDER BY h.id DESC";
-    } else if (id_like) {
-      sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
-      params.push_back(needle);
-      params.push_back(needle + "Z");
-    } else {
-      std::string esc;
-      for (char ch : needle) {
-        if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
-        esc += ch;
-      }
-      sql += " AND p.name LIKE ? ESCAPE '\\'";
-      params.push_back("%" + esc + "%");
-    }
+    // A search has no DISTINCT / ORDER BY in SQL: they tempt SQLite into walking
+    // persons_household in order; the covering (scope, name, household_id) index plus a sort
+    // here is far cheaper.
     auto rows = conn->Query(sql, params);
     if (!rows.ok()) return rows.status();
     auto fresh = std::make_shared<std::vector<int64_t>>();
@@ -448,6 +484,66 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   // A household deleted since the list was read is left out of its page.
   docs.erase(std::remove(docs.begin(), docs.end(), nullptr), docs.end());
   return DumpPageJson(docs, static_cast<int64_t>(ids->size()), q.page, q.page_size);
+}
+
+Result<Roster> RegistryService::RosterOf(const auth::User& actor, const HouseholdQuery& q, int64_t limit) {
+  DOUDI_RETURN_IF_ERROR(RequireRead(actor));
+  DOUDI_ASSIGN_OR_RETURN(ScopeFilter scope, ScopeOf(actor, q.region));
+  std::string where = scope.On("h"), key = scope.key;
+  Params params = scope.params;
+  if (!q.q.empty()) {
+    std::string found = "SELECT p.household_id FROM persons p WHERE " + scope.On("p"), needle;
+    Params found_params = scope.params;
+    SearchCondition(q.q, &found, &found_params, &needle);
+    where += " AND h.id IN (" + found + ")";
+    params.insert(params.end(), found_params.begin(), found_params.end());
+    key += "|" + needle;
+  }
+  const std::string region = q.region.empty() ? actor.region_code : q.region;
+  Roster out;
+  {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    storage::Transaction tx(*conn, false);  // the count and the rows from one snapshot
+    DOUDI_RETURN_IF_ERROR(tx.status());
+    auto count = conn->Query("SELECT COUNT(*) FROM households h WHERE " + where, params);
+    if (!count.ok()) return count.status();
+    if (count->rows[0].Int(0) > limit)
+      return Status::InvalidArgument("region", "导出范围内有 " + std::to_string(count->rows[0].Int(0)) +
+                                                   " 户，超过 " + std::to_string(limit) +
+                                                   " 户的上限，请选择镇（街道）或村（社区）后再导出");
+    auto rs = conn->Query(
+        "SELECT h.id, h.village_code, h.town_code, h.area, h.residence_address, h.phone, h.updated_at, p.id, "
+        "p.relation, p.name, p.citizen_id FROM households h LEFT JOIN persons p ON p.household_id = h.id WHERE " +
+            where + " ORDER BY h.village_code, h.id, p.id",
+        params);
+    if (!rs.ok()) return rs.status();
+    RegionNames& names = caches_->region_names;
+    DOUDI_ASSIGN_OR_RETURN(out.region_name, names.Get(*conn, region));
+    for (const auto& r : rs->rows) {
+      if (out.lines.empty() || out.lines.back().id != r.Int(0)) {
+        RosterLine line;
+        line.id = r.Int(0);
+        DOUDI_ASSIGN_OR_RETURN(line.village_name, names.Get(*conn, r.Text(1)));
+        DOUDI_ASSIGN_OR_RETURN(line.town_name, names.Get(*conn, r.Text(2)));
+        line.area = r.Text(3);
+        line.residence_address = r.Text(4);
+        line.phone = r.Text(5);
+        line.updated_at = r.Text(6);
+        out.lines.push_back(std::move(line));
+      }
+      if (r.IsNull(7)) continue;  // no members
+      RosterLine& line = out.lines.back();
+      ++line.member_count;
+      const std::string& relation = r.Text(8);
+      if (relation == "head" && line.head_name.empty()) {
+        line.head_name = r.Text(9);
+        line.head_citizen_id = r.Text(10);
+      }
+      line.members += (line.members.empty() ? "" : "、") + r.Text(9) + "（" + RelationLabel(relation) + "）";
+    }
+  }  // the connection goes back before waiting for the read log's commit
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "household_roster", key, region));
+  return out;
 }
 
 Result<Household> RegistryService::GetHousehold(const auth::User& actor, int64_t id) {

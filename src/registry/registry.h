@@ -86,6 +86,17 @@ struct HouseholdQuery {
   int64_t page_size = 20;
 };
 
+// One household of the roster (户籍家庭花名册), the registry's Excel export.
+struct RosterLine {
+  int64_t id = 0, member_count = 0;
+  std::string town_name, village_name, area, head_name, head_citizen_id, residence_address, phone, updated_at;
+  std::string members;  // "王建国（户主）、李秀英（配偶）"
+};
+struct Roster {
+  std::string region_name;        // the region listed: the filter's, else the user's
+  std::vector<RosterLine> lines;  // by village, then household
+};
+
 struct Region {
   std::string code, parent_code, level, name;
   int64_t population = 0;
@@ -115,6 +126,12 @@ class RegistryService {
 
   // A page of household summaries as the API's JSON document.
   Result<std::string> ListHouseholdsJson(const auth::User& actor, const HouseholdQuery& q);
+  // Every household the list query finds (all pages: q.page and q.page_size are ignored), for
+  // the Excel roster. At most `limit` households, else InvalidArgument on "region" asking
+  // for a smaller region. Logged as one read (entity "household_roster", id the region and
+  // the search).
+  static constexpr int64_t kMaxRoster = 20000;
+  Result<Roster> RosterOf(const auth::User& actor, const HouseholdQuery& q, int64_t limit = kMaxRoster);
   Result<Household> GetHousehold(const auth::User& actor, int64_t id);
   // The API's household document (DumpJson), served from the household cache when current.
   Result<std::string> GetHouseholdJson(const auth::User& actor, int64_t id);
@@ -132,6 +149,12 @@ class RegistryService {
   Result<Region> GetRegion(const auth::User& actor, const std::string& code);
   Result<Region> SetPopulation(const auth::User& actor, const std::string& code, int64_t population,
                                int64_t version);
+
+  // Logs a read of personal data held outside the registry (an application's record) in the
+  // registry's read log. Call it with no connection held: it may wait for the log's commit.
+  Status LogRead(const auth::User& actor, std::string_view entity, std::string_view id, std::string_view region) {
+    return read_log_.Record(actor.actor(), entity, id, region);
+  }
 
   // Used by seeding and imports: runs inside the caller's transaction, audited as actor.
   Result<int64_t> InsertHousehold(storage::Connection& conn, const auth::User& actor, const HouseholdInput& in);

@@ -145,6 +145,56 @@ TEST_P(RegistryServiceTest, AMoveIsServedFromTheDatabaseAfterwards) {
   EXPECT_EQ(Served(), answered);
 }
 
+// The roster lists every household of the region asked for, a line each with its head and its
+// members, and refuses a region with more households than the limit.
+TEST_P(RegistryServiceTest, TheRosterListsTheRegionOrAsksForASmallerOne) {
+  HouseholdInput other;
+  other.village_code = "370725107202";
+  other.area = "urban";
+  other.residence_address = "乙村2号";
+  PersonInput head;
+  head.citizen_id = CitizenId("37072519700101003");
+  head.name = "李二";
+  head.relation = "head";
+  other.members = {head};
+  ASSERT_TRUE(service_->CreateHousehold(clerk_, other).ok());
+
+  auto too_many = service_->RosterOf(clerk_, {}, 1);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.status().field(), "region");
+  EXPECT_NE(too_many.status().message().find("2 户"), std::string::npos) << too_many.status().message();
+
+  auto town = service_->RosterOf(clerk_, {}, 2);
+  ASSERT_TRUE(town.ok()) << town.status().detail();
+  EXPECT_EQ(town->region_name, "鄌郚镇");
+  ASSERT_EQ(town->lines.size(), 2u);
+  const RosterLine& first = town->lines[0];  // by village: 甲村 first
+  EXPECT_EQ(first.village_name, "甲村");
+  EXPECT_EQ(first.town_name, "鄌郚镇");
+  EXPECT_EQ(first.head_name, "王大");
+  EXPECT_EQ(first.head_citizen_id, household_.members[0].citizen_id);
+  EXPECT_EQ(first.member_count, 2);
+  EXPECT_EQ(first.members, "王大（户主）、王小（子女）");
+  EXPECT_EQ(first.residence_address, "甲村1号");
+  EXPECT_EQ(town->lines[1].village_name, "乙村");
+  EXPECT_EQ(town->lines[1].area, "urban");
+
+  auto village = service_->RosterOf(clerk_, {"", "370725107202"}, 1);
+  ASSERT_TRUE(village.ok()) << village.status().detail();
+  EXPECT_EQ(village->region_name, "乙村");
+  ASSERT_EQ(village->lines.size(), 1u);
+  EXPECT_EQ(village->lines[0].head_name, "李二");
+
+  auto found = service_->RosterOf(clerk_, {"王小", ""}, 1);  // a member's name finds the household
+  ASSERT_TRUE(found.ok()) << found.status().detail();
+  ASSERT_EQ(found->lines.size(), 1u);
+  EXPECT_EQ(found->lines[0].head_name, "王大");
+
+  auto outside = service_->RosterOf(clerk_, {"", "370725108"});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.status().code(), Code::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryServiceTest, ::testing::ValuesIn(storage::testing::Backends()));
 
 }  // namespace

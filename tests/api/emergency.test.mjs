@@ -156,6 +156,11 @@ test('a case conference (一事一议) records its members and decision', async 
 test('complete_paperwork afterwards (by the town); a rejected case pays nothing', async () => {
   const clerk = await as('town_clerk');
   expectError(await aidAct(await as('village1'), paidByTown, 'complete_paperwork'), 403, 'permission_denied');
+  // A village assistant sees the aid of people whose hukou is in the village, no other village's.
+  const listed = async (u) => (await listAll(await as(u), '/emergency-aid')).some(i => Number(i.id) === Number(paidByTown.id));
+  assert.equal(await listed('village1'), true, 'village1 (the hukou village) does not see the aid');
+  assert.equal(await listed('village2'), false, 'village2 sees another village\'s aid');
+  expectError(await aidAct(await as('village2'), paidByTown, 'complete_paperwork'), 404, 'not_found');
   const done = expectStatus(await aidAct(clerk, paidByTown, 'complete_paperwork', { note: '补齐申请书、身份证明。' }), 200, 'complete_paperwork');
   assert.equal(done.paperwork_completed, true);
   assert.equal(done.state, 'paid');

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import assert from 'node:assert/strict';
+import ExcelJS from 'exceljs';
 
 function env(name) {
   const v = process.env[name];
@@ -606,4 +607,23 @@ export const FULL_ID_RE = /\d{17}[\dXx]/;
 export function citizenIdOf(division, birth = '19800101') {
   const first17 = `${division}${birth}${pad(randomInt(0, 1000), 3)}`;
   return first17 + checkChar(first17);
+}
+
+/**
+ * Downloads an .xlsx export as `client` (a GET: the cookie suffices) and opens it with exceljs:
+ * {status, headers, rows (the first sheet's rows as arrays of cell text), sheet (its name),
+ * text (every sheet's cells, one per line)}, or {status, body} when refused.
+ */
+export async function downloadXlsx(client, path) {
+  const res = await fetch(`${BASE}${API}${path}`, { headers: { cookie: client.cookieHeader() } });
+  const buf = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200) return { status: res.status, body: JSON.parse(buf.toString('utf8')) };
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buf);
+  const cellsOf = (row) => row.values.slice(1).map(v => (v === null || v === undefined ? '' : String(v)));
+  const rows = [];
+  wb.worksheets[0].eachRow((row) => rows.push(cellsOf(row)));
+  const all = [];
+  for (const ws of wb.worksheets) ws.eachRow((row) => all.push(...cellsOf(row)));
+  return { status: res.status, headers: res.headers, rows, sheet: wb.worksheets[0].name, text: all.join('\n') };
 }

@@ -3,10 +3,9 @@
 // public notice and the report. Runs in the current month (visits cannot be recorded ahead).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import ExcelJS from 'exceljs';
 
 import {
-  as, BASE, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, dbQuery, dbExec, dbCount, sqlString,
+  as, downloadXlsx, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, dbQuery, dbExec, dbCount, sqlString,
   newCase, driveTo, todayShanghai, personInput, citizenId, randomBirth, createHousehold,
 } from './lib.mjs';
 
@@ -41,17 +40,9 @@ async function list(username, query = '') {
   return expectStatus(await c.get(`/screening?month=${MONTH}&page_size=200${query}`), 200, `screening as ${username}`);
 }
 
-/** Downloads an export and opens it with exceljs; returns {status, headers, rows (arrays of cell text)}. */
+/** Downloads an export; {status, headers, rows (arrays of cell text), sheet} or {status, body}. */
 async function exportXlsx(username, kind, month = MONTH) {
-  const c = await as(username);
-  const res = await fetch(`${BASE}/api/v1/screening/export?month=${month}&kind=${kind}`, { headers: { cookie: c.cookieHeader() } });
-  const buf = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) return { status: res.status, body: JSON.parse(buf.toString('utf8')) };
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(buf);
-  const rows = [];
-  wb.worksheets[0].eachRow((row) => rows.push(row.values.slice(1).map(v => (v === null || v === undefined ? '' : String(v)))));
-  return { status: res.status, headers: res.headers, rows, sheet: wb.worksheets[0].name };
+  return downloadXlsx(await as(username), `/screening/export?month=${month}&kind=${kind}`);
 }
 
 test('screening: setup — reviews falling due, an open alert, a household not due', async () => {
@@ -99,7 +90,8 @@ test('screening: each assistant gets their own village\'s households with the re
   // A village filter within scope narrows; outside scope is refused.
   const narrowed = await list('town_clerk', `&village=${VILLAGE2}`);
   assert.ok(narrowed.items.every(i => i.village_code === VILLAGE2) && narrowed.items.length >= 1);
-  expectError(await (await as('village1')).get(`/screening?month=${MONTH}&village=${VILLAGE2}`), 400, 'invalid_argument', 'village');
+  expectError(await (await as('village1')).get(`/screening?month=${MONTH}&village=${VILLAGE2}`), 404, 'not_found');
+  expectError(await (await as('town_clerk')).get(`/screening?month=${MONTH}&village=370725107`), 400, 'invalid_argument', 'village');
   expectError(await (await as('village1')).get('/screening?month=2026-13'), 400, 'invalid_argument', 'month');
 });
 

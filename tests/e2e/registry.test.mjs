@@ -6,6 +6,7 @@
 // On failure each test leaves a full-page screenshot in /tmp/e2e-<name>.png.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import ExcelJS from 'exceljs'
 import {
   BASE,
   DESKTOP,
@@ -104,6 +105,19 @@ test('village assistant registers a household, finds it, and sees server field e
     assert.ok(rowText.includes('乔南村'), rowText)
     assert.ok(rowText.includes('农村'), rowText)
     await page.locator(tid('household-pagination')).getByText('共 1 条').waitFor()
+
+    // ---- the roster of what the list shows, as an Excel file named by the server ----
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator(tid('household-export')).click()])
+    assert.match(download.suggestedFilename(), /^乔南村.*户籍家庭花名册\d{8}\.xlsx$/)
+    const wb = new ExcelJS.Workbook()
+    await wb.xlsx.readFile(await download.path())
+    const lines = []
+    wb.worksheets[0].eachRow((r) => lines.push(r.values.slice(1).map((v) => String(v ?? ''))))
+    const households = lines.filter((r) => /^\d+$/.test(r[0]))
+    assert.equal(households.length, 1, JSON.stringify(lines))
+    assert.equal(households[0][3], headName)
+    assert.equal(households[0][4], `${headId.slice(0, 6)}********${headId.slice(14)}`)
+    await page.locator('.el-message', { hasText: '已导出' }).waitFor()
 
     // ---- open it ----
     await row.click()

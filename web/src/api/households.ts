@@ -1,5 +1,5 @@
 // Households and their members (docs/api.md § Households, § Persons). Money is integer fen.
-import { http, type Page, type PageQuery } from './http'
+import { buildUrl, downloadFile, http, type Page, type PageQuery } from './http'
 
 export type Area = 'urban' | 'rural'
 export const AREAS: readonly Area[] = ['urban', 'rural']
@@ -138,6 +138,11 @@ export interface HouseholdQuery extends PageQuery {
 
 export function listHouseholds(query: HouseholdQuery): Promise<Page<HouseholdSummary>> {
   return http.get<Page<HouseholdSummary>>('/api/v1/households', { ...query })
+}
+
+/** Saves the roster (户籍家庭花名册, .xlsx) of the households a query finds, all pages; the file name. */
+export function downloadHouseholdRoster(query: Pick<HouseholdQuery, 'q' | 'region'>): Promise<string> {
+  return downloadFile(buildUrl('/api/v1/households/export', { ...query }), 'households.xlsx')
 }
 
 export function getHousehold(id: number | string): Promise<Household> {

@@ -187,3 +187,53 @@ export const http = {
   delete: <T = void>(path: string, query?: RequestOptions['query'], o: Omit<RequestOptions, 'query' | 'body'> = {}) =>
     request<T>('DELETE', path, { ...o, query }),
 }
+
+/** The file name of a Content-Disposition header (filename*=UTF-8''… first, then filename="…"). */
+export function filenameOf(disposition: string | null, fallback: string): string {
+  if (!disposition) return fallback
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition)
+  if (star?.[1]) {
+    try {
+      return decodeURIComponent(star[1].trim())
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"/i.exec(disposition) ?? /filename\s*=\s*([^;]+)/i.exec(disposition)
+  return plain?.[1]?.trim() || fallback
+}
+
+/**
+ * Downloads a file (a GET: the session cookie suffices, no CSRF token) and saves it under the
+ * server's file name; the name saved. Errors are ApiErrors, as for JSON requests.
+ */
+export async function downloadFile(url: string, fallbackName: string): Promise<string> {
+  let res: Response
+  try {
+    res = await fetch(url, { credentials: 'same-origin' })
+  } catch {
+    throw new ApiError(0, 'network', i18n.global.t('error.network'))
+  }
+  if (!res.ok) {
+    let data: unknown = undefined
+    try {
+      data = await res.json()
+    } catch {
+      // not JSON: the status's own message
+    }
+    const err = toApiError(res.status, data)
+    if (res.status === 401) config.onUnauthenticated()
+    throw err
+  }
+  const blob = await res.blob()
+  const name = filenameOf(res.headers.get('Content-Disposition'), fallbackName)
+  const href = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = href
+  a.download = name
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(href), 10_000)
+  return name
+}

@@ -1,7 +1,7 @@
 // Dynamic monitoring (动态监测): department feeds, monthly runs, alerts, the rectification report,
 // monthly screening with its Excel exports, and the background jobs long requests run as
 // (docs/api.md § Dynamic monitoring, docs/feeds.md). Months are YYYY-MM, dates YYYY-MM-DD.
-import { ApiError, buildUrl, http, type Page, type PageQuery } from './http'
+import { ApiError, buildUrl, downloadFile, http, type Page, type PageQuery } from './http'
 import { i18n } from '@/locales'
 
 // ---------------------------------------------------------------- jobs
@@ -373,54 +373,7 @@ export function screeningExportUrl(month: string, kind: ScreeningExportKind): st
   return buildUrl('/api/v1/screening/export', { month, kind })
 }
 
-/** The file name of a Content-Disposition header (filename*=UTF-8''… first, then filename="…"). */
-export function filenameOf(disposition: string | null, fallback: string): string {
-  if (!disposition) return fallback
-  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition)
-  if (star?.[1]) {
-    try {
-      return decodeURIComponent(star[1].trim())
-    } catch {
-      // fall through to the plain name
-    }
-  }
-  const plain = /filename\s*=\s*"([^"]*)"/i.exec(disposition) ?? /filename\s*=\s*([^;]+)/i.exec(disposition)
-  return plain?.[1]?.trim() || fallback
-}
-
-/** Downloads an export (a GET: the session cookie suffices, no CSRF token) and saves it. */
-export async function downloadScreeningExport(month: string, kind: ScreeningExportKind): Promise<string> {
-  const t = i18n.global.t
-  let res: Response
-  try {
-    res = await fetch(screeningExportUrl(month, kind), { credentials: 'same-origin' })
-  } catch {
-    throw new ApiError(0, 'network', t('error.network'))
-  }
-  if (!res.ok) {
-    let message = ''
-    let code = res.status >= 500 ? 'internal' : 'bad_response'
-    let field = ''
-    try {
-      const e = ((await res.json()) as { error?: { code?: string; message?: string; field?: string } }).error
-      if (e?.code) code = e.code
-      message = e?.message ?? ''
-      field = e?.field ?? ''
-    } catch {
-      // not JSON
-    }
-    if (res.status === 401) void http.get('/api/v1/session').catch(() => {})
-    throw new ApiError(res.status, code, message || t('error.unknown', { status: res.status }), field)
-  }
-  const blob = await res.blob()
-  const name = filenameOf(res.headers.get('Content-Disposition'), `screening-${kind}-${month}.xlsx`)
-  const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = name
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return name
+/** Downloads an export and saves it; the file name saved. */
+export function downloadScreeningExport(month: string, kind: ScreeningExportKind): Promise<string> {
+  return downloadFile(screeningExportUrl(month, kind), `screening-${kind}-${month}.xlsx`)
 }

@@ -163,6 +163,8 @@ export default {
       emptyWithHint: '暂无家庭，点击“新增家庭”登记',
       empty: '暂无家庭',
       noMatch: '没有符合条件的家庭',
+      export: '导出花名册',
+      exported: '已导出 {name}',
     },
     form: {
       createTitle: '新增家庭',
@@ -1227,6 +1229,7 @@ export default {
     region: '区划',
     user: '用户',
     policy_parameter: '政策参数',
+    household_roster: '家庭花名册',
   },
   // ---------------------------------------------------------------- 一户一案 and dynamic management
   enrollmentStatus: {

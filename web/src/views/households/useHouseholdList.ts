@@ -1,9 +1,11 @@
 // Household list: search, region filter and server-side paging, kept in the URL query so that
 // "back" from a detail page returns to the same page of results.
-import { computed, onMounted, reactive } from 'vue'
+import { computed, onMounted, reactive, ref } from 'vue'
+import { ElMessage } from 'element-plus'
 import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { listHouseholds, type HouseholdSummary } from '@/api/households'
+import { downloadHouseholdRoster, listHouseholds, type HouseholdSummary } from '@/api/households'
+import { apiErrorMessage } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { queryString, useQueryPagedList } from '@/composables/useQueryPagedList'
@@ -15,9 +17,10 @@ export function useHouseholdList() {
   const regions = useRegionChoices()
 
   const filters = reactive({ q: '', town: '', village: '' })
+  const query = () => ({ q: filters.q.trim() || undefined, region: filters.village || filters.town || undefined })
   const { list, search } = useQueryPagedList<HouseholdSummary>(
     'households',
-    (q) => listHouseholds({ q: filters.q.trim() || undefined, region: filters.village || filters.town || undefined, ...q }),
+    (q) => listHouseholds({ ...query(), ...q }),
     {
       read(q) {
         filters.q = queryString(q.q)
@@ -51,6 +54,20 @@ export function useHouseholdList() {
     void router.push({ name: 'household-detail', params: { id: row.id } })
   }
 
+  // The roster of what the list shows (all its pages), as an Excel file.
+  const exporting = ref(false)
+  async function exportRoster(): Promise<void> {
+    exporting.value = true
+    try {
+      const name = await downloadHouseholdRoster(query())
+      ElMessage.success(t('household.list.exported', { name }))
+    } catch (e) {
+      ElMessage.error(apiErrorMessage(e))
+    } finally {
+      exporting.value = false
+    }
+  }
+
   function create(): void {
     void router.push({ name: 'household-new' })
   }
@@ -60,5 +77,5 @@ export function useHouseholdList() {
     if (regions.chooseVillage.value) void regions.loadVillages(filters.town)
   })
 
-  return { filters, list, canCreate, emptyText, regions, search, onTownChange, openRow, create }
+  return { filters, list, canCreate, emptyText, regions, search, onTownChange, openRow, create, exporting, exportRoster }
 }
