@@ -113,6 +113,11 @@ int RunPolicyWithoutDb(bool eval, bool show, const std::string& county, const st
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Log times in Beijing time, like every time the county sees (China has kept +08:00 without
+  // summer time since 1991: a POSIX zone, no tzdata needed), whatever the machine's zone. Set
+  // before any thread starts (setenv is not thread-safe).
+  setenv("TZ", "CST-8", 1);
+  tzset();
   if (sodium_init() < 0) {
     std::cerr << "libsodium 初始化失败\n";
     return 1;
@@ -262,10 +267,6 @@ int main(int argc, char** argv) {
     // for the next request (an mprotect per request under load); keep up to 64 MB instead.
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
-    // Log times in Beijing time, like every time the county sees (China has kept +08:00 without
-    // summer time since 1991: a POSIX zone, no tzdata needed), whatever the machine's zone.
-    setenv("TZ", "CST-8", 1);
-    tzset();
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) return Fail(Status::InvalidArgument("listen", "应为 HOST:PORT"));

@@ -69,6 +69,14 @@ class Status {
     return s;
   }
 
+  // The connection was lost after COMMIT was sent and before its answer: the write may or may
+  // not have been committed, so "retry" would be the wrong advice (a retry could repeat it).
+  static Status OutcomeUnknown(std::string detail) {
+    Status s{Code::kInternal, "outcome_unknown", "数据库连接中断，操作结果未知，请刷新后核对再操作"};
+    s.detail_ = std::move(detail);
+    return s;
+  }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& reason() const { return reason_; }

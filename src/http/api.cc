@@ -41,10 +41,10 @@ std::string SessionCookie(const std::string& token, int max_age) {
 }
 
 // The household roster (户籍家庭花名册) as a workbook: ids masked, a line per household.
-Result<Response> RosterWorkbook(const registry::Roster& roster, const auth::User& user, const std::string& q) {
+Result<Response> RosterWorkbook(const registry::Roster& roster, const auth::User& user) {
   const std::string now = NowIsoShanghai(), day = now.substr(0, 10);
   reports::Sheet sheet{"花名册",
-                       roster.region_name + "户籍家庭花名册" + (q.empty() ? "" : "（检索：" + q + "）"),
+                       roster.region_name + "户籍家庭花名册" + (roster.search.empty() ? "" : "（" + roster.search + "）"),
                        {"序号", "镇（街道）", "村（社区）", "户主姓名", "户主身份证号", "家庭人数", "家庭成员",
                         "城乡", "居住地址", "联系电话", "更新日期"},
                        {6, 14, 16, 10, 20, 8, 40, 6, 30, 14, 12},
@@ -128,7 +128,7 @@ void RegisterRegistry(Router& router, Services& s) {
     registry::HouseholdQuery q{c.Query("q"), c.Query("region")};
     if (q.q.size() > 60) return Status::InvalidArgument("q", "搜索内容过长");
     DOUDI_ASSIGN_OR_RETURN(auto roster, s.registry.RosterOf(c.user(), q));
-    return RosterWorkbook(roster, c.user(), q.q);
+    return RosterWorkbook(roster, c.user());
   });
 
   router.Add("GET", "/api/v1/households/{id}", [&s](Context& c) -> Result<Response> {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -92,7 +93,10 @@ Response Response::Xlsx(std::string bytes, const std::string& filename, const st
 // The client sees a generic message for a 5xx; the log gets the detail (no personal data: the
 // backends' details are the statement's text and the database's primary message).
 const Status& LogIfServerError(const Request& req, const Status& s) {
-  if (HttpStatusOf(s) >= 500) spdlog::error("{} {}: {}", req.method, req.path, s.detail());
+  if (HttpStatusOf(s) < 500) return s;
+  std::string detail = s.detail();  // one log line: libpq's messages end in newlines
+  std::replace(detail.begin(), detail.end(), '\n', ' ');
+  spdlog::error("{} {}: {}", req.method, req.path, detail);
   return s;
 }
 

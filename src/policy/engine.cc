@@ -611,8 +611,9 @@ Result<Determination> Evaluate(const Facts& f, const Params& p, Explain* ex) {
   }
 
   // REF-1 … REF-3.
-  uint32_t programs = (d.dibao ? kDibao : 0) | (d.tekun ? kTekun : 0) | (d.marginal ? kMarginal : 0) |
-                      (d.expenditure_hardship ? kExpenditureHardship : 0) | (d.illness_poverty ? kIllnessPoverty : 0);
+  auto bit = [](bool on, Program p) { return on ? static_cast<uint32_t>(p) : 0u; };
+  uint32_t programs = bit(d.dibao, kDibao) | bit(d.tekun, kTekun) | bit(d.marginal, kMarginal) |
+                      bit(d.expenditure_hardship, kExpenditureHardship) | bit(d.illness_poverty, kIllnessPoverty);
   const bool low_income = (programs & p.low_income_programs) != 0;
   uint32_t trig = 0;
   bool unemployed_able = false;

@@ -491,19 +491,22 @@ Result<Roster> RegistryService::RosterOf(const auth::User& actor, const Househol
   DOUDI_ASSIGN_OR_RETURN(ScopeFilter scope, ScopeOf(actor, q.region));
   std::string where = scope.On("h"), key = scope.key;
   Params params = scope.params;
+  Roster out;
   if (!q.q.empty()) {
     std::string found = "SELECT p.household_id FROM persons p WHERE " + scope.On("p"), needle;
     Params found_params = scope.params;
-    SearchCondition(q.q, &found, &found_params, &needle);
+    const bool by_id = SearchCondition(q.q, &found, &found_params, &needle) == "id";
     where += " AND h.id IN (" + found + ")";
+    out.search = by_id ? "按身份证号检索" : "检索：" + needle;
     params.insert(params.end(), found_params.begin(), found_params.end());
     key += "|" + needle;
   }
   const std::string region = q.region.empty() ? actor.region_code : q.region;
-  Roster out;
   {
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-    storage::Transaction tx(*conn, false);  // the count and the rows from one snapshot
+    // One transaction (on SQLite one snapshot; on PostgreSQL, read committed, a write between
+    // the count and the rows may move the total by a few: the limit is a guard, not a quota).
+    storage::Transaction tx(*conn, false);
     DOUDI_RETURN_IF_ERROR(tx.status());
     auto count = conn->Query("SELECT COUNT(*) FROM households h WHERE " + where, params);
     if (!count.ok()) return count.status();

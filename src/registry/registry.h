@@ -94,6 +94,7 @@ struct RosterLine {
 };
 struct Roster {
   std::string region_name;        // the region listed: the filter's, else the user's
+  std::string search;             // "" | "检索：王" | "按身份证号检索" (no id in a title)
   std::vector<RosterLine> lines;  // by village, then household
 };
 

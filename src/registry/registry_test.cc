@@ -189,6 +189,11 @@ TEST_P(RegistryServiceTest, TheRosterListsTheRegionOrAsksForASmallerOne) {
   ASSERT_TRUE(found.ok()) << found.status().detail();
   ASSERT_EQ(found->lines.size(), 1u);
   EXPECT_EQ(found->lines[0].head_name, "王大");
+  EXPECT_EQ(found->search, "检索：王小");
+  auto by_id = service_->RosterOf(clerk_, {household_.members[0].citizen_id, ""}, 1);
+  ASSERT_TRUE(by_id.ok()) << by_id.status().detail();
+  ASSERT_EQ(by_id->lines.size(), 1u);
+  EXPECT_EQ(by_id->search, "按身份证号检索");  // a title never shows the id
 
   auto outside = service_->RosterOf(clerk_, {"", "370725108"});
   ASSERT_FALSE(outside.ok());

@@ -51,7 +51,12 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& url, int max
   }
   // Open one connection now so a bad URL fails at start-up, not on the first request.
   auto conn = db->Connect();
-  if (!conn.ok()) return conn.status();
+  if (!conn.ok()) {
+    // At start-up a database that cannot be reached is the URL's problem (host, password,
+    // database name) as often as a passing one: named as the argument, with libpq's reason.
+    if (conn.status().code() == Code::kUnavailable) return Status::InvalidArgument("db", conn.status().detail());
+    return conn.status();
+  }
   db->open_ = 1;
   db->idle_.push_back(std::move(conn).value());
   return db;
@@ -92,14 +97,17 @@ Result<Lease> Database::Acquire() {
 
 void Database::Release(std::unique_ptr<Connection> conn) {
   if (!conn->Usable()) {
-    // A lost connection usually means the server restarted or failed over: the idle ones are
-    // lost too, though none knows it until it fails a request. All are closed; Acquire opens
-    // new ones.
+    // Closed, not lent again. A lost connection usually means the server restarted or failed
+    // over: the idle ones are lost too, though none knows it until it fails a request, so
+    // they are closed with it; Acquire opens new ones.
     std::vector<std::unique_ptr<Connection>> closed;
     {
       std::lock_guard<std::mutex> g(mu_);
-      open_ -= 1 + static_cast<int>(idle_.size());
-      closed.swap(idle_);
+      --open_;
+      if (conn->Lost()) {
+        open_ -= static_cast<int>(idle_.size());
+        closed.swap(idle_);
+      }
     }
     cv_.notify_all();
     return;  // closed outside the lock

@@ -56,6 +56,8 @@ class Connection {
   // False once the connection cannot serve another request: lost (the server restarted, or
   // its backend was ended), or given back mid-transaction. The pool closes it.
   virtual bool Usable() const = 0;
+  // Lost: the server ended it (the pool then closes the idle connections too).
+  virtual bool Lost() const { return false; }
   // Runs a statement; returns the number of rows changed.
   virtual Result<int64_t> Execute(std::string_view sql, const Params& params = {}) = 0;
   // Runs a statement that returns rows (SELECT, or INSERT/UPDATE … RETURNING).
@@ -93,8 +95,9 @@ class Connection {
   // (pipelined), so a batch costs one commit (one WAL flush) however long it is. Call it
   // outside a transaction. On success (*results)[i] holds statement i's rows. On failure
   // nothing is committed, the transaction is over, and the error is returned with *failed set
-  // to the index of the statement that failed, or statements.size() when BEGIN, COMMIT or the
-  // connection failed (then a lost connection leaves unknown whether it committed).
+  // to the index of the statement the server refused, or statements.size() when BEGIN or
+  // COMMIT failed or the connection was lost before the answers (then the error is
+  // Status::OutcomeUnknown: whether it committed is not known).
   virtual Status ExecuteBatchThenCommit(const std::vector<Statement>& statements, std::vector<ResultSet>* results,
                                         size_t* failed);
   // Bulk load: rows of text cells into table(columns). Uses COPY on PostgreSQL and a

@@ -62,6 +62,17 @@ Status PgError(PGresult* res, PGconn* conn, std::string_view sql) {
   return Status::Internal(std::move(detail));
 }
 
+// The error of a statement sent with its COMMIT (or of the COMMIT): the server's answer is
+// its verdict (after an error it skips the rest, COMMIT included); a connection lost before
+// the answer (no result, or libpq's own error, which has no SQLSTATE) leaves it unknown
+// whether the transaction committed.
+Status ErrorBeforeAnswer(PGresult* res, PGconn* conn, std::string_view what) {
+  const bool answered = res && PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  if (!answered && PQstatus(conn) == CONNECTION_BAD)
+    return Status::OutcomeUnknown(std::string("PostgreSQL: ") + PQerrorMessage(conn) + " at: " + std::string(what));
+  return PgError(res, conn, what);
+}
+
 // A pipeline that could not be sent, or a result that never came: the connection's error.
 Status LinkError(PGconn* conn) {
   std::string detail = std::string("PostgreSQL: ") + PQerrorMessage(conn);
@@ -87,6 +98,7 @@ class PgConnection final : public Connection {
   ~PgConnection() override { PQfinish(conn_); }
 
   Dialect dialect() const override { return Dialect::kPostgres; }
+  bool Lost() const override { return PQstatus(conn_) != CONNECTION_OK; }
   bool Usable() const override {
     return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
            PQtransactionStatus(conn_) == PQTRANS_IDLE && !pending_begin_;
@@ -137,7 +149,10 @@ class PgConnection final : public Connection {
   }
   Status Commit() override {
     if (std::exchange(pending_begin_, false)) return Status::Ok();
-    return ExecScript("COMMIT");
+    PGresult* res = PQexec(conn_, "COMMIT");
+    Status out = PQresultStatus(res) == PGRES_COMMAND_OK ? Status::Ok() : ErrorBeforeAnswer(res, conn_, "COMMIT");
+    PQclear(res);
+    return out;
   }
   Status Rollback() override {
     if (std::exchange(pending_begin_, false)) return Status::Ok();
@@ -175,9 +190,7 @@ class PgConnection final : public Connection {
     PGresult* stmt = results[begin ? 1 : 0];
     PGresult* commit = results[begin ? 2 : 1];
     Result<int64_t> out = int64_t{0};
-    auto failed = [&](PGresult* r, std::string_view what) {
-      return r ? PgError(r, conn_, what) : LinkError(conn_);
-    };
+    auto failed = [&](PGresult* r, std::string_view what) { return ErrorBeforeAnswer(r, conn_, what); };
     if (begin && (!results[0] || PQresultStatus(results[0]) != PGRES_COMMAND_OK)) {
       out = failed(results[0], "BEGIN");
     } else if (!stmt || (PQresultStatus(stmt) != PGRES_COMMAND_OK && PQresultStatus(stmt) != PGRES_TUPLES_OK) ||
@@ -239,16 +252,14 @@ class PgConnection final : public Connection {
     }
     std::vector<PGresult*> res(n + 2, nullptr);
     CollectPipeline(res.data(), static_cast<int>(n + 2));
-    auto failed_with = [&](PGresult* r, std::string_view what) {
-      return r ? PgError(r, conn_, what) : LinkError(conn_);
-    };
+    auto failed_with = [&](PGresult* r, std::string_view what) { return ErrorBeforeAnswer(r, conn_, what); };
     Status out;
     if (!res[0] || PQresultStatus(res[0]) != PGRES_COMMAND_OK) out = failed_with(res[0], "BEGIN");
     for (size_t i = 0; out.ok() && i < n; ++i) {
       const ExecStatusType status = res[i + 1] ? PQresultStatus(res[i + 1]) : PGRES_FATAL_ERROR;
       if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        *failed = i;
         out = failed_with(res[i + 1], statements[i].sql);
+        if (out.reason() != "outcome_unknown") *failed = i;  // the server refused statement i
       }
     }
     PGresult* commit = res[n + 1];
@@ -445,11 +456,14 @@ class PgConnection final : public Connection {
 }  // namespace
 
 std::unique_ptr<Connection> OpenPostgres(const std::string& conninfo, Status* status) {
-  // A connection attempt gives up after kConnectTimeout unless the URL says otherwise (its
-  // parameters come after this default and override it): a database host that drops packets
-  // would otherwise hold the request's thread for as long as TCP keeps trying.
-  const char* keys[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {kConnectTimeout, conninfo.c_str(), nullptr};
+  // Defaults the URL may override (its parameters come after them): a connection attempt
+  // gives up after kConnectTimeout, and TCP keepalives find a host that stopped answering
+  // while a request waits for it within about a minute (30 s quiet, then 3 probes 10 s
+  // apart); otherwise a database host that drops packets would hold the request's thread for
+  // as long as TCP keeps trying. (Keepalives do not apply to Unix sockets.)
+  const char* keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname",
+                        nullptr};
+  const char* values[] = {kConnectTimeout, "30", "10", "3", conninfo.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (PQstatus(c) != CONNECTION_OK) {
     *status = Status::Unavailable(std::string("无法连接 PostgreSQL：") + PQerrorMessage(c));

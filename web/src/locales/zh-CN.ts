@@ -1230,6 +1230,10 @@ export default {
     user: '用户',
     policy_parameter: '政策参数',
     household_roster: '家庭花名册',
+    application: '救助申请',
+    screening_list: '月排查清单',
+    screening_notice: '月公示名单',
+    screening_report: '月报告',
   },
   // ---------------------------------------------------------------- 一户一案 and dynamic management
   enrollmentStatus: {

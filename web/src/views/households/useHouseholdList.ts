@@ -17,10 +17,14 @@ export function useHouseholdList() {
   const regions = useRegionChoices()
 
   const filters = reactive({ q: '', town: '', village: '' })
-  const query = () => ({ q: filters.q.trim() || undefined, region: filters.village || filters.town || undefined })
+  // The filters of the list on screen (not what is typed but not yet searched): the export's too.
+  let shown: { q?: string; region?: string } = {}
   const { list, search } = useQueryPagedList<HouseholdSummary>(
     'households',
-    (q) => listHouseholds({ ...query(), ...q }),
+    (q) => {
+      shown = { q: filters.q.trim() || undefined, region: filters.village || filters.town || undefined }
+      return listHouseholds({ ...shown, ...q })
+    },
     {
       read(q) {
         filters.q = queryString(q.q)
@@ -59,7 +63,7 @@ export function useHouseholdList() {
   async function exportRoster(): Promise<void> {
     exporting.value = true
     try {
-      const name = await downloadHouseholdRoster(query())
+      const name = await downloadHouseholdRoster(shown)
       ElMessage.success(t('household.list.exported', { name }))
     } catch (e) {
       ElMessage.error(apiErrorMessage(e))
