@@ -62,9 +62,10 @@ class Status {
     return s;
   }
 
-  // The database is unreachable (down, restarting, the connection lost): worth a retry.
-  static Status Unavailable(std::string detail) {
-    Status s{Code::kUnavailable, "unavailable", "数据库暂时无法连接，请稍后重试"};
+  // The database is unreachable (down, restarting, the connection lost) or busy: nothing was
+  // written, worth a retry.
+  static Status Unavailable(std::string detail, std::string message = "数据库暂时无法连接，请稍后重试") {
+    Status s{Code::kUnavailable, "unavailable", std::move(message)};
     s.detail_ = std::move(detail);
     return s;
   }

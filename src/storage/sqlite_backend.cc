@@ -19,6 +19,10 @@ Status SqliteError(sqlite3* db, int rc, std::string_view sql) {
     return Status(Code::kConflict, "conflict", "记录已存在", "");
   if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
     return Status(Code::kFailedPrecondition, "failed_precondition", "关联记录不存在", "");
+  // Another process (a backup, the sqlite3 shell) held the file's lock past the busy timeout:
+  // the statement did not run.
+  if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
+    return Status::Unavailable("sqlite: " + msg + " in: " + std::string(sql.substr(0, 200)), "数据库繁忙，请稍后重试");
   return Status::Internal("sqlite: " + msg + " in: " + std::string(sql.substr(0, 200)));
 }
 
@@ -96,10 +100,9 @@ class SqliteConnection final : public Connection {
   Status ExecScript(std::string_view sql) override {
     char* err = nullptr;
     std::string s(sql);
-    if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown";
-      sqlite3_free(err);
-      return Status::Internal("sqlite script: " + msg);
+    if (int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
+      sqlite3_free(err);  // the connection's message says the same
+      return SqliteError(db_, rc, sql);
     }
     return Status::Ok();
   }

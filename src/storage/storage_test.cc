@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -303,6 +304,32 @@ TEST(Csv, SplitsQuotedCells) {
   auto cells = SplitCsvLine(R"(370725,"昌乐县, ""demo""",x)");
   ASSERT_EQ(cells.size(), 3u);
   EXPECT_EQ(cells[1], "昌乐县, \"demo\"");
+}
+
+// Another process holding the SQLite file's write lock past the busy timeout (a backup, the
+// sqlite3 shell): the write did not happen and may be retried, 503 "busy", not a 500.
+TEST(SqliteBusy, ALockHeldElsewhereAnswersUnavailable) {
+  const auto path = std::filesystem::temp_directory_path() / (testing::UniqueName() + ".db");
+  auto db = Database::Open("sqlite:" + path.string());
+  ASSERT_TRUE(db.ok()) << db.status().detail();
+  auto lease = (*db)->Acquire();
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE((*lease)->ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY)").ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto insert = (*lease)->Execute("INSERT INTO things (id) VALUES (1)");  // waits the busy timeout
+  ASSERT_FALSE(insert.ok());
+  EXPECT_EQ(insert.status().code(), Code::kUnavailable) << insert.status().detail();
+  EXPECT_EQ(insert.status().message(), "数据库繁忙，请稍后重试");
+  {
+    Transaction tx(**lease, true);  // BEGIN IMMEDIATE itself is refused the same way
+    EXPECT_EQ(tx.status().code(), Code::kUnavailable) << tx.status().detail();
+  }
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE((*lease)->Execute("INSERT INTO things (id) VALUES (1)").ok());  // free again
+  std::filesystem::remove(path);
 }
 
 TEST(DatabaseUrl, RejectsUnknownScheme) {
