@@ -185,6 +185,12 @@ void CommitReceipt::Then(std::function<void(Status)> done) {
   done(st);
 }
 
+std::optional<Status> CommitReceipt::Settled() const {
+  std::lock_guard<std::mutex> g(mu_);
+  if (pending_ > 0) return std::nullopt;
+  return status_;
+}
+
 void CommitReceipt::Add() {
   std::lock_guard<std::mutex> g(mu_);
   ++pending_;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <string_view>
@@ -67,6 +68,10 @@ struct Enqueue;  // audit_log.cc: a caller's hand-off to ReadLog's and WriteQueu
 class CommitReceipt {
  public:
   bool Pending() const;
+  // Nothing pending: the outcome of everything queued under it (the first error, or ok).
+  // Empty while something is pending. A writer may finish before its requester looks, so
+  // "not pending" alone does not mean "committed".
+  std::optional<Status> Settled() const;
   void Then(std::function<void(Status)> done);
 
  private:

@@ -170,6 +170,28 @@ TEST_P(AuditTest, DeferredReadThatCannotBeCommittedReportsTheError) {
   EXPECT_FALSE(log.Record({7, "clerk"}, "household", "43", "370725107202").ok());
 }
 
+// The writer may finish before the requester looks at its receipt (the server checks it after
+// the handler returns): a receipt no longer pending still carries the error, which the server
+// must answer instead of the handler's provisional response.
+TEST_P(AuditTest, AReceiptSettledBeforeItIsAskedKeepsItsError) {
+  ASSERT_TRUE(conn().Execute("DROP TABLE read_log").ok());
+  ReadLog log(*db_);
+  auto receipt = std::make_shared<CommitReceipt>();
+  {
+    DeferCommits defer(receipt);
+    ASSERT_TRUE(log.Record({7, "clerk"}, "household", "42", "370725107202").ok());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (receipt->Pending() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto settled = receipt->Settled();
+  ASSERT_TRUE(settled.has_value()) << "the writer did not finish";
+  EXPECT_FALSE(settled->ok());
+  CommitReceipt idle;
+  ASSERT_TRUE(idle.Settled().has_value());  // nothing queued: settled, ok
+  EXPECT_TRUE(idle.Settled()->ok());
+}
+
 // Group commit (WriteQueue): each write gets its own outcome whether it shares a batch or
 // not. On PostgreSQL the chain head is held by another transaction while the writes queue, so
 // they meet in batches; the one that fails (a NOT NULL violation) fails alone, the stale one

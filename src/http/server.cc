@@ -151,21 +151,26 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("unhandled exception in {} {}: {}", in.method, in.path, e.what());
       r = ErrorResponse(Status::Internal(e.what()));
     }
-    if (!receipt->Pending()) return Send(std::move(r), in.method, in.path, started);
+    // Settled already (nothing queued, or the commits were quicker than this thread): answer
+    // now, with the error if one failed or a write met a newer version.
+    if (auto st = receipt->Settled()) return Send(Outcome(std::move(r), *st, in.method, in.path), in.method, in.path, started);
     auto ex = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
     auto waiting = std::make_shared<Response>(std::move(r));
     receipt->Then([self = shared_from_this(), ex, waiting, method = std::move(in.method), path = std::move(in.path),
                    started](Status st) {
       net::post(ex, [self, waiting, method, path, started, st] {
-        if (!st.ok()) {
-          const int64_t user_id = waiting->user_id;
-          *waiting = ErrorResponse(st);
-          waiting->user_id = user_id;
-          if (waiting->status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.detail());
-        }
-        self->Send(std::move(*waiting), method, path, started);
+        self->Send(Outcome(std::move(*waiting), st, method, path), method, path, started);
       });
     });
+  }
+
+  // The handler's response once its commits are known: itself, or the commits' error.
+  static Response Outcome(Response r, const Status& st, const std::string& method, const std::string& path) {
+    if (st.ok()) return r;
+    Response e = ErrorResponse(st);
+    e.user_id = r.user_id;
+    if (e.status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.detail());
+    return e;
   }
 
   void Send(Response r, const std::string& method, const std::string& path,
