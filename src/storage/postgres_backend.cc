@@ -150,7 +150,11 @@ class PgConnection final : public Connection {
   Status Commit() override {
     if (std::exchange(pending_begin_, false)) return Status::Ok();
     PGresult* res = PQexec(conn_, "COMMIT");
-    Status out = PQresultStatus(res) == PGRES_COMMAND_OK ? Status::Ok() : ErrorBeforeAnswer(res, conn_, "COMMIT");
+    Status out = PQresultStatus(res) != PGRES_COMMAND_OK ? ErrorBeforeAnswer(res, conn_, "COMMIT")
+                 // COMMIT of a transaction a failed statement aborted answers ROLLBACK: not a success.
+                 : std::string_view(PQcmdStatus(res)) != "COMMIT"
+                     ? Status::Internal("postgresql: COMMIT rolled back a failed transaction")
+                     : Status::Ok();
     PQclear(res);
     return out;
   }

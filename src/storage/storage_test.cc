@@ -182,6 +182,20 @@ TEST_P(StorageTest, BatchCommitsAllOrNothingAndNamesTheFailingStatement) {
   EXPECT_TRUE(st.ok()) << st.detail();
 }
 
+// On PostgreSQL a failed statement aborts its transaction and COMMIT then answers ROLLBACK:
+// Commit() reports that as a failure, never as committed.
+TEST_P(StorageTest, ACommitThatRolledBackIsNotASuccess) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "SQLite keeps the transaction after a failed statement";
+  ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (1, 'a')").ok());
+  ASSERT_TRUE(conn().Begin(true).ok());
+  ASSERT_TRUE(conn().Execute("INSERT INTO things (id, name) VALUES (2, 'b')").ok());
+  ASSERT_FALSE(conn().Execute("INSERT INTO things (id, name) VALUES (3, 'a')").ok());  // name taken
+  EXPECT_FALSE(conn().Commit().ok());
+  auto rs = conn().Query("SELECT COUNT(*) FROM things");
+  ASSERT_TRUE(rs.ok()) << rs.status().detail();
+  EXPECT_EQ(rs->rows[0].Int(0), 1);
+}
+
 // A connection given back inside a transaction is closed (which rolls the transaction back),
 // not lent again: the next borrower is outside any transaction and can write. The idle
 // connections stay (it was not lost).
