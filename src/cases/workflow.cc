@@ -503,82 +503,86 @@ Result<json> CaseService::List(const auth::User& actor, const std::string& state
   return PageJson(std::move(items), count->rows[0].Int(0), page);
 }
 
+// The rows of one of an application's lists (objections, notices, …), each made into JSON.
+Result<json> ListOf(Connection& conn, const std::string& sql, int64_t application_id,
+                    const std::function<json(const storage::Row&)>& make) {
+  DOUDI_ASSIGN_OR_RETURN(auto rs, conn.Query(sql, {application_id}));
+  json items = json::array();
+  for (const auto& r : rs.rows) items.push_back(make(r));
+  return items;
+}
+
 Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
   if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
-  App a;
-  json out;
-  {
-    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-    DOUDI_ASSIGN_OR_RETURN(a, LoadApp(*conn, id, actor.region_code));
-    DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
-    out = AppSummary(a, *cal);
-    out["applicant_citizen_id"] = a.applicant_id;
-    out["applicant_phone"] = a.applicant_phone;
-    out["description"] = a.description;
-    out["visit"] = ParseOr(a.visit, nullptr);
-    out["visits"] = a.visit.empty() ? json::array() : json::array({ParseOr(a.visit, nullptr)});
-    out["verification"] = ParseOr(a.verification, nullptr);
-    out["determinations"] = ParseOr(a.determinations, nullptr);
-    out["town_opinion"] = ParseOr(a.town_opinion, nullptr);
-    out["notice_starts"] = a.notice_starts.empty() ? json(nullptr) : json(a.notice_starts);
-    out["decision_note"] = a.decision_note;
-    json objections = json::array();
-    auto obj = conn->Query(
-        "SELECT id, content, by_name, recorded_by, recorded_at, answer, answered_by, answered_at FROM objections "
-        "WHERE application_id = ? ORDER BY id",
-        {id});
-    if (!obj.ok()) return obj.status();
-    for (const auto& r : obj->rows)
-      objections.push_back({{"id", r.Int(0)}, {"content", r.Text(1)}, {"by", r.Text(2)}, {"recorded_by", r.Text(3)},
-                            {"recorded_at", r.Text(4)}, {"answer", r.IsNull(5) ? json(nullptr) : json(r.Text(5))},
-                            {"answered_by", r.Text(6)}, {"answered_at", r.Text(7)}});
-    out["objections"] = objections;
-    json notices = json::array();
-    auto ns = conn->Query("SELECT id, kind, created_at, sha256 FROM notices WHERE application_id = ? ORDER BY id", {id});
-    if (!ns.ok()) return ns.status();
-    for (const auto& r : ns->rows)
-      notices.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)}, {"sha256", r.Text(3)}});
-    out["notices"] = notices;
-    json enrollments = json::array();
-    auto es = conn->Query(
-        "SELECT id, program, covered, monthly_fen, one_off_fen, first_paid_month, status, next_review_date FROM enrollments "
-        "WHERE application_id = ? ORDER BY id",
-        {id});
-    if (!es.ok()) return es.status();
-    for (const auto& r : es->rows)
-      enrollments.push_back({{"id", r.Int(0)}, {"program", r.Text(1)}, {"covered", ParseOr(r.Text(2), json::array())},
-                             {"monthly_fen", r.Int(3)}, {"one_off_fen", r.Int(4)}, {"first_paid_month", r.Text(5)},
-                             {"status", r.Text(6)}, {"next_review_date", r.Text(7)}});
-    out["enrollments"] = enrollments;
-    json referrals = json::array();
-    auto rf = conn->Query(
-        "SELECT id, kind, department, department_label, status, due_date FROM referrals WHERE application_id = ? ORDER BY id",
-        {id});
-    if (!rf.ok()) return rf.status();
-    for (const auto& r : rf->rows)
-      referrals.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"department", r.Text(2)}, {"department_label", r.Text(3)},
-                           {"status", r.Text(4)}, {"due_date", r.Text(5)}});
-    out["referrals"] = referrals;
-    json attachments = json::array();
-    auto at = conn->Query(
-        "SELECT id, kind, filename, content_type, size_bytes, uploaded_by, uploaded_at FROM attachments "
-        "WHERE application_id = ? ORDER BY id",
-        {id});
-    if (!at.ok()) return at.status();
-    for (const auto& r : at->rows)
-      attachments.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"filename", r.Text(2)}, {"content_type", r.Text(3)},
-                             {"size_bytes", r.Int(4)}, {"uploaded_by", r.Text(5)}, {"uploaded_at", r.Text(6)}});
-    out["attachments"] = attachments;
-    json requests = json::array();
-    auto vq = conn->Query(
-        "SELECT id, to_county, status, answer, answered_at FROM verification_requests WHERE application_id = ? ORDER BY id",
-        {id});
-    if (!vq.ok()) return vq.status();
-    for (const auto& r : vq->rows)
-      requests.push_back({{"id", r.Int(0)}, {"to_county", r.Text(1)}, {"status", r.Text(2)}, {"answer", r.Text(3)},
-                          {"answered_at", r.Text(4)}});
-    out["verification_requests"] = requests;
-  }  // the connection goes back before the household's read and the read log's commit
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  json out = AppSummary(a, *cal);
+  out["applicant_citizen_id"] = a.applicant_id;
+  out["applicant_phone"] = a.applicant_phone;
+  out["description"] = a.description;
+  out["visit"] = ParseOr(a.visit, nullptr);
+  out["visits"] = a.visit.empty() ? json::array() : json::array({ParseOr(a.visit, nullptr)});
+  out["verification"] = ParseOr(a.verification, nullptr);
+  out["determinations"] = ParseOr(a.determinations, nullptr);
+  out["town_opinion"] = ParseOr(a.town_opinion, nullptr);
+  out["notice_starts"] = a.notice_starts.empty() ? json(nullptr) : json(a.notice_starts);
+  out["decision_note"] = a.decision_note;
+  DOUDI_ASSIGN_OR_RETURN(
+      out["objections"],
+      ListOf(*conn,
+             "SELECT id, content, by_name, recorded_by, recorded_at, answer, answered_by, answered_at FROM objections "
+             "WHERE application_id = ? ORDER BY id",
+             id, [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)}, {"content", r.Text(1)}, {"by", r.Text(2)}, {"recorded_by", r.Text(3)},
+                       {"recorded_at", r.Text(4)}, {"answer", r.IsNull(5) ? json(nullptr) : json(r.Text(5))},
+                       {"answered_by", r.Text(6)}, {"answered_at", r.Text(7)}};
+             }));
+  DOUDI_ASSIGN_OR_RETURN(
+      out["notices"],
+      ListOf(*conn, "SELECT id, kind, created_at, sha256 FROM notices WHERE application_id = ? ORDER BY id", id,
+             [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)}, {"sha256", r.Text(3)}};
+             }));
+  DOUDI_ASSIGN_OR_RETURN(
+      out["enrollments"],
+      ListOf(*conn,
+             "SELECT id, program, covered, monthly_fen, one_off_fen, first_paid_month, status, next_review_date "
+             "FROM enrollments WHERE application_id = ? ORDER BY id",
+             id, [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)}, {"program", r.Text(1)}, {"covered", ParseOr(r.Text(2), json::array())},
+                       {"monthly_fen", r.Int(3)}, {"one_off_fen", r.Int(4)}, {"first_paid_month", r.Text(5)},
+                       {"status", r.Text(6)}, {"next_review_date", r.Text(7)}};
+             }));
+  DOUDI_ASSIGN_OR_RETURN(
+      out["referrals"],
+      ListOf(*conn,
+             "SELECT id, kind, department, department_label, status, due_date FROM referrals WHERE application_id = ? "
+             "ORDER BY id",
+             id, [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)},     {"kind", r.Text(1)},   {"department", r.Text(2)},
+                       {"department_label", r.Text(3)}, {"status", r.Text(4)}, {"due_date", r.Text(5)}};
+             }));
+  DOUDI_ASSIGN_OR_RETURN(
+      out["attachments"],
+      ListOf(*conn,
+             "SELECT id, kind, filename, content_type, size_bytes, uploaded_by, uploaded_at FROM attachments "
+             "WHERE application_id = ? ORDER BY id",
+             id, [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)},          {"kind", r.Text(1)},        {"filename", r.Text(2)},
+                       {"content_type", r.Text(3)}, {"size_bytes", r.Int(4)}, {"uploaded_by", r.Text(5)},
+                       {"uploaded_at", r.Text(6)}};
+             }));
+  DOUDI_ASSIGN_OR_RETURN(
+      out["verification_requests"],
+      ListOf(*conn,
+             "SELECT id, to_county, status, answer, answered_at FROM verification_requests WHERE application_id = ? "
+             "ORDER BY id",
+             id, [](const storage::Row& r) -> json {
+               return {{"id", r.Int(0)}, {"to_county", r.Text(1)}, {"status", r.Text(2)}, {"answer", r.Text(3)},
+                       {"answered_at", r.Text(4)}};
+             }));
+  { storage::Lease back = std::move(conn); }  // to the pool before the household's read and the read log's commit
   if (a.household_id) {
     auto h = registry_.GetHousehold(actor, a.household_id);
     out["household"] = h.ok() ? registry::ToJson(*h) : json(nullptr);

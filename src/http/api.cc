@@ -50,7 +50,7 @@ Result<Response> RosterWorkbook(const registry::Roster& roster, const auth::User
                        {6, 14, 16, 10, 20, 8, 40, 6, 30, 14, 12},
                        {},
                        {"共 " + std::to_string(roster.lines.size()) + " 户。身份证号已脱敏。",
-                        "导出人：" + user.display_name + "；导出时间：" + now.substr(0, 10) + " " + now.substr(11, 5) + "。",
+                        "导出人：" + user.display_name + "；导出时间：" + day + " " + now.substr(11, 5) + "。",
                         "本表含个人信息，仅供社会救助工作使用，不得公开或外传。"}};
   int64_t n = 0;
   for (const auto& l : roster.lines) {

@@ -1,7 +1,6 @@
 #include "http/jobs.h"
 
 #include <sodium.h>
-#include <spdlog/spdlog.h>
 
 #include "common/date.h"
 #include "http/router.h"
@@ -66,7 +65,7 @@ Result<json> Jobs::Start(const auth::User& owner, const std::string& kind, const
         job->result = std::move(*r);
       } else {
         job->status = "failed";
-        if (HttpStatusOf(r.status()) >= 500) spdlog::error("job {} {}: {}", job->kind, job->id, r.status().detail());
+        LogIfServerError("job " + job->kind, job->id, r.status());
         job->error = json::parse(ErrorResponse(r.status()).body, nullptr, false)["error"];
       }
       job->finished_at = NowIsoShanghai();

@@ -92,11 +92,11 @@ Response Response::Xlsx(std::string bytes, const std::string& filename, const st
 
 // The client sees a generic message for a 5xx; the log gets the detail (no personal data: the
 // backends' details are the statement's text and the database's primary message).
-const Status& LogIfServerError(const Request& req, const Status& s) {
+const Status& LogIfServerError(std::string_view method, std::string_view path, const Status& s) {
   if (HttpStatusOf(s) < 500) return s;
   std::string detail = s.detail();  // one log line: libpq's messages end in newlines
   std::replace(detail.begin(), detail.end(), '\n', ' ');
-  spdlog::error("{} {}: {}", req.method, req.path, detail);
+  spdlog::error("{} {}: {}", method, path, detail);
   return s;
 }
 
@@ -208,7 +208,7 @@ Response Router::Handle(const Request& req) {
     auth::Principal principal;
     if (route.access == Access::kSession) {
       auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
-      if (!p.ok()) return ErrorResponse(LogIfServerError(req, p.status()));
+      if (!p.ok()) return ErrorResponse(LogIfServerError(req.method, req.path, p.status()));
       principal = std::move(p).value();
       ctx.principal = &principal;
       if (Mutating(req.method) && !route.csrf_exempt &&
@@ -218,7 +218,7 @@ Response Router::Handle(const Request& req) {
       }
     }
     Result<Response> res = route.handler(ctx);
-    Response out = res.ok() ? std::move(res).value() : ErrorResponse(LogIfServerError(req, res.status()));
+    Response out = res.ok() ? std::move(res).value() : ErrorResponse(LogIfServerError(req.method, req.path, res.status()));
     out.user_id = ctx.principal ? ctx.principal->user.id : 0;
     return out;
   }

@@ -44,6 +44,8 @@ struct Response {
 // Maps a Status to its HTTP status and JSON error body (the one place that does this).
 Response ErrorResponse(const Status& s);
 int HttpStatusOf(const Status& s);
+// Logs a 5xx status's detail (one line) with the request it answered; returns the status.
+const Status& LogIfServerError(std::string_view method, std::string_view path, const Status& s);
 
 struct Context {
   const Request& req;

@@ -167,9 +167,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // The handler's response once its commits are known: itself, or the commits' error.
   static Response Outcome(Response r, const Status& st, const std::string& method, const std::string& path) {
     if (st.ok()) return r;
-    Response e = ErrorResponse(st);
+    Response e = ErrorResponse(LogIfServerError(method, path, st));
     e.user_id = r.user_id;
-    if (e.status >= 500) spdlog::error("commit failed for {} {}: {}", method, path, st.detail());
     return e;
   }
 

@@ -313,29 +313,34 @@ Result<ScopeFilter> ScopeOf(const auth::User& actor, const std::string& region) 
   return f;
 }
 
-// A search of persons (alias p): a citizen id prefix (4+ digits, x read as X) or a name
-// substring (LIKE, its wildcards escaped). Returns "id" or "name" for cache keys.
-std::string SearchCondition(const std::string& q, std::string* sql, Params* params, std::string* needle_out) {
-  std::string needle = q;
-  bool id_like = needle.size() >= 4 && std::all_of(needle.begin(), needle.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
-  });
-  if (id_like) {
-    std::transform(needle.begin(), needle.end(), needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
+// A search of persons: a citizen id prefix (4+ digits, x read as X) or a name substring.
+struct Search {
+  bool by_id = false;
+  std::string needle;
+};
+Search ParseSearch(const std::string& q) {
+  Search s{q.size() >= 4 && std::all_of(q.begin(), q.end(), [](char c) {
+             return (c >= '0' && c <= '9') || c == 'x' || c == 'X';
+           }),
+           q};
+  if (s.by_id) std::transform(s.needle.begin(), s.needle.end(), s.needle.begin(), [](char c) { return c == 'x' ? 'X' : c; });
+  return s;
+}
+// The search's condition on persons (alias p): an id range, or LIKE with its wildcards escaped.
+void AppendSearch(const Search& s, std::string* sql, Params* params) {
+  if (s.by_id) {
     *sql += " AND p.citizen_id >= ? AND p.citizen_id < ?";
-    params->push_back(needle);
-    params->push_back(needle + "Z");
-  } else {
-    std::string esc;
-    for (char ch : needle) {
-      if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
-      esc += ch;
-    }
-    *sql += " AND p.name LIKE ? ESCAPE '\\'";
-    params->push_back("%" + esc + "%");
+    params->push_back(s.needle);
+    params->push_back(s.needle + "Z");
+    return;
   }
-  *needle_out = needle;
-  return id_like ? "id" : "name";
+  std::string esc;
+  for (char ch : s.needle) {
+    if (ch == '%' || ch == '_' || ch == '\\') esc += '\\';
+    esc += ch;
+  }
+  *sql += " AND p.name LIKE ? ESCAPE '\\'";
+  params->push_back("%" + esc + "%");
 }
 
 const char* RelationLabel(const std::string& relation) {
@@ -403,15 +408,8 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
   // has committed since it was read, else from one pass over the (scope, id) index or the
   // (scope, name | citizen_id, household_id) index. A page is a slice of that list; no
   // COUNT, no OFFSET walk.
-  std::string sql, needle;
-  Params params = scope.params;
-  if (q.q.empty()) {
-    sql = "SELECT h.id FROM households h WHERE " + scope.On("h") + " ORDER BY h.id DESC";
-    key += "|all";
-  } else {
-    sql = "SELECT p.household_id FROM persons p WHERE " + scope.On("p");
-    key += "|" + SearchCondition(q.q, &sql, &params, &needle) + "|" + needle;
-  }
+  const Search search = ParseSearch(q.q);
+  key += q.q.empty() ? "|all" : (search.by_id ? "|id|" : "|name|") + search.needle;
   auto cached = [&]() -> std::shared_ptr<const std::vector<int64_t>> {
     std::lock_guard<std::mutex> g(c.mu);
     auto it = c.searches.find(key);
@@ -428,6 +426,12 @@ Result<std::string> RegistryService::ListHouseholdsJson(const auth::User& actor,
     // A search has no DISTINCT / ORDER BY in SQL: they tempt SQLite into walking
     // persons_household in order; the covering (scope, name, household_id) index plus a sort
     // here is far cheaper.
+    std::string sql = "SELECT h.id FROM households h WHERE " + scope.On("h") + " ORDER BY h.id DESC";
+    Params params = scope.params;
+    if (!q.q.empty()) {
+      sql = "SELECT p.household_id FROM persons p WHERE " + scope.On("p");
+      AppendSearch(search, &sql, &params);
+    }
     auto rows = conn->Query(sql, params);
     if (!rows.ok()) return rows.status();
     auto fresh = std::make_shared<std::vector<int64_t>>();
@@ -493,13 +497,14 @@ Result<Roster> RegistryService::RosterOf(const auth::User& actor, const Househol
   Params params = scope.params;
   Roster out;
   if (!q.q.empty()) {
-    std::string found = "SELECT p.household_id FROM persons p WHERE " + scope.On("p"), needle;
+    const Search search = ParseSearch(q.q);
+    std::string found = "SELECT p.household_id FROM persons p WHERE " + scope.On("p");
     Params found_params = scope.params;
-    const bool by_id = SearchCondition(q.q, &found, &found_params, &needle) == "id";
+    AppendSearch(search, &found, &found_params);
     where += " AND h.id IN (" + found + ")";
-    out.search = by_id ? "按身份证号检索" : "检索：" + needle;
+    out.search = search.by_id ? "按身份证号检索" : "检索：" + search.needle;
     params.insert(params.end(), found_params.begin(), found_params.end());
-    key += "|" + needle;
+    key += "|" + search.needle;
   }
   const std::string region = q.region.empty() ? actor.region_code : q.region;
   {
