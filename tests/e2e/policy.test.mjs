@@ -152,7 +152,7 @@ test('county admin reads the parameters, is refused by a constraint, edits a loc
     assert.equal(await text(page.locator(tid('policy-source-dibao.urban_monthly_fen'))), '本地设定')
     assert.equal(await text(page.locator(tid('policy-group-name-dibao'))), '低保')
     // The search narrows the list (no group of workflow limits left).
-    assert.equal(await page.locator(tid('policy-group-workflow')).count(), 0)
+    await page.locator(tid('policy-group-workflow')).waitFor({ state: 'detached' })
 
     // ---- an urban standard far above 1.23 × rural: refused with the constraint's message ----
     await page.locator(tid('policy-edit-dibao.urban_monthly_fen')).click()

@@ -110,7 +110,13 @@ test('verification: the clerk sees the answer among the requests sent', async ()
     await page.locator(tid(`verification-status-${S.requestId}`)).getByText('已答复').waitFor()
     await page.locator(tid(`verification-answer-${S.requestId}`)).getByText('经核实').waitFor()
     // Nothing was received by 昌乐 from this exchange.
-    await page.locator(tid('verification-tab-incoming')).click()
-    assert.equal(await page.locator(tid(`verification-status-${S.requestId}`)).count(), 0)
+    // The list reloads after the tab switch: read what the server answered, then wait for the
+    // outgoing rows to leave the page (counting them at once raced the re-render).
+    const res = await clickFor(page, tid('verification-tab-incoming'), '/api/v1/verification-requests', 'GET')
+    assert.equal(res.status(), 200, await res.text())
+    assert.ok(new URL(res.url()).searchParams.get('direction') === 'incoming', res.url())
+    assert.deepEqual((await res.json()).items.filter((r) => Number(r.id) === S.requestId), [])
+    await page.locator(`${tid('verification-tab-incoming')}.is-active`).waitFor()
+    await page.locator(tid(`verification-status-${S.requestId}`)).waitFor({ state: 'detached' })
   })
 })
