@@ -390,6 +390,7 @@ const std::vector<Transition>& Transitions() { return kTransitions; }
 // Applications
 
 Result<json> CaseService::Create(const auth::User& actor, const json& body) {
+  audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
   if (!(Bit(actor.role) & (kTown | kVillage))) return Status::PermissionDenied("只有镇街窗口和村协理员可以登记申请");
   FieldReader r(body, "");
   int64_t household_id = r.Int("household_id", true);
@@ -443,10 +444,11 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
     if (!vr.ok()) return vr.status();
   }
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return Get(actor, id);
+  return GetAfterWrite(actor, id);
 }
 
 Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note) {
+  audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
   if (!(Bit(actor.role) & (kTown | kVillage | kCounty))) return Status::PermissionDenied();
   DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
   const registry::Person* head = nullptr;
@@ -461,7 +463,7 @@ Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t house
   // Leads arrive unsigned: the signatures are recorded before acceptance (record_signatures).
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, head, "discovery", kPrograms, false, delegated, note}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return Get(actor, id);
+  return GetAfterWrite(actor, id);
 }
 
 Result<json> CaseService::List(const auth::User& actor, const std::string& state, const std::string& q,
@@ -602,6 +604,19 @@ Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
   return out;
 }
 
+// The document of an application this request has just committed: a failure to read it back
+// (the database gone, the read log not written) must not look like a failed write the user
+// would repeat (a second application, or the next step taken twice). The writes call it
+// inside a synchronous DeferCommits scope: the read log's outcome is known here, not
+// deferred to the server's answer (where a failure would read as the write's), and a read
+// logged before the write that fails stops the write.
+Result<json> CaseService::GetAfterWrite(const auth::User& actor, int64_t id) {
+  auto doc = Get(actor, id);
+  if (doc.ok()) return doc;
+  return Status::CommittedUnread("application " + std::to_string(id) + " committed, read back failed: " +
+                                 doc.status().detail());
+}
+
 // The line a person reads in the timeline: the reason, opinion, findings or content an action
 // recorded (the whole record stays in `details`).
 std::string TimelineNote(const json& d) {
@@ -722,6 +737,7 @@ Result<json> CaseService::GetNotice(const auth::User& actor, int64_t id) {
 }
 
 Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& body) {
+  audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);
@@ -1045,7 +1061,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
   if (*upd == 0) return Status::VersionConflict();
   DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, action, a.state, to, details));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return Get(actor, id);
+  return GetAfterWrite(actor, id);
 }
 
 // ------------------------------------------------------------------------------------------

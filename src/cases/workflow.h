@@ -97,6 +97,9 @@ class CaseService {
   Status SeedReserveFunds(storage::Connection& conn, const std::string& county);
 
  private:
+  // Get for the answer of a committed write: a failure is Status::CommittedUnread.
+  Result<nlohmann::json> GetAfterWrite(const auth::User& actor, int64_t id);
+
   storage::Database& db_;
   registry::RegistryService& registry_;
   policy::PolicyService& policy_;

@@ -78,6 +78,14 @@ class Status {
     return s;
   }
 
+  // A write was committed but its result could not be read back for the answer (the database
+  // went away, the read log could not be written): saved, and not to be repeated.
+  static Status CommittedUnread(std::string detail) {
+    Status s{Code::kInternal, "committed_unread", "已保存成功，但读取结果失败，请刷新页面查看，勿重复提交"};
+    s.detail_ = std::move(detail);
+    return s;
+  }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& reason() const { return reason_; }

@@ -71,7 +71,8 @@ class Connection {
   virtual Status Rollback() = 0;
   // Runs a statement and commits (on PostgreSQL in one round trip, pipelined; the COMMIT is
   // skipped when the statement fails). Sets *ended when the transaction is over (committed,
-  // or the commit failed): otherwise it is still open and the caller rolls it back. With
+  // the commit failed, or the connection was lost before the answers: Status::OutcomeUnknown):
+  // otherwise it is still open and the caller rolls it back. With
   // `rows`, the statement returns rows (as Query) and they are stored there.
   virtual Result<int64_t> ExecuteThenCommit(std::string_view sql, const Params& params, bool* ended,
                                             ResultSet* rows = nullptr) {

@@ -212,6 +212,9 @@ class PgConnection final : public Connection {
         out = (n && *n) ? std::stoll(n) : 0;
       }
     }
+    // A connection lost before the answers: the transaction is over either way (committed,
+    // or rolled back by the server), nothing is left for the caller to roll back.
+    if (!out.ok() && out.status().reason() == "outcome_unknown") *ended = true;
     for (PGresult* r : results)
       if (r) PQclear(r);
     return out;

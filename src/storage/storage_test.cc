@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "storage/database.h"
@@ -352,29 +355,33 @@ TEST(DatabaseUrl, RejectsUnknownScheme) {
   EXPECT_EQ(db.status().field(), "db");
 }
 
+// A listening TCP socket on 127.0.0.1 with a port the kernel chose (*port; 0 on failure).
+int ListenOnLoopback(int* port) {
+  *port = 0;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 && listen(fd, 8) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    *port = ntohs(a.sin_port);
+  return fd;
+}
+
 // A PostgreSQL address whose host takes the connection and never answers (the kernel completes
 // the handshake; nobody reads): libpq would wait for the server's reply for ever.
 class SilentServer {
  public:
-  SilentServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd_, 8) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      return;
-    port_ = ntohs(a.sin_port);
-  }
+  SilentServer() : fd_(ListenOnLoopback(&port_)) {}
   ~SilentServer() {
     if (fd_ >= 0) close(fd_);
   }
   int port() const { return port_; }
 
  private:
+  int port_ = 0;  // before fd_: set by fd_'s initializer
   int fd_ = -1;
-  int port_ = 0;
 };
 
 // Opens url on a thread; the seconds it took, or nullopt if it had not given up within 30 s.
@@ -405,6 +412,182 @@ TEST(PostgresConnect, GivesUpOnASilentServerAfterTheDefaultOrTheUrlsTimeout) {
   ASSERT_TRUE(took.has_value());
   EXPECT_EQ(st.field(), "db");
   EXPECT_LT(*took, 4.0);  // the URL's own value wins
+}
+
+// A TCP relay between a client and PostgreSQL that, once the client has sent a COMMIT, keeps
+// the server's answers to itself and, when the server has answered the COMMIT, closes the
+// client's side: the connection is lost after the transaction committed and before the client
+// heard so. One client connection at a time is enough for the tests.
+class CommitCuttingRelay {
+ public:
+  CommitCuttingRelay(std::string host, int port)
+      : host_(std::move(host)), upstream_port_(port), listen_fd_(ListenOnLoopback(&port_)) {
+    if (port_) acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~CommitCuttingRelay() {
+    stopping_ = true;
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    if (acceptor_.joinable()) acceptor_.join();
+    std::lock_guard lock(mu_);
+    for (auto& l : links_) {
+      shutdown(l->client, SHUT_RDWR);
+      shutdown(l->server, SHUT_RDWR);
+      for (auto* t : {&l->up, &l->down})
+        if (t->joinable()) t->join();
+      close(l->client);
+      close(l->server);
+    }
+  }
+  int port() const { return port_; }
+  int cuts() const { return cuts_; }
+
+ private:
+  struct Link {
+    int client = -1, server = -1;
+    std::atomic<bool> commit_sent{false};
+    std::thread up, down;
+  };
+  static bool SendAll(int fd, const char* p, size_t n) {
+    while (n) {
+      ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+  void Accept() {
+    while (!stopping_) {
+      int c = accept(listen_fd_, nullptr, nullptr);
+      if (c < 0) return;
+      int s = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+      inet_pton(AF_INET, host_.c_str(), &a.sin_addr);
+      if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        close(c);
+        close(s);
+        continue;
+      }
+      auto link = std::make_unique<Link>();
+      link->client = c;
+      link->server = s;
+      Link* l = link.get();
+      // Client to server: everything; a COMMIT among it arms the cut before it is passed on.
+      l->up = std::thread([l] {
+        char buf[8192];
+        for (ssize_t n; (n = recv(l->client, buf, sizeof buf, 0)) > 0;) {
+          if (std::string_view(buf, static_cast<size_t>(n)).find("COMMIT") != std::string_view::npos)
+            l->commit_sent = true;
+          if (!SendAll(l->server, buf, static_cast<size_t>(n))) break;
+        }
+        shutdown(l->server, SHUT_WR);
+      });
+      // Server to client: passed on until a COMMIT was sent; then held back until the
+      // server's CommandComplete "COMMIT" arrives, and the client's side is closed.
+      l->down = std::thread([this, l] {
+        char buf[8192];
+        std::string held;
+        for (ssize_t n; (n = recv(l->server, buf, sizeof buf, 0)) > 0;) {
+          if (!l->commit_sent) {
+            if (!SendAll(l->client, buf, static_cast<size_t>(n))) break;
+            continue;
+          }
+          held.append(buf, static_cast<size_t>(n));
+          if (held.find(std::string_view("COMMIT\0", 7)) != std::string::npos) {
+            ++cuts_;
+            shutdown(l->client, SHUT_RDWR);
+            break;
+          }
+        }
+      });
+      std::lock_guard lock(mu_);
+      links_.push_back(std::move(link));
+    }
+  }
+
+  std::string host_;
+  int upstream_port_;
+  int port_ = 0;  // before listen_fd_: set by its initializer
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> cuts_{0};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Link>> links_;
+};
+
+// A connection lost after COMMIT was sent and before its answer: the transaction did commit
+// here, and each way of committing says Status::OutcomeUnknown ("whether it committed is not
+// known"), never "unavailable" (which invites a retry that would write it twice).
+TEST(PostgresCommit, ALostAnswerToCommitIsAnUnknownOutcome) {
+  const char* env = std::getenv("DOUDI_TEST_PG_URL");
+  if (!env || !*env) GTEST_SKIP() << "DOUDI_TEST_PG_URL is not set";
+  const std::string base = env;  // postgresql://user@host:port/db
+  const size_t at = base.find('@'), colon = base.find(':', at), slash = base.find('/', colon);
+  ASSERT_TRUE(at != std::string::npos && colon != std::string::npos && slash != std::string::npos) << base;
+  CommitCuttingRelay relay(base.substr(at + 1, colon - at - 1), std::stoi(base.substr(colon + 1, slash - colon - 1)));
+  ASSERT_GT(relay.port(), 0);
+
+  auto direct = testing::OpenFresh("postgresql");
+  ASSERT_TRUE(direct);
+  auto lease = direct->Acquire();
+  ASSERT_TRUE(lease.ok());
+  Connection& check = **lease;
+  ASSERT_TRUE(check.ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY)").ok());
+  auto schema = check.Query("SELECT current_schema()");
+  ASSERT_TRUE(schema.ok());
+  const std::string url = base.substr(0, colon + 1) + std::to_string(relay.port()) + base.substr(slash) +
+                          (base.find('?') == std::string::npos ? "?" : "&") +
+                          "sslmode=disable&options=-csearch_path%3D" + schema->rows[0].Text(0);
+  auto relayed = Database::Open(url, 1);
+  ASSERT_TRUE(relayed.ok()) << relayed.status().detail();
+  auto committed = [&](int64_t id) {
+    auto rs = check.Query("SELECT COUNT(*) FROM things WHERE id = ?", {id});
+    return rs.ok() && rs->rows[0].Int(0) == 1;
+  };
+  auto fresh = [&]() -> std::unique_ptr<Connection> {
+    auto c = (*relayed)->OpenDedicated();
+    EXPECT_TRUE(c.ok()) << c.status().detail();
+    return c.ok() ? std::move(c).value() : nullptr;
+  };
+
+  {  // BEGIN … COMMIT, the COMMIT on its own
+    auto c = fresh();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->Begin(true).ok());
+    ASSERT_TRUE(c->Execute("INSERT INTO things (id) VALUES (1)").ok());
+    Status st = c->Commit();
+    EXPECT_EQ(st.reason(), "outcome_unknown") << st.detail();
+    EXPECT_TRUE(c->Lost());
+    EXPECT_TRUE(committed(1));
+  }
+  {  // the last statement and COMMIT in one round trip
+    auto c = fresh();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->Begin(true).ok());
+    bool ended = false;
+    auto n = c->ExecuteThenCommit("INSERT INTO things (id) VALUES (?)", {int64_t{2}}, &ended);
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().reason(), "outcome_unknown") << n.status().detail();
+    EXPECT_TRUE(ended);
+    EXPECT_TRUE(committed(2));
+  }
+  {  // a batch: BEGIN, the statements and COMMIT in one round trip
+    auto c = fresh();
+    ASSERT_TRUE(c);
+    std::vector<ResultSet> results;
+    size_t failed = 0;
+    Status st = c->ExecuteBatchThenCommit({{"INSERT INTO things (id) VALUES (?)", {int64_t{3}}},
+                                           {"INSERT INTO things (id) VALUES (?)", {int64_t{4}}}},
+                                          &results, &failed);
+    EXPECT_EQ(st.reason(), "outcome_unknown") << st.detail();
+    EXPECT_EQ(failed, 2u);  // no statement was refused
+    EXPECT_TRUE(committed(3) && committed(4));
+  }
+  EXPECT_EQ(relay.cuts(), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::Backends()));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   as, expectError, expectStatus, maskId, ISO_TS, VILLAGE1, TOWN1, todayShanghai, dbQuery, dbCount, T,
   WF_STATES, WF_ACTIONS, WF_ALLOWED, WF_ACTOR, expectCaseError, appRow, caseFootprint, getApp, wfPayload, act,
-  actOk, actRefused, newCase, ageNotice, driveTo, dibaoMembers, listAll, createHousehold,
+  actOk, actRefused, newCase, ageNotice, driveTo, dibaoMembers, listAll, createHousehold, DB_KIND, dbExec,
 } from './lib.mjs';
 
 const PROGRAMS = ['dibao', 'tekun', 'temporary', 'marginal', 'illness_poverty'];
@@ -373,4 +373,40 @@ test('the state list filter and the states of the machine', async () => {
   const v = expectStatus(await clerk.get(`/applications?village=${VILLAGE1}&page_size=50`), 200);
   for (const i of v.items) assert.equal(i.village_code, VILLAGE1);
   assert.equal(TOWN1, '370725107');
+});
+
+/** Makes the read log refuse rows about one application (a trigger), for `fn`; removed after. */
+async function withReadLogRefusing(appId, fn) {
+  const name = `refuse_read_${Number(appId)}`;
+  const when = `NEW.entity = 'application' AND NEW.entity_id = '${Number(appId)}'`;
+  dbExec(DB_KIND === 'sqlite'
+    ? `CREATE TRIGGER ${name} BEFORE INSERT ON read_log WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by test'); END`
+    : `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER ${name} BEFORE INSERT ON read_log FOR EACH ROW EXECUTE FUNCTION ${name}()`);
+  try {
+    await fn();
+  } finally {
+    dbExec(DB_KIND === 'sqlite' ? `DROP TRIGGER ${name}` : `DROP TRIGGER ${name} ON read_log; DROP FUNCTION ${name}()`);
+  }
+}
+
+test('a committed action whose answer cannot be read back says 500 committed_unread (saved, do not repeat), not a failure', async () => {
+  const clerk = await as('town_clerk');
+  const { app } = await newCase();
+  const before = appRow(app.id);
+  await withReadLogRefusing(app.id, async () => {
+    // Reading the record needs its read logged: refused, and nothing is shown.
+    expectError(await clerk.get(`/applications/${app.id}`), 500, 'internal');
+    const res = await act(clerk, app.id, 'accept', {}, before.version);
+    const e = expectError(res, 500, 'committed_unread');
+    assert.match(e.message, /已保存成功.*勿重复提交/);
+    assert.deepEqual(Object.keys(res.body), ['error'], 'no record without its read logged');
+  });
+  const row = appRow(app.id);
+  assert.equal(row.state, 'accepted', 'the action was committed');
+  assert.equal(row.version, before.version + 1);
+  // Readable again once the read log takes rows: the accepted record, its read logged.
+  const doc = expectStatus(await clerk.get(`/applications/${app.id}`), 200);
+  assert.equal(doc.state, 'accepted');
+  assert.equal(dbCount('read_log', `entity = 'application' AND entity_id = '${Number(app.id)}'`) > 0, true);
 });
