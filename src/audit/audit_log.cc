@@ -226,12 +226,15 @@ struct Enqueue {
                     std::vector<Item>& queue, Item item) {
     item.receipt = deferral;
     Slot slot;
-    if (item.receipt) item.receipt->Add();
-    else item.slot = &slot;
+    if (!item.receipt) item.slot = &slot;
     const bool wait = !item.receipt;
     {
       std::lock_guard<std::mutex> g(mu);
+      CommitReceipt* receipt = item.receipt.get();  // kept alive by the queued item
       queue.push_back(std::move(item));
+      // Counted once queued (a push_back that throws leaves nothing pending for ever); under
+      // the queue's lock, so the writer cannot complete it first.
+      if (receipt) receipt->Add();
     }
     work_cv.notify_one();
     if (!wait) return Status::Ok();
