@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { BASE, DESKTOP, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
+import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
 
 before(launch)
 after(close)
@@ -270,5 +270,36 @@ test('one dibao application from the town window to enrollment, each step by its
     }
     assert.ok((await items.nth(2).innerText()).includes('李协理、王村委'))
     assert.ok((await items.nth(6).innerText()).includes('纳入救助 1 项'))
+  })
+})
+
+test('an action saved whose answer could not be read back says so and offers a reload, not a resend', async () => {
+  // tests/api/lib.mjs reads its settings from the environment at load time.
+  process.env.DOUDI_URL ??= BASE
+  process.env.DOUDI_PASSWORD ??= PASSWORD
+  process.env.DOUDI_DB ??= DB
+  const api = await import('../api/lib.mjs')
+  const { app } = await api.newCase()
+  await asUser('saved-unread', 'town_clerk', DESKTOP, async (page) => {
+    await openCase(page, app.id, '已提交，待受理')
+    // From now the read log refuses this application's rows: the accepted record cannot be
+    // read back for the answer (its read would go unlogged).
+    const trigger = `refuse_read_e2e_${Number(app.id)}`
+    sqlite(`CREATE TRIGGER ${trigger} BEFORE INSERT ON read_log WHEN NEW.entity = 'application' AND ` +
+      `NEW.entity_id = '${Number(app.id)}' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`)
+    try {
+      const res = await act(page, app.id, 'accept')
+      assert.equal(res.status(), 500, await res.text())
+      assert.equal((await res.json()).error.code, 'committed_unread')
+      const alert = page.locator(tid('case-action-error'))
+      await alert.getByText('已保存成功，但读取结果失败，请刷新页面查看，勿重复提交').waitFor()
+      await alert.locator(tid('case-action-reload')).waitFor()
+    } finally {
+      sqlite(`DROP TRIGGER ${trigger}`)
+    }
+    // The reload shows what was saved.
+    await page.locator(tid('case-action-reload')).click()
+    await page.locator(tid('case-state')).getByText('已受理，待入户调查', { exact: true }).waitFor()
+    await page.locator(tid('case-action-dialog')).waitFor({ state: 'hidden' })
   })
 })

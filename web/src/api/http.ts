@@ -26,6 +26,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'account_locked'
   | 'internal'
+  | 'outcome_unknown'
+  | 'committed_unread'
   | 'unavailable'
   | 'network'
   | 'bad_response'
@@ -48,6 +50,15 @@ export class ApiError extends Error {
 
 export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError
+}
+
+/**
+ * A write that may have been saved although it answered an error (`committed_unread`: saved,
+ * its result not readable; `outcome_unknown`: the connection broke after the commit was sent).
+ * The page must not offer to send it again as it is: it reloads instead.
+ */
+export function writeMayHaveLanded(e: unknown): boolean {
+  return isApiError(e) && (e.code === 'committed_unread' || e.code === 'outcome_unknown')
 }
 
 /**
