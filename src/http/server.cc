@@ -66,14 +66,19 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_.sessions.erase(weak_from_this());
   }
 
-  // Called on shutdown: closes the connection if it is waiting for a request.
+  // Called on shutdown: closes the connection if it is waiting for a request of which nothing
+  // has arrived (a request already received is answered; its connection closes after). A
+  // request whose bytes the reactor read just before the close is not run (closed_): the
+  // client gets no answer, and nothing was written.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.close();
-      }
+      beast::error_code ec;
+      if (!self->idle_ || self->parser_->got_some() || self->buffer_.size() > 0 ||
+          self->stream_.socket().available(ec) > 0)
+        return;
+      self->closed_ = true;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
     });
   }
 
@@ -92,6 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Feed uploads may be large; every other request keeps the small limit.
   void OnHeader(beast::error_code ec, std::size_t n) {
+    if (closed_) return;
+    idle_ = false;  // a request is arriving: shutdown waits for its answer
     if (ec) return OnRead(ec, n);
     std::string_view target(parser_->get().target().data(), parser_->get().target().size());
     if (target.rfind("/api/v1/feeds", 0) != 0) {
@@ -104,6 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
+    if (closed_) return;
     idle_ = false;
     if (ec == bhttp::error::body_limit) {
       Response r = ErrorResponse(Status(Code::kTooLarge, "payload_too_large", "请求内容超过1MB上限"));
@@ -228,7 +236,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool drain_ = false;
   unsigned version_ = 11;
-  bool idle_ = false;
+  bool idle_ = false;    // waiting for a request's header
+  bool closed_ = false;  // closed by CloseIfIdle: what arrives after is not run
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
