@@ -29,8 +29,9 @@ Result<std::vector<std::string>> Children(storage::Connection& conn, const std::
 
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
                                        registry::RegistryService& registry, cases::CaseService& cases,
-                                       const std::string& county,
-                                       const std::string& password) {
+                                       const std::string& county, const std::string& password,
+                                       bool* existed) {
+  if (existed) *existed = false;
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
   auto c = conn->Query("SELECT name FROM regions WHERE code = ? AND level = 'county'", {county});
   if (!c.ok()) return c.status();
@@ -73,7 +74,10 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
 
   auto exists = conn->Query("SELECT 1 FROM users WHERE username = ?", {users[0].username});
   if (!exists.ok()) return exists.status();
-  if (!exists->empty()) return users;  // already seeded
+  if (!exists->empty()) {  // already seeded
+    if (existed) *existed = true;
+    return users;
+  }
 
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());

@@ -16,10 +16,11 @@ struct DemoUser {
 };
 
 // Creates the demo users and households for `county` (idempotent: an existing demo
-// user means the county was seeded; nothing is written again). One transaction.
+// user means the county was seeded; nothing is written again, the passwords are left as they
+// are, and *existed is set). One transaction.
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
                                        registry::RegistryService& registry, cases::CaseService& cases,
-                                       const std::string& county,
-                                       const std::string& password);
+                                       const std::string& county, const std::string& password,
+                                       bool* existed = nullptr);
 
 }  // namespace doudi::cli

@@ -133,15 +133,20 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   std::string web_dir = ExeDir() + "/../web/dist";
   int threads = 0;
-  serve->add_option("--db", db_url, "数据库地址：sqlite:路径 或 postgresql://用户:密码@主机:端口/库名");
-  serve->add_option("--listen", listen, "监听地址 HOST:PORT");
+  serve->add_option("--db", db_url, "数据库地址：sqlite:路径 或 postgresql://用户:密码@主机:端口/库名")
+      ->capture_default_str();
+  serve->add_option("--listen", listen, "监听地址 HOST:PORT")->capture_default_str();
   serve->add_option("--web", web_dir, "前端构建目录（web/dist）");
   serve->add_option("--threads", threads, "工作线程数（默认 SQLite 8，PostgreSQL 4）")->check(CLI::Range(1, 64));
   serve->add_option("--policies", policies_dir, "政策参数包目录（policies/）");
   int monitor_day = 1, monitor_interval = 3600;
   serve->add_option("--monitor-day", monitor_day,
-                    "每月第几日起自动运行上月动态监测比对（0 表示不自动运行）")->check(CLI::Range(0, 28));
-  serve->add_option("--monitor-interval", monitor_interval, "自动比对检查间隔（秒）")->check(CLI::Range(1, 86400));
+                    "每月第几日起自动运行上月动态监测比对（0 表示不自动运行）")
+      ->check(CLI::Range(0, 28))
+      ->capture_default_str();
+  serve->add_option("--monitor-interval", monitor_interval, "自动比对检查间隔（秒）")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
 
   // migrate
   auto* migrate = app.add_subcommand("migrate", "创建或升级数据库结构，并载入区划与节假日参考数据");
@@ -153,8 +158,8 @@ int main(int argc, char** argv) {
   std::string county = "370725", password = "Doudi@2026";
   bool json_out = false;
   seed->add_option("--db", db_url, "数据库地址")->required();
-  seed->add_option("--county", county, "县级区划代码");
-  seed->add_option("--password", password, "演示账号的统一密码");
+  seed->add_option("--county", county, "县级区划代码")->capture_default_str();
+  seed->add_option("--password", password, "演示账号的统一密码（仅首次创建时使用）")->capture_default_str();
   seed->add_flag("--json", json_out, "以 JSON 输出演示账号");
   seed->add_option("--policies", policies_dir, "政策参数包目录");
 
@@ -316,7 +321,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*seed) {
-    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password);
+    bool existed = false;
+    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password, &existed);
     if (!users.ok()) return Fail(users.status());
     if (json_out) {
       nlohmann::json arr = nlohmann::json::array();
@@ -324,7 +330,10 @@ int main(int argc, char** argv) {
         arr.push_back({{"username", u.username}, {"role", u.role}, {"region_code", u.region_code}});
       std::cout << nlohmann::json{{"users", arr}}.dump() << "\n";
     } else {
-      std::cout << "演示账号（密码均为 " << password << "）：\n";
+      if (existed)  // the passwords are those of the first seeding (or reset since): not `password`
+        std::cout << "演示账号已存在，密码未改动（仍为首次创建时的密码，或用 user reset-password 重设）：\n";
+      else
+        std::cout << "演示账号（密码均为 " << password << "）：\n";
       for (const auto& u : *users)
         std::cout << "  " << u.username << "\t" << u.role << "\t" << u.region_code << "\t" << u.display_name << "\n";
     }

@@ -34,6 +34,18 @@ TEST(CitizenId, RejectsWrongCheckCharacter) {
   EXPECT_EQ(r.status().message(), "身份证号校验位错误");
 }
 
+// A lower-case x is the check character X written small: where the check character is a
+// digit, x (either case) is as wrong as any other.
+TEST(CitizenId, RejectsXWhereTheCheckCharacterIsADigit) {
+  ASSERT_TRUE(ParseCitizenId("370725198001010012").ok());
+  for (const char* id : {"37072519800101001x", "37072519800101001X"}) {
+    auto r = ParseCitizenId(id);
+    ASSERT_FALSE(r.ok()) << id;
+    EXPECT_EQ(r.status().field(), "citizen_id");
+    EXPECT_EQ(r.status().message(), "身份证号校验位错误") << id;
+  }
+}
+
 TEST(CitizenId, RejectsBadDates) {
   EXPECT_FALSE(ParseCitizenId(WithCheck("37072519801301001")).ok());  // month 13
   EXPECT_FALSE(ParseCitizenId(WithCheck("37072519810229001")).ok());  // not a leap year

@@ -105,3 +105,30 @@ test('a county admin created by the CLI for another county sees nothing of 37072
   assert.ok(pp.status === 404 || pp.status === 403, `${pp.status}`);
   expectError(pp, pp.status);
 });
+
+test('doudi seed-demo --json lists the demo users, each able to log in; seeding again changes no password and says so', async () => {
+  const other = strongPassword();
+  const r = runBin(['seed-demo', '--db', DB, '--json', '--password', other]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(out), ['users']);
+  assert.ok(out.users.length >= 8, r.stdout);
+  for (const u of out.users) assert.deepEqual(Object.keys(u).sort(), ['region_code', 'role', 'username'], JSON.stringify(u));
+  const roles = new Set(out.users.map(u => u.role));
+  for (const role of ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer', 'village_assistant',
+    'department_liaison', 'supervisor', 'auditor']) assert.ok(roles.has(role), `a demo ${role}`);
+  const villages = out.users.filter(u => u.role === 'village_assistant').map(u => u.region_code);
+  assert.ok(new Set(villages).size >= 2, 'at least two villages with their own assistant');
+  // The database was seeded before: the users keep their password (not `other`).
+  for (const u of out.users) {
+    const c = await login(u.username);
+    assert.equal(c.user.role, u.role);
+    assert.equal(c.user.region_code, u.region_code);
+  }
+  const { res } = await tryLogin(out.users[0].username, other);
+  expectError(res, 401, 'invalid_credentials');
+  const text = runBin(['seed-demo', '--db', DB, '--password', other]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /演示账号已存在，密码未改动/);
+  assert.ok(!text.stdout.includes(other), 'the unused password is not printed as theirs');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, DB_KIND, expectError, login } from './lib.mjs';
+import { Client, DB_KIND, VILLAGE1, dbSnapshot, expectError, householdInput, login } from './lib.mjs';
 
 test('GET /health answers ok with the database kind, without login', async () => {
   const res = await new Client().get('/health');
@@ -16,6 +16,18 @@ test('unknown route answers 404 not_found as JSON', async () => {
     assert.match(res.headers.get('content-type') || '', /application\/json/, path);
     expectError(res, 404, 'not_found');
   }
+});
+
+test('a write to an unknown route answers 404 not_found and writes nothing', async () => {
+  const clerk = await login('village1');
+  const before = dbSnapshot();
+  for (const path of ['/nope', '/households/1/nope', '/api/v1/household']) {
+    const res = await clerk.post(path, householdInput(VILLAGE1));
+    assert.match(res.headers.get('content-type') || '', /application\/json/, path);
+    expectError(res, 404, 'not_found');
+  }
+  expectError(await clerk.put('/households/1/members/nope', { name: '张三' }), 404, 'not_found');
+  assert.deepEqual(dbSnapshot(), before);
 });
 
 test('known path with a wrong method answers 405 method_not_allowed', async () => {
