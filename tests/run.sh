@@ -60,7 +60,8 @@ start_server() {
   "$BIN" seed-demo --db "$db" --password "$PASSWORD" >/dev/null || return 1
   port=$(free_port)
   URL="http://127.0.0.1:$port"
-  "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --web "$ROOT/web/dist" >"$WORK/server-$port.log" 2>&1 &
+  SERVER_LOG="$WORK/server-$port.log"
+  "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --web "$ROOT/web/dist" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
     curl -sf "$URL/api/v1/health" >/dev/null && return 0
@@ -78,7 +79,7 @@ stop_server() {
 
 run_node_suite() {  # $1 name, $2 dir, $3 db url
   local out="$WORK/$1.tap"
-  DOUDI_URL="$URL" DOUDI_DB="$3" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" \
+  DOUDI_URL="$URL" DOUDI_DB="$3" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" DOUDI_SERVER_LOG="$SERVER_LOG" \
     node --test --test-concurrency=1 --test-reporter=tap "$2" >"$out" 2>&1
   grep -E '^not ok|^# (pass|fail)' "$out" | head -40
   grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150
