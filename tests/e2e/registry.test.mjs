@@ -254,3 +254,44 @@ test('unknown paths fall back to the app, and without a session to the login pag
     await page.locator(tid('household-load-error')).getByText('家庭不存在或不在您的管辖范围内').waitFor()
   })
 })
+
+test('the household list pages through the county; the page lives in the URL', async () => {
+  // More than one page of ten (the demo county has fewer households when this file runs alone).
+  process.env.DOUDI_URL ??= BASE
+  process.env.DOUDI_PASSWORD ??= PASSWORD
+  process.env.DOUDI_DB ??= 'sqlite:unused' // tests/api/lib.mjs wants these; nothing here uses them
+  process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
+  const api = await import('../api/lib.mjs')
+  const total = (await (await api.as('admin')).get('/households?page_size=1')).body.total
+  for (let n = total; n <= 12; ++n) await api.createHousehold(await api.as('village1'))
+  await withPage('paging', DESKTOP, async (page) => {
+    await login(page, 'admin')
+    await page.waitForURL(/\/households$/)
+    const listed = (n) => (r) => {
+      const u = new URL(r.url())
+      return u.pathname === '/api/v1/households' && (u.searchParams.get('page') ?? '1') === String(n) &&
+        u.searchParams.get('page_size') === '10'
+    }
+    const [first] = await Promise.all([page.waitForResponse(listed(1)), page.goto(`${BASE}/households?size=10`)])
+    const one = await first.json()
+    assert.ok(one.total > 10, `more than one page of households: ${one.total}`)
+    await page.locator(tid(`household-row-${one.items[0].id}`)).waitFor()
+    await page.locator(tid('household-pagination')).getByText(`共 ${one.total} 条`).waitFor()
+
+    const [second] = await Promise.all([
+      page.waitForResponse(listed(2)),
+      page.locator(`${tid('household-pagination')} .btn-next`).click(),
+    ])
+    const two = await second.json()
+    assert.equal(two.page, 2)
+    assert.deepEqual(one.items.map((h) => h.id).filter((id) => two.items.some((x) => x.id === id)), [], 'page 2 holds other rows')
+    await page.waitForURL(/[?&]page=2\b/)
+    await page.locator(tid(`household-row-${two.items[0].id}`)).waitFor()
+    await page.locator(tid(`household-row-${one.items[0].id}`)).waitFor({ state: 'detached' })
+
+    // A reload (or "back" from a household) returns to the same page.
+    const [again] = await Promise.all([page.waitForResponse(listed(2)), page.reload()])
+    assert.deepEqual((await again.json()).items.map((h) => h.id), two.items.map((h) => h.id))
+    await page.locator(`${tid('household-pagination')} .el-pager li.is-active`).getByText('2', { exact: true }).waitFor()
+  })
+})
