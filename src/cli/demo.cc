@@ -30,8 +30,10 @@ Result<std::vector<std::string>> Children(storage::Connection& conn, const std::
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
                                        registry::RegistryService& registry, cases::CaseService& cases,
                                        const std::string& county, const std::string& password,
-                                       bool* existed) {
-  if (existed) *existed = false;
+                                       SeedReport* report) {
+  SeedReport ignored;
+  if (!report) report = &ignored;
+  *report = {};
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
   auto c = conn->Query("SELECT name FROM regions WHERE code = ? AND level = 'county'", {county});
   if (!c.ok()) return c.status();
@@ -72,10 +74,11 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
       {prefix + "village3", "village_assistant", villages[2], "村协理员（三）", ""},
   };
 
-  auto exists = conn->Query("SELECT 1 FROM users WHERE username = ?", {users[0].username});
+  auto exists = conn->Query("SELECT password_hash FROM users WHERE username = ?", {users[0].username});
   if (!exists.ok()) return exists.status();
   if (!exists->empty()) {  // already seeded
-    if (existed) *existed = true;
+    report->existed = true;
+    report->password_works = auth::VerifyPassword(exists->rows[0].Text(0), password);
     return users;
   }
 

@@ -15,12 +15,16 @@ struct DemoUser {
   std::string username, role, region_code, display_name, department;
 };
 
+struct SeedReport {
+  bool existed = false;        // seeded before: nothing was written, the passwords left as they are
+  bool password_works = true;  // `password` is the first demo user's password (now)
+};
+
 // Creates the demo users and households for `county` (idempotent: an existing demo
-// user means the county was seeded; nothing is written again, the passwords are left as they
-// are, and *existed is set). One transaction.
+// user means the county was seeded; nothing is written again). One transaction.
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
                                        registry::RegistryService& registry, cases::CaseService& cases,
                                        const std::string& county, const std::string& password,
-                                       bool* existed = nullptr);
+                                       SeedReport* report = nullptr);
 
 }  // namespace doudi::cli

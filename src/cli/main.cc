@@ -321,8 +321,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*seed) {
-    bool existed = false;
-    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password, &existed);
+    doudi::cli::SeedReport report;
+    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password, &report);
     if (!users.ok()) return Fail(users.status());
     if (json_out) {
       nlohmann::json arr = nlohmann::json::array();
@@ -330,10 +330,10 @@ int main(int argc, char** argv) {
         arr.push_back({{"username", u.username}, {"role", u.role}, {"region_code", u.region_code}});
       std::cout << nlohmann::json{{"users", arr}}.dump() << "\n";
     } else {
-      if (existed)  // the passwords are those of the first seeding (or reset since): not `password`
-        std::cout << "演示账号已存在，密码未改动（仍为首次创建时的密码，或用 user reset-password 重设）：\n";
-      else
+      if (report.password_works)
         std::cout << "演示账号（密码均为 " << password << "）：\n";
+      else  // seeded before with another password (or reset since): not `password`
+        std::cout << "演示账号已存在，密码未改动（仍为首次创建时的密码，或用 user reset-password 重设）：\n";
       for (const auto& u : *users)
         std::cout << "  " << u.username << "\t" << u.role << "\t" << u.region_code << "\t" << u.display_name << "\n";
     }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   as, login, tryLogin, expectError, expectStatus, runBin, listAll, strongPassword, uniq, dbCount, dbQuery,
-  sqlString, createHousehold, householdInput, personInput, DB, T, VILLAGE1,
+  sqlString, createHousehold, householdInput, personInput, DB, T, VILLAGE1, PASSWORD,
 } from './lib.mjs';
 
 function userAdd(fields) {
@@ -131,4 +131,8 @@ test('doudi seed-demo --json lists the demo users, each able to log in; seeding 
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /演示账号已存在，密码未改动/);
   assert.ok(!text.stdout.includes(other), 'the unused password is not printed as theirs');
+  // Run with the password they have, it is printed (a second `make run`).
+  const same = runBin(['seed-demo', '--db', DB, '--password', PASSWORD]);
+  assert.equal(same.code, 0, same.stderr);
+  assert.ok(same.stdout.includes(`演示账号（密码均为 ${PASSWORD}）`), same.stdout);
 });
