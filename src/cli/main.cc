@@ -139,6 +139,11 @@ int main(int argc, char** argv) {
   serve->add_option("--web", web_dir, "前端构建目录（web/dist）");
   serve->add_option("--threads", threads, "工作线程数（默认 SQLite 8，PostgreSQL 4）")->check(CLI::Range(1, 64));
   serve->add_option("--policies", policies_dir, "政策参数包目录（policies/）");
+  int request_timeout = 30;
+  serve->add_option("--timeout", request_timeout,
+                    "请求超时（秒）：读取请求头、保持连接空闲的上限；读取请求体与发送响应各为其 4 倍")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   int monitor_day = 1, monitor_interval = 3600;
   serve->add_option("--monitor-day", monitor_day,
                     "每月第几日起自动运行上月动态监测比对（0 表示不自动运行）")
@@ -285,6 +290,7 @@ int main(int argc, char** argv) {
       return Fail(Status::InvalidArgument("listen", "端口无效"));
     }
     opts.threads = threads;
+    opts.timeout_seconds = request_timeout;
     {
       auto conn = db->Acquire();
       if (!conn.ok()) return Fail(conn.status());

@@ -199,6 +199,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // Access log: no query strings, no bodies (they may hold personal data).
     spdlog::info("{} {} {} {}B {:.1f}ms user={}", method, path, r.status, res->body().size(), ms, r.user_id);
     response_ = res;
+    // The answer gets its own time: the body's deadline may have passed while the handler ran,
+    // and a write started after it is cut off as soon as it cannot complete at once (a large
+    // answer, a slow client).
+    stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds * 4));
     bhttp::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 

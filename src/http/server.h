@@ -14,7 +14,7 @@ struct ServerOptions {
   int threads = 4;
   size_t body_limit = 1 << 20;  // 1 MiB
   size_t upload_limit = 64 << 20;  // feed uploads (/api/v1/feeds)
-  int timeout_seconds = 30;     // per request read, and keep-alive idle
+  int timeout_seconds = 30;     // a request's header, and keep-alive idle; its body and the answer 4x
 };
 
 // Runs until SIGTERM/SIGINT, then drains. Returns non-ok if it cannot bind.

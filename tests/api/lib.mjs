@@ -6,7 +6,8 @@
 //   DOUDI_DB        the server's database URL: sqlite:/abs/path.db or postgresql://…
 //   DOUDI_BIN       absolute path of the doudi binary
 //   DOUDI_PASSWORD  password of every demo user
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
@@ -276,7 +277,7 @@ export async function listAll(client, path) {
 }
 
 // ---------------------------------------------------------------- database
-function sqlitePath() { return DB.replace(/^sqlite:(\/\/(?=\/))?/i, ''); }
+export function sqlitePath() { return DB.replace(/^sqlite:(\/\/(?=\/))?/i, ''); }
 
 function run(cmd, args, input) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 64 << 20 });
@@ -627,4 +628,43 @@ export async function downloadXlsx(client, path) {
   const all = [];
   for (const ws of wb.worksheets) ws.eachRow((row) => all.push(...cellsOf(row)));
   return { status: res.status, headers: res.headers, rows, sheet: wb.worksheets[0].name, text: all.join('\n') };
+}
+
+// ---------------------------------------------------------------- a second server
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * Starts another `doudi serve` on the suite's database, with `args` added (e.g. a short
+ * --timeout); resolves once it answers /health with {port, base, proc, exited (a promise of
+ * {code, signal}), log() (its output so far), kill()}.
+ */
+export async function startServer(args = []) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const proc = spawn(BIN, ['serve', '--db', DB, '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const kill = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); };
+  let up = false;
+  for (let i = 0; i < 100 && !up; ++i) {
+    up = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!up) {
+    kill();
+    throw new Error(`the second server did not start: ${log}`);
+  }
+  return { port, base, proc, exited, log: () => log, kill };
 }

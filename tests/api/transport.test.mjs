@@ -1,11 +1,17 @@
-// The connection and the server's log: keep-alive (one connection serves several requests) and
-// an access log that carries no personal data (no query strings, no bodies). The log test needs
-// DOUDI_SERVER_LOG, the file the server writes its log to (tests/run.sh sets it).
+// The connection and the server's log: keep-alive (one connection serves several requests), the
+// timeouts (a second server with `serve --timeout 1`), and an access log that carries no
+// personal data (no query strings, no bodies). The log test needs DOUDI_SERVER_LOG, the file the
+// server writes its log to (tests/run.sh sets it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BASE, VILLAGE1, as, createHousehold, expectError, householdInput, personInput, wrongCheck, citizenId } from './lib.mjs';
+import {
+  BASE, DB_KIND, PASSWORD, VILLAGE1, Client, as, createHousehold, expectError, expectStatus, householdInput, personInput,
+  wrongCheck, citizenId, sqlitePath, startServer,
+} from './lib.mjs';
 
 /** GET on a keep-alive agent; resolves with the status, the Connection header and whether the socket was reused. */
 function get(agent, path) {
@@ -62,3 +68,62 @@ test('the server log holds no personal data: no citizen id or name searched, rea
     assert.ok(!log.includes(secret), `the log holds ${secret}`);
   }
 });
+
+/** Opens a connection, writes `text`, and resolves when the server closes it: {data, ms}. */
+function untilClosed(port, text) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    socket.on('data', (d) => { data += d; });
+    socket.on('close', () => resolve({ data, ms: Date.now() - started }));
+    socket.on('error', () => {});
+    socket.setTimeout(15000, () => socket.destroy());
+  });
+}
+
+test('serve --timeout: a header that does not arrive in time, and an idle kept-alive connection, are closed', async () => {
+  const server = await startServer(['--timeout', '1']);
+  try {
+    // No blank line: the header never ends.
+    const stalled = await untilClosed(server.port, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n');
+    assert.equal(stalled.data, '');
+    assert.ok(stalled.ms >= 800 && stalled.ms < 5000, `closed after ${stalled.ms} ms`);
+    // A whole request is answered; the connection, kept alive, is closed once idle for the timeout.
+    const idle = await untilClosed(server.port, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(idle.data, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(idle.data, /connection: close/i);
+    assert.ok(idle.ms >= 800 && idle.ms < 5000, `closed after ${idle.ms} ms`);
+  } finally {
+    server.proc.kill('SIGTERM');
+    await server.exited;
+  }
+});
+
+test('an answer ready after the request body\'s deadline is still sent (SQLite: the read log waits for a lock held elsewhere)',
+  { skip: DB_KIND !== 'sqlite' && 'the lock is a SQLite file lock' }, async () => {
+    const h = await createHousehold(await as('village1'), VILLAGE1);
+    const server = await startServer(['--timeout', '1']);  // the body's deadline: 4 s after the header
+    // Another process holds the write lock: the read of the household waits for its read log
+    // (5 s busy timeout), then answers 503, after the request's 4 s.
+    const holder = spawn('sqlite3', [sqlitePath()], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const client = new Client('village1');
+      client.csrf = expectStatus(await client.post(`${server.base}/api/v1/session`, { username: 'village1', password: PASSWORD }),
+        200, 'login').csrf_token;
+      await new Promise((resolve, reject) => {
+        holder.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(); });
+        holder.on('exit', () => reject(new Error('sqlite3 ended before it held the lock')));
+        holder.stdin.write(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
+      });
+      const started = Date.now();
+      const res = await client.get(`${server.base}/api/v1/households/${h.id}`);
+      const ms = Date.now() - started;
+      expectError(res, 503, 'unavailable');
+      assert.ok(ms >= 4000, `answered after ${ms} ms: the test needs an answer later than the body's deadline`);
+    } finally {
+      holder.stdin.end('COMMIT;\n.quit\n');
+      server.proc.kill('SIGTERM');
+      await server.exited;
+    }
+  });

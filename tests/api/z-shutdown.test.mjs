@@ -5,18 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { BIN, Client, DB, PASSWORD, VILLAGE1, dbCount, expectStatus, householdInput, sqlString, uniq } from './lib.mjs';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { Client, PASSWORD, VILLAGE1, dbCount, expectStatus, householdInput, sqlString, startServer, uniq } from './lib.mjs';
 
 /** Sends one raw HTTP request; resolves once it is written, with a promise of all the bytes answered. */
 function sendRaw(port, head, body) {
@@ -35,19 +24,9 @@ function sendRaw(port, head, body) {
 }
 
 test('SIGTERM while requests arrive: every household written was answered 201, and the server exits 0', async (t) => {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = spawn(BIN, ['serve', '--db', DB, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  server.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+  const server = await startServer();
+  const { port, base } = server;
   try {
-    let up = false;
-    for (let i = 0; i < 100 && !up; ++i) {
-      up = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(up, `the second server did not start: ${log}`);
     const client = new Client('village1');
     client.csrf = expectStatus(await client.post(`${base}/api/v1/session`, { username: 'village1', password: PASSWORD }), 200,
       'login').csrf_token;
@@ -61,12 +40,12 @@ test('SIGTERM while requests arrive: every household written was answered 201, a
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
       return sendRaw(port, head, body);
     }));
-    server.kill('SIGTERM');  // every request is on the wire
+    server.proc.kill('SIGTERM');  // every request is on the wire
 
     const answers = await Promise.all(sent.map((s) => s.answered));
-    const { code, signal } = await exited;
-    assert.equal(signal, null, `the server was killed by ${signal}: ${log.slice(-2000)}`);
-    assert.equal(code, 0, `the server exited with ${code}: ${log.slice(-2000)}`);
+    const { code, signal } = await server.exited;
+    assert.equal(signal, null, `the server was killed by ${signal}: ${server.log().slice(-2000)}`);
+    assert.equal(code, 0, `the server exited with ${code}: ${server.log().slice(-2000)}`);
 
     const created = answers.filter((a) => a.startsWith('HTTP/1.1 201')).length;
     const other = answers.filter((a) => a !== '' && !a.startsWith('HTTP/1.1 201'));
@@ -75,6 +54,6 @@ test('SIGTERM while requests arrive: every household written was answered 201, a
     assert.equal(written, created, `${written} households written, ${created} answered 201, of ${N} sent`);
     t.diagnostic(`${created} of ${N} answered 201 and written; the others neither`);
   } finally {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    server.kill();
   }
 });
