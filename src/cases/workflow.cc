@@ -389,8 +389,16 @@ const std::vector<Transition>& Transitions() { return kTransitions; }
 // ------------------------------------------------------------------------------------------
 // Applications
 
+// The writes below commit in their own scope and return the application's id; the public
+// calls read it back after the scope ends (GetAfterWrite), so the connection is returned to
+// the pool before another is borrowed for the read.
 Result<json> CaseService::Create(const auth::User& actor, const json& body) {
   audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
+  DOUDI_ASSIGN_OR_RETURN(int64_t id, CreateCommit(actor, body));
+  return GetAfterWrite(actor, id);
+}
+
+Result<int64_t> CaseService::CreateCommit(const auth::User& actor, const json& body) {
   if (!(Bit(actor.role) & (kTown | kVillage))) return Status::PermissionDenied("只有镇街窗口和村协理员可以登记申请");
   FieldReader r(body, "");
   int64_t household_id = r.Int("household_id", true);
@@ -444,11 +452,13 @@ Result<json> CaseService::Create(const auth::User& actor, const json& body) {
     if (!vr.ok()) return vr.status();
   }
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return GetAfterWrite(actor, id);
+  return id;
 }
 
-Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note) {
-  audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
+Result<int64_t> CaseService::CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note,
+                                             const std::function<Status(Connection&, int64_t)>& also) {
+  // The household's read is logged before the write (a failure stops it; see GetAfterWrite).
+  audit::DeferCommits synchronous(nullptr);
   if (!(Bit(actor.role) & (kTown | kVillage | kCounty))) return Status::PermissionDenied();
   DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
   const registry::Person* head = nullptr;
@@ -462,8 +472,9 @@ Result<json> CaseService::CreateDiscovery(const auth::User& actor, int64_t house
   DOUDI_RETURN_IF_ERROR(tx.status());
   // Leads arrive unsigned: the signatures are recorded before acceptance (record_signatures).
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, head, "discovery", kPrograms, false, delegated, note}));
+  if (also) DOUDI_RETURN_IF_ERROR(also(*conn, id));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return GetAfterWrite(actor, id);
+  return id;
 }
 
 Result<json> CaseService::List(const auth::User& actor, const std::string& state, const std::string& q,
@@ -738,6 +749,11 @@ Result<json> CaseService::GetNotice(const auth::User& actor, int64_t id) {
 
 Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& body) {
   audit::DeferCommits synchronous(nullptr);  // see GetAfterWrite
+  DOUDI_RETURN_IF_ERROR(ActCommit(actor, id, body).status());
+  return GetAfterWrite(actor, id);
+}
+
+Result<int64_t> CaseService::ActCommit(const auth::User& actor, int64_t id, const json& body) {
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);
@@ -1061,7 +1077,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
   if (*upd == 0) return Status::VersionConflict();
   DOUDI_RETURN_IF_ERROR(AuditApp(*conn, actor, a, action, a.state, to, details));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return GetAfterWrite(actor, id);
+  return id;
 }
 
 // ------------------------------------------------------------------------------------------

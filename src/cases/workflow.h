@@ -8,6 +8,7 @@
 // user's region answers NotFound. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -44,7 +45,11 @@ class CaseService {
   Result<nlohmann::json> Get(const auth::User& actor, int64_t id);
   // A lead from monitoring or the hotline turned into an application (channel discovery); the
   // authorization and commitment are signed later (record_signatures) before acceptance.
-  Result<nlohmann::json> CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note);
+  // `also` runs in the same transaction with the new application's id (the caller's own
+  // writes: the alert that found the need is resolved with it, or neither is written).
+  // Returns the new application's id.
+  Result<int64_t> CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note,
+                                  const std::function<Status(storage::Connection&, int64_t)>& also);
   Result<nlohmann::json> Act(const auth::User& actor, int64_t id, const nlohmann::json& body);
   Result<nlohmann::json> Timeline(const auth::User& actor, int64_t id);
   // 一户一案: the household's applications, notices, visits, determinations and enrollments.
@@ -99,6 +104,9 @@ class CaseService {
  private:
   // Get for the answer of a committed write: a failure is Status::CommittedUnread.
   Result<nlohmann::json> GetAfterWrite(const auth::User& actor, int64_t id);
+  // Create and Act up to their commit: the application's id.
+  Result<int64_t> CreateCommit(const auth::User& actor, const nlohmann::json& body);
+  Result<int64_t> ActCommit(const auth::User& actor, int64_t id, const nlohmann::json& body);
 
   storage::Database& db_;
   registry::RegistryService& registry_;

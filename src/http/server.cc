@@ -72,10 +72,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // client gets no answer, and nothing was written.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->ended_) return;  // answered and closed already
       beast::error_code ec;
       if (!self->idle_ || self->parser_->got_some() || self->buffer_.size() > 0 ||
           self->stream_.socket().available(ec) > 0)
-        return;
+        return self->StartGrace();
       self->closed_ = true;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       self->stream_.close();
@@ -83,6 +84,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // A request still arriving, or an answer still being sent, when shutdown begins gets at most
+  // --timeout more seconds: the stream's own deadline for a body or an answer is 4x that, and
+  // a client stalled mid-request would otherwise hold the server's exit that long. (A pending
+  // operation keeps the deadline it started with, hence a timer of its own.) A handler that is
+  // running is not cut; its answer is sent under the same shorter deadline (Send).
+  void StartGrace() {
+    grace_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds));
+    grace_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->ended_) return;
+      bool reading = self->parser_ && !self->parser_->is_done();
+      if (!reading && !self->response_) return self->StartGrace();  // the handler runs: look again later
+      self->closed_ = reading;  // a request cut off is not run
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
   void DoRead() {
     if (shared_.stopping) return Close();
     parser_.emplace();
@@ -149,7 +168,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // Reads of personal data are logged before the data leaves, and a group-committed write
     // is answered once committed; the handler's thread waits for neither: the response is sent
     // from the receipt's callback (replaced by the error if a commit failed or a write met a
-    // newer version).
+    // newer version). A handler that opens a synchronous scope (the application workflow's
+    // writes, DeferCommits(nullptr)) waits for its reads' log itself.
     auto receipt = std::make_shared<audit::CommitReceipt>();
     try {
       audit::DeferCommits defer(receipt);
@@ -202,7 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // The answer gets its own time: the body's deadline may have passed while the handler ran,
     // and a write started after it is cut off as soon as it cannot complete at once (a large
     // answer, a slow client).
-    stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds * 4));
+    stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds * (shared_.stopping ? 1 : 4)));
     bhttp::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
@@ -214,6 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    ended_ = true;
+    grace_.cancel();  // its handler holds the session, and the server's exit, until it runs
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (std::exchange(drain_, false)) {
@@ -234,6 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Shared& shared_;
+  net::steady_timer grace_{stream_.get_executor()};  // the shutdown's bound (StartGrace)
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
@@ -242,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool idle_ = false;    // waiting for a request's header
   bool closed_ = false;  // closed by CloseIfIdle: what arrives after is not run
+  bool ended_ = false;   // Close() ran: the connection is done
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

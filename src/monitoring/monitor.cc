@@ -378,40 +378,45 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
   else if (action != "verify" && action != "resolve") return Status::InvalidArgument("action", "操作应为 verify 或 resolve");
   else return Status(Code::kConflict, "invalid_transition", "预警当前状态不能执行该操作", "action");
   if (to == "resolved" && note.empty()) return Status::InvalidArgument("note", "请填写核查结论");
-  // A confirmed need starts an application (channel discovery); done first, through the
-  // workflow, before this transaction (its own connection writes).
-  std::optional<int64_t> application_id;
+  // The alert's own writes; with a confirmed need they run inside the transaction that starts
+  // its application (channel discovery), so the two are written together or not at all.
+  json after;
+  auto finish = [&](storage::Connection& conn, std::optional<int64_t> application_id) -> Status {
+    std::string now = NowIsoShanghai();
+    auto upd = conn.Execute(
+        "UPDATE alerts SET status = ?, resolution = ?, confirmed = ?, application_id = ?, updated_at = ?, "
+        "version = version + 1 WHERE id = ? AND version = ?",
+        {to, note, to == "resolved" ? storage::Value(int64_t{confirmed}) : storage::Value(nullptr),
+         application_id ? storage::Value(*application_id) : storage::Value(nullptr), now, id, version});
+    if (!upd.ok()) return upd.status();
+    if (*upd == 0) return Status::VersionConflict();
+    int64_t suspended = 0;
+    if (to == "resolved" && confirmed && category != "missing" && household_id) {
+      // A confirmed wrong payment suspends the benefit pending termination or recovery.
+      auto s = conn.Execute(
+          "UPDATE enrollments SET status = 'suspended', status_reason = ?, updated_at = ?, version = version + 1 "
+          "WHERE household_id = ? AND status = 'active' AND program IN ('dibao', 'tekun')",
+          {"动态监测预警核实：" + note, now, household_id});
+      if (!s.ok()) return s.status();
+      suspended = *s;
+    }
+    after = {{"status", to}, {"confirmed", confirmed}, {"note", note}, {"suspended_enrollments", suspended},
+             {"application_id", application_id ? json(*application_id) : json(nullptr)}};
+    return audit::RecordWrite(conn, actor.actor(),
+                              {"alert." + action, "alert", std::to_string(id), village,
+                               json{{"status", status}}.dump(), after.dump()});
+  };
   if (to == "resolved" && confirmed && category == "missing" && household_id) {
-    DOUDI_ASSIGN_OR_RETURN(json app, cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note));
-    application_id = app["id"].get<int64_t>();
+    auto app = cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note,
+                                      [&](storage::Connection& conn, int64_t app_id) { return finish(conn, app_id); });
+    if (!app.ok()) return app.status();  // on success `after` names it
+  } else {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    storage::Transaction tx(*conn, true);
+    DOUDI_RETURN_IF_ERROR(tx.status());
+    DOUDI_RETURN_IF_ERROR(finish(*conn, std::nullopt));
+    DOUDI_RETURN_IF_ERROR(tx.Commit());
   }
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  std::string now = NowIsoShanghai();
-  auto upd = conn->Execute(
-      "UPDATE alerts SET status = ?, resolution = ?, confirmed = ?, application_id = ?, updated_at = ?, "
-      "version = version + 1 WHERE id = ? AND version = ?",
-      {to, note, to == "resolved" ? storage::Value(int64_t{confirmed}) : storage::Value(nullptr),
-       application_id ? storage::Value(*application_id) : storage::Value(nullptr), now, id, version});
-  if (!upd.ok()) return upd.status();
-  if (*upd == 0) return Status::VersionConflict();
-  int64_t suspended = 0;
-  if (to == "resolved" && confirmed && category != "missing" && household_id) {
-    // A confirmed wrong payment suspends the benefit pending termination or recovery.
-    auto s = conn->Execute(
-        "UPDATE enrollments SET status = 'suspended', status_reason = ?, updated_at = ?, version = version + 1 "
-        "WHERE household_id = ? AND status = 'active' AND program IN ('dibao', 'tekun')",
-        {"动态监测预警核实：" + note, now, household_id});
-    if (!s.ok()) return s.status();
-    suspended = *s;
-  }
-  json after = {{"status", to}, {"confirmed", confirmed}, {"note", note}, {"suspended_enrollments", suspended},
-                {"application_id", application_id ? json(*application_id) : json(nullptr)}};
-  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
-                                           {"alert." + action, "alert", std::to_string(id), village,
-                                            json{{"status", status}}.dump(), after.dump()}));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
   after["id"] = id;
   after["version"] = version + 1;
   return after;

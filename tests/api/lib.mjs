@@ -308,6 +308,23 @@ export function dbExec(sql) {
   return run('psql', [DB, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'], sql.trim().replace(/;?$/, ';\n'));
 }
 
+/**
+ * Makes the database refuse inserts into `table` whose new row matches `when` (an SQL condition
+ * on NEW, the same on both databases), through a trigger named `name`, while `fn` runs; the
+ * trigger is removed after.
+ */
+export async function withInsertRefused(table, name, when, fn) {
+  dbExec(DB_KIND === 'sqlite'
+    ? `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by test'); END`
+    : `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
+  try {
+    return await fn();
+  } finally {
+    dbExec(DB_KIND === 'sqlite' ? `DROP TRIGGER ${name}` : `DROP TRIGGER ${name} ON ${table}; DROP FUNCTION ${name}()`);
+  }
+}
+
 /** SELECT count(*) helper. */
 export function dbCount(table, where = '1=1') {
   const rows = dbQuery(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
@@ -651,12 +668,15 @@ export function freePort() {
 export async function startServer(args = []) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(BIN, ['serve', '--db', DB, '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // --monitor-day 0: the suite's own server is the one that runs the monthly matching.
+  const proc = spawn(BIN, ['serve', '--db', DB, '--listen', `127.0.0.1:${port}`, '--monitor-day', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   const kill = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); };
+  process.on('exit', kill);  // a failed test never leaves it running
   let up = false;
   for (let i = 0; i < 100 && !up; ++i) {
     up = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
@@ -667,4 +687,22 @@ export async function startServer(args = []) {
     throw new Error(`the second server did not start: ${log}`);
   }
   return { port, base, proc, exited, log: () => log, kill };
+}
+
+/**
+ * Sends SIGTERM to a server from startServer and waits up to `ms` for it to exit: resolves with
+ * {code, signal, ms}; if it is still running then, kills it and throws.
+ */
+export async function stopServer(server, ms = 30000) {
+  const started = Date.now();
+  server.proc.kill('SIGTERM');
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, null); });
+  const exit = await Promise.race([server.exited, late]);
+  clearTimeout(timer);
+  if (!exit) {
+    server.kill();
+    throw new Error(`the server did not exit within ${ms} ms of SIGTERM: ${server.log().slice(-2000)}`);
+  }
+  return { ...exit, ms: Date.now() - started };
 }

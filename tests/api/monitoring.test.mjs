@@ -19,7 +19,7 @@ import { randomInt } from 'node:crypto';
 import {
   as, DB, COUNTY, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, citizenId, wrongCheck,
   personInput, createHousehold, listAll, dbQuery, dbExec, dbCount, sqlString, runBin, chineseName, newCase, driveTo,
-  randomBirth, maskId, getApp, sha256Hex, todayShanghai,
+  randomBirth, maskId, getApp, sha256Hex, todayShanghai, withInsertRefused,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------- month of this run
@@ -656,6 +656,16 @@ test('closing the loop: a confirmed at-risk alert starts a discovery application
   expectError(await alertAct('village1', a, { action: 'close', version: verified.version, note: 'x' }),
     400, 'invalid_argument', 'action');
   assert.equal(dbCount('applications', `household_id = ${S.atV1.id}`), appsBefore, 'no application from refused actions');
+  // The application and the alert's resolution are one write: when the alert's part fails (here
+  // its audit entry is refused), the application is not left behind for a retry to duplicate.
+  await withInsertRefused('audit_log', `refuse_alert_${Number(a.id)}`,
+    `NEW.entity = 'alert' AND NEW.entity_id = '${Number(a.id)}'`, async () => {
+      expectError(await alertAct('village1', a, { action: 'resolve', version: verified.version, confirmed: true,
+        note: '经入户核实，家庭确有困难' }), 500, 'internal');
+    });
+  assert.equal(dbCount('applications', `household_id = ${S.atV1.id}`), appsBefore, 'no application without the alert resolved');
+  assert.deepEqual(dbQuery(`SELECT status, version FROM alerts WHERE id = ${Number(a.id)}`),
+    [{ status: 'verifying', version: verified.version }]);
   const resolved = expectStatus(await alertAct('village1', a, { action: 'resolve', version: verified.version, confirmed: true,
     note: '经入户核实，家庭确有困难，应纳入救助' }), 200);
   assert.equal(resolved.status, 'resolved');

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, DB_KIND, PASSWORD, VILLAGE1, Client, as, createHousehold, expectError, expectStatus, householdInput, personInput,
-  wrongCheck, citizenId, sqlitePath, startServer,
+  wrongCheck, citizenId, sqlitePath, startServer, stopServer,
 } from './lib.mjs';
 
 /** GET on a keep-alive agent; resolves with the status, the Connection header and whether the socket was reused. */
@@ -95,8 +95,7 @@ test('serve --timeout: a header that does not arrive in time, and an idle kept-a
     assert.doesNotMatch(idle.data, /connection: close/i);
     assert.ok(idle.ms >= 800 && idle.ms < 5000, `closed after ${idle.ms} ms`);
   } finally {
-    server.proc.kill('SIGTERM');
-    await server.exited;
+    await stopServer(server);
   }
 });
 
@@ -123,7 +122,6 @@ test('an answer ready after the request body\'s deadline is still sent (SQLite: 
       assert.ok(ms >= 4000, `answered after ${ms} ms: the test needs an answer later than the body's deadline`);
     } finally {
       holder.stdin.end('COMMIT;\n.quit\n');
-      server.proc.kill('SIGTERM');
-      await server.exited;
+      await stopServer(server);
     }
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   as, expectError, expectStatus, maskId, ISO_TS, VILLAGE1, TOWN1, todayShanghai, dbQuery, dbCount, T,
   WF_STATES, WF_ACTIONS, WF_ALLOWED, WF_ACTOR, expectCaseError, appRow, caseFootprint, getApp, wfPayload, act,
-  actOk, actRefused, newCase, ageNotice, driveTo, dibaoMembers, listAll, createHousehold, DB_KIND, dbExec,
+  actOk, actRefused, newCase, ageNotice, driveTo, dibaoMembers, listAll, createHousehold, withInsertRefused,
 } from './lib.mjs';
 
 const PROGRAMS = ['dibao', 'tekun', 'temporary', 'marginal', 'illness_poverty'];
@@ -377,17 +377,8 @@ test('the state list filter and the states of the machine', async () => {
 
 /** Makes the read log refuse rows about one application (a trigger), for `fn`; removed after. */
 async function withReadLogRefusing(appId, fn) {
-  const name = `refuse_read_${Number(appId)}`;
-  const when = `NEW.entity = 'application' AND NEW.entity_id = '${Number(appId)}'`;
-  dbExec(DB_KIND === 'sqlite'
-    ? `CREATE TRIGGER ${name} BEFORE INSERT ON read_log WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused by test'); END`
-    : `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
-       CREATE TRIGGER ${name} BEFORE INSERT ON read_log FOR EACH ROW EXECUTE FUNCTION ${name}()`);
-  try {
-    await fn();
-  } finally {
-    dbExec(DB_KIND === 'sqlite' ? `DROP TRIGGER ${name}` : `DROP TRIGGER ${name} ON read_log; DROP FUNCTION ${name}()`);
-  }
+  const id = Number(appId);
+  return withInsertRefused('read_log', `refuse_read_${id}`, `NEW.entity = 'application' AND NEW.entity_id = '${id}'`, fn);
 }
 
 test('a committed action whose answer cannot be read back says 500 committed_unread (saved, do not repeat), not a failure', async () => {

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Client, PASSWORD, VILLAGE1, dbCount, expectStatus, householdInput, sqlString, startServer, uniq } from './lib.mjs';
+import {
+  Client, PASSWORD, VILLAGE1, dbCount, expectStatus, householdInput, sqlString, startServer, stopServer, uniq,
+} from './lib.mjs';
 
 /** Sends one raw HTTP request; resolves once it is written, with a promise of all the bytes answered. */
 function sendRaw(port, head, body) {
@@ -40,10 +42,10 @@ test('SIGTERM while requests arrive: every household written was answered 201, a
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
       return sendRaw(port, head, body);
     }));
-    server.proc.kill('SIGTERM');  // every request is on the wire
+    const stopped = stopServer(server);  // SIGTERM: every request is on the wire
 
     const answers = await Promise.all(sent.map((s) => s.answered));
-    const { code, signal } = await server.exited;
+    const { code, signal } = await stopped;
     assert.equal(signal, null, `the server was killed by ${signal}: ${server.log().slice(-2000)}`);
     assert.equal(code, 0, `the server exited with ${code}: ${server.log().slice(-2000)}`);
 
@@ -53,6 +55,32 @@ test('SIGTERM while requests arrive: every household written was answered 201, a
     const written = dbCount('households', `residence_address = ${sqlString(marker)}`);
     assert.equal(written, created, `${written} households written, ${created} answered 201, of ${N} sent`);
     t.diagnostic(`${created} of ${N} answered 201 and written; the others neither`);
+  } finally {
+    server.kill();
+  }
+});
+
+test('SIGTERM with a client stalled in the middle of its request body: the server exits after --timeout, not 4x that', async () => {
+  const server = await startServer(['--timeout', '2']);  // the body's own deadline: 8 s after its header
+  const { port, base } = server;
+  try {
+    const client = new Client('village1');
+    client.csrf = expectStatus(await client.post(`${base}/api/v1/session`, { username: 'village1', password: PASSWORD }), 200,
+      'login').csrf_token;
+    const marker = uniq('关停中断');
+    const body = JSON.stringify(householdInput(VILLAGE1, undefined, { residence_address: marker }));
+    const head = `POST /api/v1/households HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+      `Cookie: ${client.cookieHeader()}\r\nX-CSRF-Token: ${client.csrf}\r\nConnection: close\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    // Half the body, then nothing: the header has been read, the body is pending.
+    const stalled = await sendRaw(port, head, body.slice(0, body.length >> 1));
+    await new Promise((r) => setTimeout(r, 300));
+    const { code, signal, ms } = await stopServer(server, 20000);
+    assert.equal(signal, null, `killed by ${signal}`);
+    assert.equal(code, 0, `exited with ${code}: ${server.log().slice(-2000)}`);
+    assert.ok(ms >= 1500 && ms < 6000, `exited ${ms} ms after SIGTERM (the shutdown bound is 2 s, the body's deadline 8 s)`);
+    assert.equal(await stalled.answered, '', 'the cut request is not answered');
+    assert.equal(dbCount('households', `residence_address = ${sqlString(marker)}`), 0, 'nor written');
   } finally {
     server.kill();
   }

@@ -303,3 +303,31 @@ test('an action saved whose answer could not be read back says so and offers a r
     await page.locator(tid('case-action-dialog')).waitFor({ state: 'hidden' })
   })
 })
+
+test('an action whose answer is lost on the way back says it may be saved and offers a reload, not a resend', async () => {
+  process.env.DOUDI_URL ??= BASE
+  process.env.DOUDI_PASSWORD ??= PASSWORD
+  process.env.DOUDI_DB ??= DB
+  const api = await import('../api/lib.mjs')
+  const { app } = await api.newCase()
+  await asUser('answer-lost', 'town_clerk', DESKTOP, async (page) => {
+    await openCase(page, app.id, '已提交，待受理')
+    // The request reaches the server, which saves it; its answer never reaches the page.
+    let landed = 0
+    await page.route(`**/api/v1/applications/${app.id}/actions`, async (route) => {
+      const res = await route.fetch()
+      landed = res.status()
+      await route.abort('connectionreset')
+    })
+    await page.locator(tid('case-action-accept')).click()
+    await page.locator('.el-dialog', { has: page.locator(tid('action-form-accept')) }).waitFor()
+    await page.locator(tid('case-action-submit')).click()
+    const alert = page.locator(tid('case-action-error'))
+    await alert.getByText('网络中断，无法确认是否已保存，请刷新页面查看后再操作，勿重复提交').waitFor()
+    assert.equal(landed, 200, 'the server saved the action')
+    await page.unroute(`**/api/v1/applications/${app.id}/actions`)
+    await alert.locator(tid('case-action-reload')).click()
+    await page.locator(tid('case-state')).getByText('已受理，待入户调查', { exact: true }).waitFor()
+    await page.locator(tid('case-action-dialog')).waitFor({ state: 'hidden' })
+  })
+})

@@ -38,13 +38,16 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode
   /** JSON path of the offending input, '' when no single field is at fault. */
   readonly field: string
+  /** A write (POST/PUT/PATCH/DELETE) that was sent but whose answer never came. */
+  readonly unansweredWrite: boolean
 
-  constructor(status: number, code: ApiErrorCode, message: string, field = '') {
+  constructor(status: number, code: ApiErrorCode, message: string, field = '', unansweredWrite = false) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
+    this.unansweredWrite = unansweredWrite
   }
 }
 
@@ -54,11 +57,16 @@ export function isApiError(e: unknown): e is ApiError {
 
 /**
  * A write that may have been saved although it answered an error (`committed_unread`: saved,
- * its result not readable; `outcome_unknown`: the connection broke after the commit was sent).
+ * its result not readable; `outcome_unknown`: the connection broke after the commit was sent;
+ * a write whose answer never arrived, or a gateway's 502/504 in front of the server).
  * The page must not offer to send it again as it is: it reloads instead.
  */
 export function writeMayHaveLanded(e: unknown): boolean {
-  return isApiError(e) && (e.code === 'committed_unread' || e.code === 'outcome_unknown')
+  return (
+    isApiError(e) &&
+    (e.code === 'committed_unread' || e.code === 'outcome_unknown' || e.unansweredWrite || e.status === 502 ||
+      e.status === 504)
+  )
 }
 
 /**
@@ -140,6 +148,9 @@ export async function request<T>(method: HttpMethod, path: string, opts: Request
       credentials: 'same-origin',
     })
   } catch {
+    // A write may have reached the server before the connection failed: the user is told to
+    // look before sending it again.
+    if (UNSAFE.has(method)) throw new ApiError(0, 'network', i18n.global.t('error.networkWrite'), '', true)
     throw new ApiError(0, 'network', i18n.global.t('error.network'))
   }
 

@@ -28,6 +28,7 @@ export default {
   },
   error: {
     network: '无法连接服务器，请检查网络后重试',
+    networkWrite: '网络中断，无法确认是否已保存，请刷新页面查看后再操作，勿重复提交',
     badResponse: '服务器返回了无法识别的内容',
     unauthenticated: '请先登录',
     sessionExpired: '登录已过期，请重新登录',
