@@ -456,6 +456,7 @@ Result<int64_t> CaseService::CreateCommit(const auth::User& actor, const json& b
 }
 
 Result<int64_t> CaseService::CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note,
+                                             const std::function<Status(Connection&)>& first,
                                              const std::function<Status(Connection&, int64_t)>& also) {
   // The household's read is logged before the write (a failure stops it; see GetAfterWrite).
   audit::DeferCommits synchronous(nullptr);
@@ -470,6 +471,7 @@ Result<int64_t> CaseService::CreateDiscovery(const auth::User& actor, int64_t ho
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  if (first) DOUDI_RETURN_IF_ERROR(first(*conn));
   // Leads arrive unsigned: the signatures are recorded before acceptance (record_signatures).
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, head, "discovery", kPrograms, false, delegated, note}));
   if (also) DOUDI_RETURN_IF_ERROR(also(*conn, id));

@@ -45,10 +45,12 @@ class CaseService {
   Result<nlohmann::json> Get(const auth::User& actor, int64_t id);
   // A lead from monitoring or the hotline turned into an application (channel discovery); the
   // authorization and commitment are signed later (record_signatures) before acceptance.
-  // `also` runs in the same transaction with the new application's id (the caller's own
-  // writes: the alert that found the need is resolved with it, or neither is written).
-  // Returns the new application's id.
+  // The caller's own writes share its transaction (the alert that found the need is resolved
+  // with it, or neither is written): `first` runs before the application is inserted (to lock
+  // the caller's rows before the audit chain's head, the order every write keeps), `also`
+  // after, with the new application's id. Returns that id.
   Result<int64_t> CreateDiscovery(const auth::User& actor, int64_t household_id, const std::string& note,
+                                  const std::function<Status(storage::Connection&)>& first,
                                   const std::function<Status(storage::Connection&, int64_t)>& also);
   Result<nlohmann::json> Act(const auth::User& actor, int64_t id, const nlohmann::json& body);
   Result<nlohmann::json> Timeline(const auth::User& actor, int64_t id);

@@ -407,7 +407,14 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
                                json{{"status", status}}.dump(), after.dump()});
   };
   if (to == "resolved" && confirmed && category == "missing" && household_id) {
-    auto app = cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note,
+    // The alert's row is locked (and its version checked) before the application's audit entry
+    // takes the chain's head: a concurrent action on the alert waits here, not in a deadlock.
+    auto lock = [&](storage::Connection& conn) -> Status {
+      auto n = conn.Execute("UPDATE alerts SET version = version WHERE id = ? AND version = ?", {id, version});
+      if (!n.ok()) return n.status();
+      return *n == 0 ? Status::VersionConflict() : Status::Ok();
+    };
+    auto app = cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note, lock,
                                       [&](storage::Connection& conn, int64_t app_id) { return finish(conn, app_id); });
     if (!app.ok()) return app.status();  // on success `after` names it
   } else {

@@ -43,6 +43,7 @@ test('SIGTERM while requests arrive: every household written was answered 201, a
       return sendRaw(port, head, body);
     }));
     const stopped = stopServer(server);  // SIGTERM: every request is on the wire
+    stopped.catch(() => {});  // awaited below, after the answers
 
     const answers = await Promise.all(sent.map((s) => s.answered));
     const { code, signal } = await stopped;

@@ -93,6 +93,17 @@ test('one dibao application from the town window to enrollment, each step by its
 
     await page.locator(tid('new-case-authorization')).click()
     await page.locator(tid('new-case-commitment')).click()
+
+    // The connection fails: whether it arrived is not known. The dialog keeps what was typed
+    // and says to look before sending again.
+    await page.route('**/api/v1/applications', (route) =>
+      route.request().method() === 'POST' ? route.abort('connectionreset') : route.continue())
+    await page.locator(tid('new-case-submit')).click()
+    await page.locator(tid('new-case-error')).getByText('网络中断，无法确认是否已保存，请刷新页面查看后再操作，勿重复提交').waitFor()
+    assert.ok(await dialog.isVisible(), 'the dialog stays open')
+    assert.equal(await page.locator(`${tid('new-case-applicant')}`).getByText(APPLICANT).count(), 1, 'the household is kept')
+    await page.unroute('**/api/v1/applications')
+
     let res = await clickFor(page, tid('new-case-submit'), '/api/v1/applications', 'POST')
     assert.equal(res.status(), 201, `create failed: ${await res.text()}`)
     const created = await res.json()

@@ -156,7 +156,14 @@ export async function request<T>(method: HttpMethod, path: string, opts: Request
 
   if (res.status === 204) return undefined as T
 
-  const text = await res.text()
+  let text: string
+  try {
+    text = await res.text()
+  } catch {
+    // The answer was cut off on the way: as above, a write may have been saved.
+    if (UNSAFE.has(method)) throw new ApiError(0, 'network', i18n.global.t('error.networkWrite'), '', true)
+    throw new ApiError(0, 'network', i18n.global.t('error.network'))
+  }
   let data: unknown = undefined
   if (text) {
     try {

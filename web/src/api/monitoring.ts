@@ -127,7 +127,8 @@ function xhrPost<T>(
         if (e.lengthComputable) onProgress(e.loaded, e.total)
       }
     }
-    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.network')))
+    // The upload may have reached the server before the connection failed (see http.ts).
+    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.networkWrite'), '', true))
     xhr.onload = () => {
       let data: unknown = undefined
       try {

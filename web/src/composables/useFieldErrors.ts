@@ -7,13 +7,15 @@
 // shown above the form.
 import { nextTick, reactive, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
-import { isApiError } from '@/api/http'
+import { isApiError, writeMayHaveLanded } from '@/api/http'
 
 export function useFieldErrors(isKnownField: (field: string) => boolean, aliases: Record<string, string> = {}) {
   const { t } = useI18n()
   const fields = reactive<Record<string, string>>({})
   const general = ref('')
   const generalCode = ref('')
+  /** The general error is of a write that may have been saved all the same (writeMayHaveLanded). */
+  const mayHaveLanded = ref(false)
 
   function normalize(field: string): string {
     // `members.1.citizen_id` → `members[1].citizen_id`, then aliases (e.g. disability → disability.kind).
@@ -29,6 +31,7 @@ export function useFieldErrors(isKnownField: (field: string) => boolean, aliases
     for (const k of Object.keys(fields)) fields[k] = ''
     general.value = ''
     generalCode.value = ''
+    mayHaveLanded.value = false
   }
 
   function errorOf(field: string): string {
@@ -44,6 +47,7 @@ export function useFieldErrors(isKnownField: (field: string) => boolean, aliases
    * 409 version_conflict always becomes the general "modified by someone else" message.
    */
   function show(e: unknown): boolean {
+    mayHaveLanded.value = false
     if (!isApiError(e)) {
       general.value = t('error.unexpected')
       generalCode.value = 'client'
@@ -64,10 +68,11 @@ export function useFieldErrors(isKnownField: (field: string) => boolean, aliases
     }
     general.value = e.message
     generalCode.value = e.code
+    mayHaveLanded.value = writeMayHaveLanded(e)
     return false
   }
 
-  return { fields, general, generalCode, clear, clearField, errorOf, show }
+  return { fields, general, generalCode, mayHaveLanded, clear, clearField, errorOf, show }
 }
 
 /** Server field paths of PersonInput that have a form item. */

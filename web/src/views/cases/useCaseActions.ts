@@ -75,8 +75,8 @@ export function useCaseActions(app: Ref<Application | null>, onDone: (a: Applica
   const formRef = useTemplateRef<FormInstance>('actionForm')
   const errors = useFieldErrors((f) => FIELDS.includes(baseField(f)))
   // The record changed, or this very action may have been saved: reload rather than resend.
-  const needsRefresh = computed(() =>
-    ['version_conflict', 'invalid_transition', 'committed_unread', 'outcome_unknown', 'network'].includes(errors.generalCode.value),
+  const needsRefresh = computed(
+    () => errors.mayHaveLanded.value || ['version_conflict', 'invalid_transition'].includes(errors.generalCode.value),
   )
 
   /** The error of a field or of any of its list items (`staff[1]` shows under `staff`). */

@@ -5,7 +5,7 @@ import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS, STAFF_CHANNELS, type Program } from '@/api/cases'
-import { writeMayHaveLanded } from '@/api/http'
+import { isApiError } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useApplicantChoice } from './useApplicantChoice'
@@ -80,8 +80,10 @@ export function useNewCase() {
       ElMessage.success(t('cases.create.created', { caseNo: created.case_no }))
       await router.push({ name: 'case-detail', params: { id: created.id } })
     } catch (e) {
-      if (writeMayHaveLanded(e)) {
-        // Probably registered: a second submit could file the application twice.
+      if (isApiError(e) && (e.code === 'committed_unread' || e.code === 'outcome_unknown')) {
+        // Probably registered: a second submit could file the application twice. (A write
+        // whose answer never came may not have arrived at all: the dialog keeps what was typed
+        // and its message says to look before sending again.)
         visible.value = false
         ElMessage.warning({ message: (e as Error).message, duration: 10000 })
         return
