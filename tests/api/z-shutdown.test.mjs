@@ -25,21 +25,32 @@ function sendRaw(port, head, body) {
   });
 }
 
+/** Logs village1 in on `base`; the client, with its CSRF token. */
+async function loggedIn(base) {
+  const client = new Client('village1');
+  client.csrf = expectStatus(await client.post(`${base}/api/v1/session`, { username: 'village1', password: PASSWORD }), 200,
+    'login').csrf_token;
+  return client;
+}
+
+/** A raw POST of a new household at `marker`'s address: {head, body}. */
+function householdPost(port, client, marker) {
+  const body = JSON.stringify(householdInput(VILLAGE1, undefined, { residence_address: marker }));
+  const head = `POST /api/v1/households HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+    `Cookie: ${client.cookieHeader()}\r\nX-CSRF-Token: ${client.csrf}\r\nConnection: close\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return { head, body };
+}
+
 test('SIGTERM while requests arrive: every household written was answered 201, and the server exits 0', async (t) => {
   const server = await startServer();
   const { port, base } = server;
   try {
-    const client = new Client('village1');
-    client.csrf = expectStatus(await client.post(`${base}/api/v1/session`, { username: 'village1', password: PASSWORD }), 200,
-      'login').csrf_token;
-
+    const client = await loggedIn(base);
     const marker = uniq('关停测试');
     const N = 40;
     const sent = await Promise.all(Array.from({ length: N }, () => {
-      const body = JSON.stringify(householdInput(VILLAGE1, undefined, { residence_address: marker }));
-      const head = `POST /api/v1/households HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
-        `Cookie: ${client.cookieHeader()}\r\nX-CSRF-Token: ${client.csrf}\r\nConnection: close\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+      const { head, body } = householdPost(port, client, marker);
       return sendRaw(port, head, body);
     }));
     const stopped = stopServer(server);  // SIGTERM: every request is on the wire
@@ -65,14 +76,8 @@ test('SIGTERM with a client stalled in the middle of its request body: the serve
   const server = await startServer(['--timeout', '2']);  // the body's own deadline: 8 s after its header
   const { port, base } = server;
   try {
-    const client = new Client('village1');
-    client.csrf = expectStatus(await client.post(`${base}/api/v1/session`, { username: 'village1', password: PASSWORD }), 200,
-      'login').csrf_token;
     const marker = uniq('关停中断');
-    const body = JSON.stringify(householdInput(VILLAGE1, undefined, { residence_address: marker }));
-    const head = `POST /api/v1/households HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
-      `Cookie: ${client.cookieHeader()}\r\nX-CSRF-Token: ${client.csrf}\r\nConnection: close\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const { head, body } = householdPost(port, await loggedIn(base), marker);
     // Half the body, then nothing: the header has been read, the body is pending.
     const stalled = await sendRaw(port, head, body.slice(0, body.length >> 1));
     await new Promise((r) => setTimeout(r, 300));

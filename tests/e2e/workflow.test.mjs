@@ -39,12 +39,25 @@ async function openCase(page, id, stateLabel) {
   await page.locator(tid('case-state')).getByText(stateLabel, { exact: true }).waitFor()
 }
 
-/** Clicks the action button, fills the dialog with `fill(dialog)`, submits; returns the response. */
-async function act(page, id, action, fill = async () => {}) {
+/** tests/api/lib.mjs (for cases made through the API); it reads its settings from the environment when loaded. */
+async function apiLib() {
+  process.env.DOUDI_URL ??= BASE
+  process.env.DOUDI_PASSWORD ??= PASSWORD
+  process.env.DOUDI_DB ??= DB
+  return import('../api/lib.mjs')
+}
+
+/** Clicks the action button; resolves with its dialog once open. */
+async function openAction(page, action) {
   await page.locator(tid(`case-action-${action}`)).click()
   const dialog = page.locator('.el-dialog', { has: page.locator(tid(`action-form-${action}`)) })
   await dialog.waitFor()
-  await fill(dialog)
+  return dialog
+}
+
+/** Clicks the action button, fills the dialog with `fill(dialog)`, submits; returns the response. */
+async function act(page, id, action, fill = async () => {}) {
+  await fill(await openAction(page, action))
   return clickFor(page, tid('case-action-submit'), `/api/v1/applications/${id}/actions`, 'POST')
 }
 
@@ -285,12 +298,7 @@ test('one dibao application from the town window to enrollment, each step by its
 })
 
 test('an action saved whose answer could not be read back says so and offers a reload, not a resend', async () => {
-  // tests/api/lib.mjs reads its settings from the environment at load time.
-  process.env.DOUDI_URL ??= BASE
-  process.env.DOUDI_PASSWORD ??= PASSWORD
-  process.env.DOUDI_DB ??= DB
-  const api = await import('../api/lib.mjs')
-  const { app } = await api.newCase()
+  const { app } = await (await apiLib()).newCase()
   await asUser('saved-unread', 'town_clerk', DESKTOP, async (page) => {
     await openCase(page, app.id, '已提交，待受理')
     // From now the read log refuses this application's rows: the accepted record cannot be
@@ -316,11 +324,7 @@ test('an action saved whose answer could not be read back says so and offers a r
 })
 
 test('an action whose answer is lost on the way back says it may be saved and offers a reload, not a resend', async () => {
-  process.env.DOUDI_URL ??= BASE
-  process.env.DOUDI_PASSWORD ??= PASSWORD
-  process.env.DOUDI_DB ??= DB
-  const api = await import('../api/lib.mjs')
-  const { app } = await api.newCase()
+  const { app } = await (await apiLib()).newCase()
   await asUser('answer-lost', 'town_clerk', DESKTOP, async (page) => {
     await openCase(page, app.id, '已提交，待受理')
     // The request reaches the server, which saves it; its answer never reaches the page.
@@ -330,8 +334,7 @@ test('an action whose answer is lost on the way back says it may be saved and of
       landed = res.status()
       await route.abort('connectionreset')
     })
-    await page.locator(tid('case-action-accept')).click()
-    await page.locator('.el-dialog', { has: page.locator(tid('action-form-accept')) }).waitFor()
+    await openAction(page, 'accept')
     await page.locator(tid('case-action-submit')).click()
     const alert = page.locator(tid('case-action-error'))
     await alert.getByText('网络中断，无法确认是否已保存，请刷新页面查看后再操作，勿重复提交').waitFor()

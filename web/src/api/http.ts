@@ -127,6 +127,15 @@ export function buildUrl(path: string, query?: RequestOptions['query']): string 
   return qs ? `${path}?${qs}` : path
 }
 
+/**
+ * The error of a request whose connection failed before its whole answer arrived. A write may
+ * have reached the server all the same: the user is told to look before sending it again.
+ */
+export function connectionLost(method: HttpMethod): ApiError {
+  if (UNSAFE.has(method)) return new ApiError(0, 'network', i18n.global.t('error.networkWrite'), '', true)
+  return new ApiError(0, 'network', i18n.global.t('error.network'))
+}
+
 export async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   let body: string | undefined
@@ -148,10 +157,7 @@ export async function request<T>(method: HttpMethod, path: string, opts: Request
       credentials: 'same-origin',
     })
   } catch {
-    // A write may have reached the server before the connection failed: the user is told to
-    // look before sending it again.
-    if (UNSAFE.has(method)) throw new ApiError(0, 'network', i18n.global.t('error.networkWrite'), '', true)
-    throw new ApiError(0, 'network', i18n.global.t('error.network'))
+    throw connectionLost(method)
   }
 
   if (res.status === 204) return undefined as T
@@ -160,9 +166,7 @@ export async function request<T>(method: HttpMethod, path: string, opts: Request
   try {
     text = await res.text()
   } catch {
-    // The answer was cut off on the way: as above, a write may have been saved.
-    if (UNSAFE.has(method)) throw new ApiError(0, 'network', i18n.global.t('error.networkWrite'), '', true)
-    throw new ApiError(0, 'network', i18n.global.t('error.network'))
+    throw connectionLost(method) // the answer was cut off on the way
   }
   let data: unknown = undefined
   if (text) {

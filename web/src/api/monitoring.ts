@@ -1,7 +1,7 @@
 // Dynamic monitoring (动态监测): department feeds, monthly runs, alerts, the rectification report,
 // monthly screening with its Excel exports, and the background jobs long requests run as
 // (docs/api.md § Dynamic monitoring, docs/feeds.md). Months are YYYY-MM, dates YYYY-MM-DD.
-import { ApiError, buildUrl, downloadFile, http, type Page, type PageQuery } from './http'
+import { ApiError, buildUrl, connectionLost, downloadFile, http, type Page, type PageQuery } from './http'
 import { i18n } from '@/locales'
 
 // ---------------------------------------------------------------- jobs
@@ -127,8 +127,7 @@ function xhrPost<T>(
         if (e.lengthComputable) onProgress(e.loaded, e.total)
       }
     }
-    // The upload may have reached the server before the connection failed (see http.ts).
-    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.networkWrite'), '', true))
+    xhr.onerror = () => reject(connectionLost('POST'))
     xhr.onload = () => {
       let data: unknown = undefined
       try {
