@@ -3,6 +3,8 @@
 #   1. C++ unit tests (GoogleTest via CTest), on SQLite and on PostgreSQL
 #   2. black-box API tests (tests/api) against a live server on SQLite, then on PostgreSQL
 #   3. browser tests (tests/e2e) in headless Debian Chromium (playwright-core)
+# With arguments, only those: `tests/run.sh unit tests/api/session.test.mjs tests/e2e/admin.test.mjs`
+# ("unit" for the C++ tests; DOUDI_TEST_DBS=sqlite or postgresql limits the API files to one database).
 # PostgreSQL 15 is started here on loopback in a throw-away cluster and stopped at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,19 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PG_PORT=${DOUDI_TEST_PG_PORT:-55432}
 PASSED=0
 FAILED=0
+RUN_UNIT=1; API_FILES=(tests/api); E2E_FILES=(tests/e2e)
+if [ $# -gt 0 ]; then
+  RUN_UNIT=0; API_FILES=(); E2E_FILES=()
+  for a in "$@"; do
+    case "$a" in
+      unit) RUN_UNIT=1 ;;
+      tests/api/*) API_FILES+=("$a") ;;
+      tests/e2e/*) E2E_FILES+=("$a") ;;
+      *) echo "unknown argument $a (unit, tests/api/FILE or tests/e2e/FILE)"; exit 2 ;;
+    esac
+  done
+fi
+DBS=${DOUDI_TEST_DBS:-sqlite postgresql}
 SERVER_PID=""
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -77,19 +92,23 @@ stop_server() {
   SERVER_PID=""
 }
 
-run_node_suite() {  # $1 name, $2 dir, $3 db url
-  local out="$WORK/$1.tap"
-  DOUDI_URL="$URL" DOUDI_DB="$3" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" DOUDI_SERVER_LOG="$SERVER_LOG" \
-    node --test --test-concurrency=1 --test-reporter=tap "$2" >"$out" 2>&1
+run_node_suite() {  # $1 name, $2 db url, then the files or folders
+  local out="$WORK/$1.tap" name="$1" db="$2"
+  shift 2
+  DOUDI_URL="$URL" DOUDI_DB="$db" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" DOUDI_SERVER_LOG="$SERVER_LOG" \
+    node --test --test-concurrency=1 --test-reporter=tap "$@" >"$out" 2>&1
   grep -E '^not ok|^# (pass|fail)' "$out" | head -40
   grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150
-  count_node "$out" "$1"
+  count_node "$out" "$name"
 }
 
 PG_OK=1
-start_pg || PG_OK=0
-[ $PG_OK = 1 ] || { echo "PostgreSQL did not start"; FAILED=$((FAILED + 1)); }
+if [ $RUN_UNIT = 1 ] || { [ ${#API_FILES[@]} -gt 0 ] && [[ " $DBS " == *" postgresql "* ]]; }; then
+  start_pg || PG_OK=0
+  [ $PG_OK = 1 ] || { echo "PostgreSQL did not start"; FAILED=$((FAILED + 1)); }
+else PG_OK=0; fi
 
+if [ $RUN_UNIT = 1 ]; then
 log "C++ unit tests (SQLite$([ $PG_OK = 1 ] && echo ' and PostgreSQL'))"
 UNIT_PG=""
 [ $PG_OK = 1 ] && UNIT_PG=$(pg_url doudi_unit)
@@ -99,26 +118,29 @@ total=$(grep -oE 'tests failed out of [0-9]+' "$WORK/ctest.log" | awk '{print $5
 nfail=$(grep -oE '[0-9]+ tests failed out of' "$WORK/ctest.log" | awk '{print $1}')
 if [ -z "$total" ]; then cat "$WORK/ctest.log"; FAILED=$((FAILED + 1)); else
   PASSED=$((PASSED + total - nfail)); FAILED=$((FAILED + nfail)); fi
+fi
 
+if [ ${#API_FILES[@]} -gt 0 ] && [[ " $DBS " == *" sqlite "* ]]; then
 log "API tests on SQLite"
 if start_server "sqlite:$WORK/api.db"; then
-  run_node_suite api-sqlite tests/api "sqlite:$WORK/api.db"
+  run_node_suite api-sqlite "sqlite:$WORK/api.db" "${API_FILES[@]}"
   stop_server
 else FAILED=$((FAILED + 1)); fi
+fi
 
-if [ $PG_OK = 1 ]; then
+if [ $PG_OK = 1 ] && [ ${#API_FILES[@]} -gt 0 ] && [[ " $DBS " == *" postgresql "* ]]; then
   log "API tests on PostgreSQL"
   PGDB=$(pg_url doudi_api)
   if start_server "$PGDB"; then
-    run_node_suite api-postgresql tests/api "$PGDB"
+    run_node_suite api-postgresql "$PGDB" "${API_FILES[@]}"
     stop_server
   else FAILED=$((FAILED + 1)); fi
 fi
 
-if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+if [ ${#E2E_FILES[@]} -gt 0 ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   log "browser tests (headless Chromium)"
   if start_server "sqlite:$WORK/e2e.db"; then
-    run_node_suite e2e tests/e2e "sqlite:$WORK/e2e.db"
+    run_node_suite e2e "sqlite:$WORK/e2e.db" "${E2E_FILES[@]}"
     stop_server
   else FAILED=$((FAILED + 1)); fi
 fi

@@ -26,6 +26,7 @@ struct Request {
   std::string body;
   std::string cookie;      // raw Cookie header
   std::string csrf_token;  // X-CSRF-Token header
+  std::string remote;      // the client's address (for rate limits), e.g. "127.0.0.1"
 };
 
 struct Response {

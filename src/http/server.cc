@@ -51,7 +51,11 @@ std::map<std::string, std::string> ParseQuery(std::string_view q) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
 
   void Start() {
     {
@@ -150,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.body = std::move(req.body());
     in.cookie = std::string(req[bhttp::field::cookie]);
     in.csrf_token = std::string(req["X-CSRF-Token"]);
+    in.remote = remote_;
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     const RouteWait* wait = shared_.router.WaitOf(in);
@@ -263,6 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool drain_ = false;
   unsigned version_ = 11;
+  std::string remote_;  // the peer's address
   bool idle_ = false;    // waiting for a request's header
   bool closed_ = false;  // closed by CloseIfIdle: what arrives after is not run
   bool ended_ = false;   // Close() ran: the connection is done
