@@ -41,10 +41,23 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// Why a file could not be created or run, in the user's words.
+std::string Reason(int err) {
+  switch (err) {
+    case ENOENT: return "目录或文件不存在";
+    case EACCES:
+    case EPERM: return "没有权限";
+    case EEXIST: return "文件已存在";
+    case ENOSPC: return "磁盘空间不足";
+    case EROFS: return "文件系统只读";
+    default: return "系统错误码 " + std::to_string(err);
+  }
+}
+
 // A new, empty file only the owner can read (backups hold personal data).
-Status CreatePrivateFile(const std::string& path) {
+Status CreatePrivateFile(const std::string& path, const std::string& field = "out") {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::InvalidArgument("out", "无法创建文件 " + path + "：" + std::strerror(errno));
+  if (fd < 0) return Status::InvalidArgument(field, "无法创建文件 " + path + "：" + Reason(errno));
   ::close(fd);
   return Status::Ok();
 }
@@ -219,9 +232,16 @@ Status RestoreSqlite(const std::string& in, const std::string& target) {
   auto check = SqliteColumn(from.get(), "PRAGMA integrity_check");
   if (!check.ok()) return Corrupt(in, sqlite3_errmsg(from.get()));
   if (check->empty() || (*check)[0] != "ok") return Corrupt(in, check->empty() ? "integrity_check" : (*check)[0]);
-  if (!Exists(target)) DOUDI_RETURN_IF_ERROR(CreatePrivateFile(target));
+  // A target file created here is removed again if the copy fails.
+  TempFiles created;
+  if (!Exists(target)) {
+    DOUDI_RETURN_IF_ERROR(CreatePrivateFile(target, "db"));
+    created.paths.push_back(target);
+  }
   DOUDI_ASSIGN_OR_RETURN(SqlitePtr to, OpenSqliteFile(target, SQLITE_OPEN_READWRITE, "db"));
-  DOUDI_RETURN_IF_ERROR(CopySqlite(from.get(), to.get()));
+  Status copied = CopySqlite(from.get(), to.get());
+  if (!copied.ok()) return copied;  // `to` closes before `created` removes the file
+  created.paths.clear();
   DOUDI_ASSIGN_OR_RETURN(auto mode, SqliteColumn(to.get(), "PRAGMA journal_mode=WAL"));
   return Status::Ok();
 }
@@ -303,7 +323,7 @@ Status RunPgTool(const std::string& url, const std::vector<std::string>& args, c
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data());
   if (rc != 0)
-    return Status::FailedPrecondition("无法运行 " + args[0] + "（请安装 postgresql-client-15）：" + std::strerror(rc));
+    return Status::FailedPrecondition("无法运行 " + args[0] + "（请安装 postgresql-client-15）：" + Reason(rc));
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
