@@ -16,6 +16,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -291,6 +293,11 @@ Result<std::map<std::string, std::string>> PgEnvironment(const std::string& url)
   Status bad;
   for (PQconninfoOption* o = opts; o->keyword; ++o) {
     if (!o->val || !*o->val) continue;
+    // Connection tuning with no environment variable: the tools' defaults do instead.
+    static const std::set<std::string_view> kTuning = {"keepalives", "keepalives_idle", "keepalives_interval",
+                                                        "keepalives_count", "tcp_user_timeout",
+                                                        "fallback_application_name"};
+    if (!o->envvar && kTuning.count(o->keyword)) continue;
     if (!o->envvar) {
       bad = Status::InvalidArgument("db", std::string("备份与恢复不支持数据库地址中的参数 ") + o->keyword);
       break;
