@@ -25,8 +25,9 @@ async function apply() {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(input),
   })
-  assert.equal(res.status, 201, await res.text())
-  return { input, case_no: (await res.json()).case_no }
+  const text = await res.text()
+  assert.equal(res.status, 201, text)
+  return { input, case_no: JSON.parse(text).case_no }
 }
 
 async function lookUp(page, caseNo, citizenId, digits) {
