@@ -609,9 +609,14 @@ Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, i
   return *doc->json;
 }
 
+// Under the person's region (its auditors see who tried their id) and, when that is outside the
+// user's scope, under the user's own region too (the user's auditors see the probing).
 Status RegistryService::LogCollision(const auth::User& actor, const IdCollision& c) {
   if (c.person_id == 0) return Status::Ok();
-  return read_log_.Record(actor.actor(), "person_id_collision", std::to_string(c.person_id), c.village_code);
+  const std::string id = std::to_string(c.person_id);
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "person_id_collision", id, c.village_code));
+  if (CodeWithin(c.village_code, actor.region_code)) return Status::Ok();
+  return read_log_.Record(actor.actor(), "person_id_collision", id, actor.region_code);
 }
 
 Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in,

@@ -1235,6 +1235,7 @@ export default {
     user: '用户',
     policy_parameter: '政策参数',
     household_roster: '家庭花名册',
+    person_id_collision: '身份证号重复登记尝试',
     application: '救助申请',
     screening_list: '月排查清单',
     screening_notice: '月公示名单',
