@@ -1920,14 +1920,30 @@ Result<json> CaseService::PublicSubmit(const json& body) {
   return json{{"case_no", case_no}};
 }
 
-Result<json> CaseService::PublicProgress(const std::string& case_no, const std::string& citizen_id) {
+Result<json> CaseService::PublicProgress(const std::string& case_no, const std::string& citizen_id,
+                                         const std::string& phone_last4) {
+  // One answer for every miss (no such case, wrong id, wrong phone digits): the lookup tells
+  // nothing about which part was wrong. The phone is not on the public notice, which shows
+  // the id's first 6 and last 4 characters (the 8 between them are a birth date, few enough
+  // to guess); the caller limits failed tries (api_cases.cc).
+  const Status miss = Status::NotFound("没有找到该申请，请核对案号、身份证号和联系电话后四位");
   auto id = ParseCitizenId(citizen_id);
-  if (!id.ok()) return Status::NotFound("没有找到该申请");
+  if (!id.ok() || phone_last4.size() != 4 || phone_last4.find_first_not_of("0123456789") != std::string::npos)
+    return miss;
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   auto rs = conn->Query(
-      "SELECT id, state, received_at, due_date, applicant_citizen_id FROM applications WHERE case_no = ?", {case_no});
+      "SELECT id, state, received_at, due_date, applicant_citizen_id, applicant_phone FROM applications "
+      "WHERE case_no = ?",
+      {case_no});
   if (!rs.ok()) return rs.status();
-  if (rs->empty() || rs->rows[0].Text(4) != id->normalized) return Status::NotFound("没有找到该申请，请核对案号和身份证号");
+  if (rs->empty()) return miss;
+  std::string digits;
+  for (char ch : rs->rows[0].Text(5))
+    if (ch >= '0' && ch <= '9') digits += ch;
+  // An application without a phone of at least four digits cannot be looked up online.
+  bool id_ok = rs->rows[0].Text(4) == id->normalized;
+  bool phone_ok = digits.size() >= 4 && digits.compare(digits.size() - 4, 4, phone_last4) == 0;
+  if (!id_ok || !phone_ok) return miss;
   const auto& r = rs->rows[0];
   auto ev = conn->Query("SELECT at, after_json FROM audit_log WHERE entity = 'application' AND entity_id = ? ORDER BY id",
                         {r.Text(0)});

@@ -97,7 +97,10 @@ class CaseService {
 
   // Public, no login
   Result<nlohmann::json> PublicSubmit(const nlohmann::json& body);
-  Result<nlohmann::json> PublicProgress(const std::string& case_no, const std::string& citizen_id);
+  // Progress of an application by its case number, the applicant's citizen id and the last
+  // four digits of the applicant's phone: NotFound, the same, for any miss.
+  Result<nlohmann::json> PublicProgress(const std::string& case_no, const std::string& citizen_id,
+                                        const std::string& phone_last4);
   Result<nlohmann::json> PublicNotices(const std::string& village);
 
   // Seeding: deposits the reserve fund a county's pack requires for each town.

@@ -154,6 +154,33 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
 
+  // serve: the public routes' rate limits (issue 17 #1, #11; docs/api.md "Public")
+  doudi::http::PublicLimitOptions public_limits;
+  serve->add_option("--public-lookup-failures", public_limits.lookup_failures_per_case,
+                    "进度查询：同一案号在一个时段内允许的失败次数，超过则暂停查询")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  serve->add_option("--public-lookup-failures-per-address", public_limits.lookup_failures_per_address,
+                    "进度查询：同一客户端地址在一个时段内允许的失败次数（各案号合计）")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  serve->add_option("--public-lookup-window", public_limits.lookup_window_seconds, "进度查询失败计数的时段（秒）")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  serve->add_option("--public-submits-per-address", public_limits.submits_per_address,
+                    "网上申请：同一客户端地址在一个时段内允许提交的件数")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  serve->add_option("--public-submits-total", public_limits.submits_total, "网上申请：一个时段内全部客户端合计允许提交的件数")
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  serve->add_option("--public-submit-window", public_limits.submit_window_seconds, "网上申请计数的时段（秒）")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  std::vector<std::string> trusted_proxies;
+  serve->add_option("--trusted-proxy", trusted_proxies,
+                    "反向代理的地址（可重复）：来自这些地址的请求以 X-Forwarded-For 的最后一个地址作为客户端地址（用于限流）");
+
   // migrate
   auto* migrate = app.add_subcommand("migrate", "创建或升级数据库结构，并载入区划与节假日参考数据");
   migrate->add_option("--db", db_url, "数据库地址")->required();
@@ -329,6 +356,7 @@ int main(int argc, char** argv) {
     }
     opts.threads = threads;
     opts.timeout_seconds = request_timeout;
+    opts.trusted_proxies = trusted_proxies;
     {
       auto conn = db->Acquire();
       if (!conn.ok()) return Fail(conn.status());
@@ -341,6 +369,7 @@ int main(int argc, char** argv) {
     doudi::monitoring::ScreeningService screening(*db);
     doudi::http::Jobs jobs;
     doudi::http::Services services{*db, auth, registry, policy, cases, monitor, screening, jobs};
+    services.public_limits = public_limits;
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
     doudi::monitoring::MonthlyScheduler scheduler(*db, monitor, monitor_day, monitor_interval);

@@ -1,14 +1,14 @@
 #include "common/json_input.h"
 
+#include "common/text.h"
+
 namespace doudi {
 namespace {
 // Text fields never hold control characters (NUL would be cut by C APIs; others break
-// exports and notices).
-bool HasControlChar(const std::string& s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return true;
-  return false;
-}
+// exports and notices) nor invisible format characters (bidirectional controls make a name
+// read differently from what it is): common/text.h.
+bool HasControlChar(const std::string& s) { return HasForbiddenChar(s); }
+constexpr const char* kForbiddenMessage = "不能包含控制字符或不可见的格式字符（如双向文本控制符）";
 }  // namespace
 
 FieldReader::FieldReader(const nlohmann::json& obj, std::string path) : obj_(obj), path_(std::move(path)) {
@@ -33,7 +33,7 @@ std::string FieldReader::String(const char* key, bool required, std::string def)
     return def;
   }
   std::string s = v->get<std::string>();
-  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), "不能包含控制字符"));
+  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), kForbiddenMessage));
   if (required && s.empty()) Fail(Status::InvalidArgument(PathOf(key), "不能为空"));
   return s;
 }
@@ -46,7 +46,7 @@ std::optional<std::string> FieldReader::OptString(const char* key) {
     return std::nullopt;
   }
   std::string s = v->get<std::string>();
-  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), "不能包含控制字符"));
+  if (HasControlChar(s)) Fail(Status::InvalidArgument(PathOf(key), kForbiddenMessage));
   return s;
 }
 
@@ -68,6 +68,22 @@ std::optional<int64_t> FieldReader::OptInt(const char* key) {
     return std::nullopt;
   }
   return v->get<int64_t>();
+}
+
+int64_t FieldReader::IntIn(const char* key, bool required, int64_t lo, int64_t hi, const std::string& message) {
+  const auto* v = Find(key, required);
+  if (!v) return lo;
+  // Unsigned values above INT64_MAX and floats are out of range as much as wrong in type.
+  if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(hi))) {
+    Fail(Status::InvalidArgument(PathOf(key), message));
+    return lo;
+  }
+  int64_t n = v->get<int64_t>();
+  if (n < lo || n > hi) {
+    Fail(Status::InvalidArgument(PathOf(key), message));
+    return lo;
+  }
+  return n;
 }
 
 int64_t FieldReader::Fen(const char* key, bool required) {

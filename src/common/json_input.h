@@ -24,6 +24,9 @@ class FieldReader {
   std::optional<std::string> OptString(const char* key);
   int64_t Int(const char* key, bool required, int64_t def = 0);
   std::optional<int64_t> OptInt(const char* key);
+  // An integer in [lo, hi]; anything else (another type, a float, a value out of range, however
+  // large) records `message` for the field. Returns lo when absent or wrong.
+  int64_t IntIn(const char* key, bool required, int64_t lo, int64_t hi, const std::string& message);
   // Non-negative amount in fen (integer); floats and negatives are errors.
   int64_t Fen(const char* key, bool required);
   bool Bool(const char* key, bool required, bool def = false);

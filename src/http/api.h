@@ -4,6 +4,7 @@
 #include "auth/auth.h"
 #include "cases/workflow.h"
 #include "http/jobs.h"
+#include "http/rate_limit.h"
 #include "http/router.h"
 #include "monitoring/monitor.h"
 #include "monitoring/screening.h"
@@ -22,6 +23,7 @@ struct Services {
   monitoring::MonitorService& monitor;
   monitoring::ScreeningService& screening;
   Jobs& jobs;
+  PublicLimitOptions public_limits{};  // the public routes' rate limits (serve flags)
 };
 
 void RegisterApi(Router& router, Services& services);

@@ -4,6 +4,8 @@
 #include "common/citizen_id.h"
 #include "common/date.h"
 
+#include <memory>
+
 namespace doudi::http {
 namespace {
 
@@ -15,6 +17,16 @@ Result<cases::Page> PageOf(Context& c) {
 }
 
 Response Ok(int status, json body) { return Response::Json(status, body); }
+
+// 429 too_many_requests with Retry-After (seconds); the message says when, in minutes.
+Response TooManyRequests(int64_t retry_after, const std::string& message) {
+  int64_t minutes = (retry_after + 59) / 60;
+  Response r = ErrorResponse(Status(Code::kPermissionDenied, "too_many_requests",
+                                    message + "（约 " + std::to_string(minutes) + " 分钟后可再试）"));
+  r.status = 429;
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return r;
+}
 
 }  // namespace
 
@@ -182,19 +194,60 @@ void RegisterCases(Router& router, Services& s) {
     return Ok(200, out);
   });
 
-  // Public pages: no session.
+  // Public pages: no session. The progress lookup and the online application are limited
+  // (issue 17 #1, #11): failed lookups per case number and per client address, applications
+  // per client address and in all; beyond a limit 429 with Retry-After.
   router.Add("GET", "/api/v1/public/notices", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicNotices(c.Query("village")));
     return Ok(200, out);
   }, Access::kPublic);
-  router.Add("POST", "/api/v1/public/applications", [&svc](Context& c) -> Result<Response> {
-    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
-    DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicSubmit(body));
-    return Ok(201, out);
+  const PublicLimitOptions& lim = s.public_limits;
+  auto submit_addr = std::make_shared<RateLimiter>(lim.submits_per_address, std::chrono::seconds(lim.submit_window_seconds));
+  auto submit_all = std::make_shared<RateLimiter>(lim.submits_total, std::chrono::seconds(lim.submit_window_seconds));
+  router.Add("POST", "/api/v1/public/applications", [&svc, submit_addr, submit_all](Context& c) -> Result<Response> {
+    const std::string addr = ClientKey(c.req.remote);
+    if (int64_t wait = submit_addr->Acquire(addr))
+      return TooManyRequests(wait, "本机提交的网上申请过多，请稍后再试，或到村（社区）、镇（街道）窗口申请");
+    if (int64_t wait = submit_all->Acquire("*")) {
+      submit_addr->Release(addr);
+      return TooManyRequests(wait, "网上申请提交量过大，请稍后再试，或到村（社区）、镇（街道）窗口申请");
+    }
+    auto out = [&]() -> Result<json> {
+      DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+      return svc.PublicSubmit(body);
+    }();
+    if (!out.ok()) {  // nothing was written: the try does not count
+      if (out.status().reason() != "outcome_unknown") {
+        submit_addr->Release(addr);
+        submit_all->Release("*");
+      }
+      return out.status();
+    }
+    return Ok(201, *out);
   }, Access::kPublic);
-  router.Add("GET", "/api/v1/public/applications/{case_no}", [&svc](Context& c) -> Result<Response> {
-    DOUDI_ASSIGN_OR_RETURN(json out, svc.PublicProgress(c.params["case_no"], c.Query("citizen_id")));
-    return Ok(200, out);
+  auto lookup_case = std::make_shared<RateLimiter>(lim.lookup_failures_per_case, std::chrono::seconds(lim.lookup_window_seconds));
+  auto lookup_addr = std::make_shared<RateLimiter>(lim.lookup_failures_per_address, std::chrono::seconds(lim.lookup_window_seconds));
+  router.Add("GET", "/api/v1/public/applications/{case_no}", [&svc, lookup_case, lookup_addr](Context& c) -> Result<Response> {
+    const std::string phone = c.Query("phone_last4");
+    if (phone.size() != 4 || phone.find_first_not_of("0123456789") != std::string::npos)
+      return Status::InvalidArgument("phone_last4", "请填写申请时所留联系电话的后四位数字");
+    // A failure is reserved before the lookup (a parallel burst cannot pass more tries than
+    // the limit) and given back when the lookup succeeds.
+    const std::string addr = ClientKey(c.req.remote);
+    const std::string case_key = c.params["case_no"].substr(0, 64);
+    static const char* kTooMany = "查询失败次数过多，请稍后再试；如有疑问请联系受理的镇（街道）";
+    if (int64_t wait = lookup_addr->Acquire(addr)) return TooManyRequests(wait, kTooMany);
+    if (int64_t wait = lookup_case->Acquire(case_key)) {
+      lookup_addr->Release(addr);
+      return TooManyRequests(wait, kTooMany);
+    }
+    auto out = svc.PublicProgress(c.params["case_no"], c.Query("citizen_id"), phone);
+    if (out.ok() || out.status().code() != Code::kNotFound) {
+      lookup_addr->Release(addr);
+      lookup_case->Release(case_key);
+    }
+    if (!out.ok()) return out.status();
+    return Ok(200, *out);
   }, Access::kPublic);
   router.Add("GET", "/api/v1/public/regions", [&s](Context& c) -> Result<Response> {
     // The county → town → village tree for the online form (names and codes are public).

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "audit/audit_log.h"
+#include "http/rate_limit.h"
 
 #include <spdlog/spdlog.h>
 
@@ -154,7 +155,8 @@ class Session : public std::enable_shared_from_this<Session> {
     in.body = std::move(req.body());
     in.cookie = std::string(req[bhttp::field::cookie]);
     in.csrf_token = std::string(req["X-CSRF-Token"]);
-    in.remote = remote_;
+    auto forwarded = req["X-Forwarded-For"];
+    in.remote = ClientAddress(remote_, std::string_view(forwarded.data(), forwarded.size()), shared_.opts.trusted_proxies);
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     const RouteWait* wait = shared_.router.WaitOf(in);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "http/router.h"
 
@@ -15,6 +16,8 @@ struct ServerOptions {
   size_t body_limit = 1 << 20;  // 1 MiB
   size_t upload_limit = 64 << 20;  // feed uploads (/api/v1/feeds)
   int timeout_seconds = 30;     // a request's header, and keep-alive idle; its body and the answer 4x
+  // Peers (a reverse proxy's addresses) whose X-Forwarded-For names the client (rate_limit.h).
+  std::vector<std::string> trusted_proxies;
 };
 
 // Runs until SIGTERM/SIGINT, then drains. Returns non-ok if it cannot bind.

@@ -2,10 +2,12 @@
 
 #include <iconv.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/citizen_id.h"
 #include "common/date.h"
+#include "common/text.h"
 #include "monitoring/match_engine.h"
 
 namespace doudi::monitoring {
@@ -48,14 +50,14 @@ const std::vector<FeedSource> kSources = {
       {"out_of_pocket_yuan", "个人自付（元）", T::kYuan, true}}},
     {"disability", "残疾人证", "残疾人联合会",
      {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"kind", "残疾类别", T::kText, true}, {"grade", "残疾等级", T::kInt, true},
+      {"kind", "残疾类别", T::kText, true}, {"grade", "残疾等级", T::kInt, true, 1, 4},
       {"issued_on", "发证日期", T::kDate, false}}},
     {"at_risk", "防止返贫监测对象", "乡村振兴局",
      {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
       {"listed_on", "纳入日期", T::kDate, true}, {"risk_type", "风险类型", T::kText, false}}},
     {"tax", "个人所得税", "税务局",
      {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"year", "年度", T::kInt, true}, {"income_yuan", "年收入（元）", T::kYuan, true}}},
+      {"year", "年度", T::kInt, true, 1900, 2100}, {"income_yuan", "年收入（元）", T::kYuan, true}}},
     {"provident_fund", "住房公积金", "住房公积金管理中心",
      {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
       {"month", "月份", T::kMonth, true}, {"deposit_yuan", "月缴存额（元）", T::kYuan, true}}},
@@ -90,43 +92,55 @@ bool ParseYuan(std::string s, int64_t* fen) {
   return true;
 }
 
-// Accepts YYYY-MM-DD and YYYY/MM/DD (Excel); returns the ISO form or "".
+// Splits "Y<sep>M<sep>D" (or "Y<sep>M" when parts == 2) into numbers, strictly: digits only, a
+// 4-digit year, 1–2 digit month and day, one separator ('-' or '/', the same throughout),
+// nothing before or after ("2026-11-05junk" is not a date).
+bool SplitDateParts(const std::string& s, int parts, int out[3]) {
+  size_t i = 0;
+  char sep = 0;
+  for (int k = 0; k < parts; ++k) {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    size_t len = i - start;
+    if (k == 0 ? len != 4 : (len < 1 || len > 2)) return false;
+    out[k] = std::stoi(s.substr(start, len));
+    if (k + 1 < parts) {
+      if (i >= s.size() || (s[i] != '-' && s[i] != '/') || (sep && s[i] != sep)) return false;
+      sep = s[i++];
+    }
+  }
+  return i == s.size();
+}
+
+// Accepts YYYY-MM-DD, YYYY/MM/DD (Excel) and single-digit months and days; returns the ISO
+// form, or "" for anything else.
 std::string NormalizeDate(const std::string& s) {
-  std::string t = s;
-  for (char& c : t)
-    if (c == '/') c = '-';
-  int y, m, d;
-  if (ParseDate(t, &y, &m, &d)) return t;
-  // 2024-3-5 → 2024-03-05
-  int n = std::sscanf(t.c_str(), "%d-%d-%d", &y, &m, &d);
-  if (n == 3 && IsValidDate(y, m, d) && y >= 1900) return FormatDate(y, m, d);
-  return "";
+  int p[3];
+  if (!SplitDateParts(s, 3, p) || !IsValidDate(p[0], p[1], p[2]) || p[0] < 1900) return "";
+  return FormatDate(p[0], p[1], p[2]);
 }
 
 std::string NormalizeMonth(const std::string& s) {
-  std::string t = s;
-  for (char& c : t)
-    if (c == '/') c = '-';
-  int y, m;
-  if (std::sscanf(t.c_str(), "%d-%d", &y, &m) == 2 && y >= 2000 && y <= 2100 && m >= 1 && m <= 12) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
-    return buf;
-  }
-  return "";
+  int p[3];
+  if (!SplitDateParts(s, 2, p) || p[0] < 2000 || p[0] > 2100 || p[1] < 1 || p[1] > 12) return "";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", p[0], p[1]);
+  return buf;
 }
 
-bool ValidUtf8(const std::string& s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
+// 1-based line of a byte offset.
+uint64_t LineOf(const std::string& text, size_t offset) {
+  return 1 + static_cast<uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+// Valid UTF-8 characters of 3 or 4 bytes (CJK and beyond) before `end`.
+int WideUtf8Chars(const std::string& s, size_t end) {
+  int n = 0;
+  for (size_t i = 0; i < end; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > n) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += len;
+    if (c >= 0xE0 && c <= 0xF4) ++n;
   }
-  return true;
+  return n;
 }
 
 std::string Trim(const std::string& s) {
@@ -146,11 +160,19 @@ const FeedSource* FindSource(const std::string& kind) {
 
 Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding) {
   std::string in = bytes;
-  if (in.size() >= 3 && in.compare(0, 3, "\xEF\xBB\xBF") == 0) in = in.substr(3);
-  if (ValidUtf8(in)) {
+  bool bom = in.size() >= 3 && in.compare(0, 3, "\xEF\xBB\xBF") == 0;
+  if (bom) in = in.substr(3);
+  size_t bad = FirstInvalidUtf8(in);
+  if (bad == std::string::npos) {
     *encoding = "utf-8";
     return in;
   }
+  auto not_utf8 = [&] {
+    return Status::InvalidArgument("file", "第 " + std::to_string(LineOf(in, bad)) +
+                                               " 行含有无效的 UTF-8 字节：请检查该行，或将文件另存为 UTF-8 或 GB18030 编码的 CSV");
+  };
+  // Every byte before `bad` is well-formed UTF-8; Chinese text there means a UTF-8 file.
+  if (bom || WideUtf8Chars(in, bad) >= 2) return not_utf8();
   iconv_t cd = iconv_open("UTF-8", "GB18030");
   if (cd == reinterpret_cast<iconv_t>(-1)) return Status::Internal("iconv GB18030 unavailable");
   std::string out(in.size() * 2 + 16, '\0');
@@ -160,9 +182,9 @@ Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding) {
   size_t dst_left = out.size();
   size_t rc = iconv(cd, &src, &src_left, &dst, &dst_left);
   iconv_close(cd);
-  if (rc == static_cast<size_t>(-1))
-    return Status::InvalidArgument("file", "文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV");
+  if (rc == static_cast<size_t>(-1)) return not_utf8();
   out.resize(out.size() - dst_left);
+  if (!IsValidUtf8(out)) return not_utf8();
   *encoding = "gb18030";
   return out;
 }
@@ -197,19 +219,39 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
       return rep;
     }
   }
-  // Header → column positions.
-  size_t pos = 0, line_no = 0;
+  // Records: a record ends at a line break outside quotes, so a quoted field may hold line
+  // breaks (a cell with Alt+Enter in Excel). line_no is the record's first line; `lines`
+  // counts the lines read so far.
+  size_t pos = 0;
+  uint64_t line_no = 0, lines = 0;
+  bool unterminated = false;
   auto next_line = [&](std::string* line) {
     if (pos >= text.size()) return false;
-    size_t nl = text.find('\n', pos);
-    *line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    line_no = lines + 1;
+    bool quoted = false;
+    size_t i = pos;
+    for (; i < text.size(); ++i) {
+      if (text[i] == '"') quoted = !quoted;
+      else if (text[i] == '\n') {
+        ++lines;
+        if (!quoted) break;
+      }
+    }
+    if (i == text.size()) {
+      if (text.back() != '\n' || quoted) ++lines;
+      unterminated = quoted;
+    }
+    *line = text.substr(pos, i - pos);
     if (!line->empty() && line->back() == '\r') line->pop_back();
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    ++line_no;
+    pos = i == text.size() ? text.size() : i + 1;
     return true;
   };
   std::string line;
   if (!next_line(&line)) return Status::InvalidArgument("file", "文件为空");
+  auto unclosed = [&] {
+    return Status::InvalidArgument("file", "第 " + std::to_string(line_no) + " 行的引号没有闭合（该行起到文件末尾被读成了一个单元格）");
+  };
+  if (unterminated) return unclosed();
   std::vector<std::string> header = SplitCsvRow(line);
   std::vector<int> col(src->columns.size(), -1);
   for (size_t c = 0; c < src->columns.size(); ++c)
@@ -225,6 +267,7 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string now = NowIsoShanghai();
   while (next_line(&line)) {
+    if (unterminated) return unclosed();
     if (line.find_first_not_of(", \t\"") == std::string::npos) continue;  // blank / Excel trailing commas
     ++rep.rows;
     std::vector<std::string> cells = SplitCsvRow(line);
@@ -264,9 +307,14 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
           break;
         }
         case T::kInt: {
-          if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
-            problem = {line_no, fc.key, std::string(fc.label) + "应为非负整数"};
-          else fields[fc.key] = std::stoll(v);
+          int64_t n = 0;
+          if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos || (n = std::stoll(v)) < fc.min ||
+              n > fc.max)
+            problem = {line_no, fc.key,
+                       std::string(fc.label) + (fc.min == 0 && fc.max == 999'999'999'999
+                                                    ? std::string("应为非负整数")
+                                                    : "应为" + std::to_string(fc.min) + "至" + std::to_string(fc.max) + "的整数")};
+          else fields[fc.key] = n;
           break;
         }
         case T::kDivision: {
@@ -274,10 +322,20 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
           else fields[fc.key] = v;
           break;
         }
-        case T::kText:
-          if (v.size() > 300) problem = {line_no, fc.key, std::string(fc.label) + "过长"};
-          else fields[fc.key] = v;
+        case T::kText: {
+          // A line break in a cell (quoted) reads as a space; other control characters and
+          // invisible format characters (bidirectional controls) are refused.
+          std::string t;
+          for (size_t k = 0; k < v.size(); ++k) {
+            if (v[k] == '\r' && k + 1 < v.size() && v[k + 1] == '\n') continue;
+            t += v[k] == '\n' || v[k] == '\r' ? ' ' : v[k];
+          }
+          if (t.size() > 300) problem = {line_no, fc.key, std::string(fc.label) + "过长"};
+          else if (HasForbiddenChar(t))
+            problem = {line_no, fc.key, std::string(fc.label) + "含有控制字符或不可见的格式字符（如双向文本控制符）"};
+          else fields[fc.key] = t;
           break;
+        }
       }
     }
     if (!problem.field.empty()) {
@@ -285,7 +343,8 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
       if (rep.problems.size() < 1000) rep.problems.push_back(problem);
       continue;
     }
-    rows.push_back({std::nullopt, std::to_string(line_no), citizen_id, fields.dump()});
+    rows.push_back({std::nullopt, std::to_string(line_no), citizen_id,
+                    fields.dump(-1, ' ', false, json::error_handler_t::replace)});
     ++rep.imported;
     if (on_progress && rep.rows % 100000 == 0) on_progress(rep.rows);
   }

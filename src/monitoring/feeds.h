@@ -26,6 +26,8 @@ struct FeedColumn {
   const char* label;  // Chinese header accepted too, e.g. "死亡日期"
   FieldType type;
   bool required;
+  int64_t min = 0;  // kInt: the range of the value
+  int64_t max = 999'999'999'999;
 };
 
 struct FeedSource {
@@ -52,7 +54,10 @@ struct ImportReport {
 };
 
 // Converts GB18030 bytes to UTF-8 (iconv). Bytes that are valid UTF-8 are returned as they are
-// and *encoding is "utf-8". InvalidArgument when the bytes are neither.
+// and *encoding is "utf-8". A file that has a UTF-8 byte-order mark, or at least two valid
+// UTF-8 characters of three or four bytes (Chinese text) before its first invalid byte, is a
+// UTF-8 file with an error: InvalidArgument naming the line. Otherwise it is read as GB18030;
+// InvalidArgument naming the line of the first invalid UTF-8 byte when it is not that either.
 Result<std::string> ToUtf8(const std::string& bytes, std::string* encoding);
 
 // The source is declared and the month is YYYY-MM (checked before a background import starts).

@@ -220,9 +220,13 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
             {"mental", policy::DisabilityKind::kMental},     {"精神", policy::DisabilityKind::kMental},
             {"multiple", policy::DisabilityKind::kMultiple}, {"多重", policy::DisabilityKind::kMultiple}};
         auto k = kKinds.find(details.value("kind", ""));
-        if (k != kKinds.end()) {
+        // Grades are 1–4; a row stored before the import checked them (or any other value)
+        // changes nothing, rather than being narrowed (4294967297 would read as grade 1).
+        const json& g = details["grade"];
+        if (k != kKinds.end() && g.is_number_integer() && g.get<int64_t>() >= 1 && g.get<int64_t>() <= 4 &&
+            !(g.is_number_unsigned() && g.get<uint64_t>() > 4)) {
           m.disability = k->second;
-          m.grade = details["grade"].is_number_integer() ? details["grade"].get<int>() : 0;
+          m.grade = static_cast<int>(g.get<int64_t>());
         }
       }
       if (source == "medical") facts.medical_fen = fen("out_of_pocket_fen") * 12;

@@ -180,9 +180,32 @@ Result<std::string> CheckVillage(Connection& conn, RegionNames& names, const std
   return r->parent_code;  // town code
 }
 
-Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const PersonInput& p, const std::string& path) {
+// 409 when `normalized` is registered to a person other than `self` (issue 17 #7). Inside
+// the actor's scope the answer names the household (the clerk can open it); outside it says
+// nothing about the person, the household or the region. *collision gets the person either way.
+Status CheckIdFree(Connection& conn, const std::string& normalized, int64_t self, const std::string& scope,
+                   const std::string& field, RegistryService::IdCollision* collision) {
+  auto rs = conn.Query("SELECT id, household_id, village_code FROM persons WHERE citizen_id = ?", {normalized});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty() || rs->rows[0].Int(0) == self) return Status::Ok();
+  const auto& r = rs->rows[0];
+  if (collision) *collision = {r.Int(0), r.Text(2)};
+  if (CodeWithin(r.Text(2), scope))
+    return Status::Conflict(field, "该身份证号已登记在您辖区的家庭（家庭编号 " + std::to_string(r.Int(1)) + "）");
+  return Status::Conflict(field, "该身份证号已有登记，不能重复登记；请核对身份证号，或联系县级民政部门核实");
+}
+
+// Raced by a concurrent insert of the same id (the unique index answers): no one is named.
+Status IdTakenMeanwhile(const std::string& field) {
+  return Status::Conflict(field, "该身份证号已有登记，不能重复登记；请核对身份证号");
+}
+
+Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const PersonInput& p, const std::string& path,
+                             const std::string& scope, RegistryService::IdCollision* collision) {
   auto id = ParseCitizenId(p.citizen_id);
   if (!id.ok()) return id.status().WithFieldPrefix(path.empty() ? "" : path);
+  const std::string field = path.empty() ? "citizen_id" : path + ".citizen_id";
+  DOUDI_RETURN_IF_ERROR(CheckIdFree(conn, id->normalized, 0, scope, field, collision));
   Params params = PersonParams(p, *id);
   std::string now = NowIsoShanghai();
   params.push_back(now);
@@ -190,8 +213,7 @@ Result<int64_t> InsertPerson(Connection& conn, int64_t household_id, const Perso
   params.push_back(household_id);
   auto rs = conn.Query(kInsertPerson, params);
   if (!rs.ok()) {
-    if (rs.status().code() == Code::kConflict)
-      return Status::Conflict(path.empty() ? "citizen_id" : path + ".citizen_id", "该身份证号已登记在其他家庭");
+    if (rs.status().code() == Code::kConflict) return IdTakenMeanwhile(field);
     return rs.status();
   }
   if (rs->empty()) return Status::NotFound("家庭不存在");
@@ -587,7 +609,18 @@ Result<std::string> RegistryService::GetHouseholdJson(const auth::User& actor, i
   return *doc->json;
 }
 
-Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in) {
+// Under the person's region (its auditors see who tried their id) and, when that is outside the
+// user's scope, under the user's own region too (the user's auditors see the probing).
+Status RegistryService::LogCollision(const auth::User& actor, const IdCollision& c) {
+  if (c.person_id == 0) return Status::Ok();
+  const std::string id = std::to_string(c.person_id);
+  DOUDI_RETURN_IF_ERROR(read_log_.Record(actor.actor(), "person_id_collision", id, c.village_code));
+  if (CodeWithin(c.village_code, actor.region_code)) return Status::Ok();
+  return read_log_.Record(actor.actor(), "person_id_collision", id, actor.region_code);
+}
+
+Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::User& actor, const HouseholdInput& in,
+                                                 IdCollision* collision) {
   DOUDI_ASSIGN_OR_RETURN(std::string town,
                          CheckVillage(conn, caches_->region_names, in.village_code, actor.region_code));
   std::string now = NowIsoShanghai();
@@ -598,7 +631,7 @@ Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::U
   if (!rs.ok()) return rs.status();
   int64_t id = rs->rows[0].Int(0);
   for (size_t i = 0; i < in.members.size(); ++i) {
-    auto pid = InsertPerson(conn, id, in.members[i], "members[" + std::to_string(i) + "]");
+    auto pid = InsertPerson(conn, id, in.members[i], "members[" + std::to_string(i) + "]", actor.region_code, collision);
     if (!pid.ok()) return pid.status();
   }
   DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(conn, caches_->region_names, id, actor.region_code));
@@ -608,13 +641,18 @@ Result<int64_t> RegistryService::InsertHousehold(Connection& conn, const auth::U
 
 Result<Household> RegistryService::CreateHousehold(const auth::User& actor, const HouseholdInput& in) {
   DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertHousehold(*conn, actor, in));
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return h;
+  IdCollision collision;
+  auto out = [&]() -> Result<Household> {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    storage::Transaction tx(*conn, true);
+    DOUDI_RETURN_IF_ERROR(tx.status());
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertHousehold(*conn, actor, in, &collision));
+    DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
+    DOUDI_RETURN_IF_ERROR(tx.Commit());
+    return h;
+  }();  // rolled back and the connection returned before the collision is logged
+  DOUDI_RETURN_IF_ERROR(LogCollision(actor, collision));
+  return out;
 }
 
 Result<Household> RegistryService::UpdateHousehold(const auth::User& actor, int64_t id, const HouseholdFields& in,
@@ -709,21 +747,34 @@ Result<Person> RegistryService::GetPerson(const auth::User& actor, int64_t id) {
 
 Result<Person> RegistryService::AddMember(const auth::User& actor, int64_t household_id, const PersonInput& in) {
   DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, household_id, actor.region_code));
-  if (in.relation == "head") return Status::InvalidArgument("relation", "该家庭已有户主");
-  DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertPerson(*conn, household_id, in, ""));
-  DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, nullptr));
-  DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "person.create", "person", id, h.village_code, nullptr, ToJson(p)));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
-  return p;
+  IdCollision collision;
+  auto out = [&]() -> Result<Person> {
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+    storage::Transaction tx(*conn, true);
+    DOUDI_RETURN_IF_ERROR(tx.status());
+    DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, household_id, actor.region_code));
+    if (in.relation == "head") return Status::InvalidArgument("relation", "该家庭已有户主");
+    DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertPerson(*conn, household_id, in, "", actor.region_code, &collision));
+    DOUDI_ASSIGN_OR_RETURN(Person p, LoadPerson(*conn, id, actor.region_code, nullptr));
+    DOUDI_RETURN_IF_ERROR(Audit(*conn, actor, "person.create", "person", id, h.village_code, nullptr, ToJson(p)));
+    DOUDI_RETURN_IF_ERROR(tx.Commit());
+    return p;
+  }();
+  DOUDI_RETURN_IF_ERROR(LogCollision(actor, collision));
+  return out;
 }
 
 Result<Person> RegistryService::UpdatePerson(const auth::User& actor, int64_t id, const PersonInput& in,
                                              int64_t version) {
   DOUDI_RETURN_IF_ERROR(RequireWrite(actor));
+  IdCollision collision;
+  auto out = UpdatePersonTx(actor, id, in, version, &collision);
+  DOUDI_RETURN_IF_ERROR(LogCollision(actor, collision));
+  return out;
+}
+
+Result<Person> RegistryService::UpdatePersonTx(const auth::User& actor, int64_t id, const PersonInput& in,
+                                               int64_t version, IdCollision* collision) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
@@ -734,6 +785,7 @@ Result<Person> RegistryService::UpdatePerson(const auth::User& actor, int64_t id
                                                                          : "该家庭已有户主");
   auto cid = ParseCitizenId(in.citizen_id);
   if (!cid.ok()) return cid.status();
+  DOUDI_RETURN_IF_ERROR(CheckIdFree(*conn, cid->normalized, id, actor.region_code, "citizen_id", collision));
   Params params = PersonParams(in, *cid);
   params.push_back(NowIsoShanghai());
   params.push_back(id);
@@ -746,7 +798,7 @@ Result<Person> RegistryService::UpdatePerson(const auth::User& actor, int64_t id
       "WHERE id = ? AND version = ?",
       params);
   if (!n.ok()) {
-    if (n.status().code() == Code::kConflict) return Status::Conflict("citizen_id", "该身份证号已登记在其他家庭");
+    if (n.status().code() == Code::kConflict) return IdTakenMeanwhile("citizen_id");
     return n.status();
   }
   if (*n == 0) return Status::VersionConflict();

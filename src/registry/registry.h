@@ -157,10 +157,24 @@ class RegistryService {
     return read_log_.Record(actor.actor(), entity, id, region);
   }
 
+  // A citizen id that is registered already (issue 17 #7): the person who holds it, for the
+  // read log (entity "person_id_collision"), so that probing ids through the 409 is traceable.
+  struct IdCollision {
+    int64_t person_id = 0;  // 0: none
+    std::string village_code;
+  };
+
   // Used by seeding and imports: runs inside the caller's transaction, audited as actor.
-  Result<int64_t> InsertHousehold(storage::Connection& conn, const auth::User& actor, const HouseholdInput& in);
+  // A member whose citizen id is registered already sets *collision (when given) and fails
+  // with 409 conflict, naming the household only when it is in the actor's scope.
+  Result<int64_t> InsertHousehold(storage::Connection& conn, const auth::User& actor, const HouseholdInput& in,
+                                  IdCollision* collision = nullptr);
 
  private:
+  // Logs a collision (after the write's transaction ended: the read log commits on its own).
+  Status LogCollision(const auth::User& actor, const IdCollision& c);
+  Result<Person> UpdatePersonTx(const auth::User& actor, int64_t id, const PersonInput& in, int64_t version,
+                                IdCollision* collision);
   struct Caches;
   storage::Database& db_;
   audit::ReadLog read_log_;

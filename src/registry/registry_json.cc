@@ -20,7 +20,8 @@ Result<PersonInput> PersonInputFromJson(const json& j, const std::string& path) 
     FieldReader dr(*d, r.PathOf("disability"));
     Disability dis;
     dis.kind = dr.String("kind", true);
-    dis.grade = static_cast<int>(dr.Int("grade", true));
+    // 1 (most severe) to 4 (GB/T 26341-2010); checked before narrowing to int.
+    dis.grade = static_cast<int>(dr.IntIn("grade", true, 1, 4, "残疾等级应为1至4级"));
     if (!dr.ok()) r.Fail(dr.status());
     p.disability = dis;
   }

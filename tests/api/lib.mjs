@@ -143,7 +143,7 @@ export async function as(username) {
 export const ERROR_CODES = {
   malformed_json: 400, invalid_argument: 400, unauthenticated: 401, invalid_credentials: 401,
   csrf_failed: 403, permission_denied: 403, not_found: 404, method_not_allowed: 405,
-  version_conflict: 409, conflict: 409, failed_precondition: 409, invalid_transition: 409, payload_too_large: 413, account_locked: 423, internal: 500,
+  version_conflict: 409, conflict: 409, failed_precondition: 409, invalid_transition: 409, payload_too_large: 413, account_locked: 423, too_many_requests: 429, internal: 500,
   outcome_unknown: 500, committed_unread: 500, unavailable: 503,
 };
 

@@ -1,6 +1,7 @@
 // The public pages (no login; issue 4, docs/api.md "Public", docs/workflow.md "Public notice"):
 // the village public notice never shows a full citizen id; online self-service applications get a
-// case number, their progress is visible with case number + id number, and the town window links
+// case number, their progress is visible with case number + id number + the phone's last four
+// digits, and the town window links
 // them to a registered household.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,9 +94,15 @@ test('online self-service: invalid input → 400 naming the field, nothing writt
   assert.equal(dbCount('applications', `applicant_citizen_id = ${sqlString(bad.citizen_id)}`), 0);
 });
 
-test('online self-service: progress with case number + the right id; a wrong id → 404 like an unknown case', async () => {
+// The lookup needs the last four digits of the applicant's phone as well (issue 17 #1: the
+// public notice shows the id's first 6 and last 4 characters, so the id alone can be guessed).
+const last4 = (phone) => phone.replace(/\D/g, '').slice(-4);
+const progressPath = (caseNo, cid, phone) =>
+  `/public/applications/${encodeURIComponent(caseNo)}?citizen_id=${cid}&phone_last4=${phone}`;
+
+test('online self-service: progress with case number + the right id and phone digits; a wrong id or phone → 404 like an unknown case', async () => {
   const { input, case_no } = online;
-  const res = await anon().get(`/public/applications/${encodeURIComponent(case_no)}?citizen_id=${input.citizen_id}`);
+  const res = await anon().get(progressPath(case_no, input.citizen_id, last4(input.phone)));
   const p = expectStatus(res, 200, 'progress');
   assert.equal(p.case_no, case_no);
   assert.equal(p.state, 'received');
@@ -106,16 +113,24 @@ test('online self-service: progress with case number + the right id; a wrong id 
   assert.ok(Array.isArray(p.steps) && p.steps.length >= 1);
   for (const s of p.steps) { assert.match(s.at, ISO_TS); assert.equal(typeof s.label, 'string'); }
   assert.ok(!FULL_ID_RE.test(res.text), 'the progress page shows no full id');
-  const unknown = await anon().get(`/public/applications/370725-2099-999999?citizen_id=${input.citizen_id}`);
+  const unknown = await anon().get(progressPath('370725-2099-999999', input.citizen_id, last4(input.phone)));
   expectError(unknown, 404, 'not_found');
-  const wrong = await anon().get(`/public/applications/${encodeURIComponent(case_no)}?citizen_id=${citizenId()}`);
+  const wrong = await anon().get(progressPath(case_no, citizenId(), last4(input.phone)));
   expectError(wrong, 404, 'not_found');
   assert.deepEqual(wrong.body, unknown.body, 'a wrong id reveals nothing');
-  expectError(await anon().get(`/public/applications/${encodeURIComponent(case_no)}`), 404, 'not_found');
-  // a window case can be looked up the same way by its applicant
+  const otherDigits = String((Number(last4(input.phone)) + 1) % 10000).padStart(4, '0');
+  const wrongPhone = await anon().get(progressPath(case_no, input.citizen_id, otherDigits));
+  expectError(wrongPhone, 404, 'not_found');
+  assert.deepEqual(wrongPhone.body, unknown.body, 'the right id with wrong phone digits reveals nothing');
+  // the phone digits are required (four digits): refused before any lookup
+  expectError(await anon().get(`/public/applications/${encodeURIComponent(case_no)}?citizen_id=${input.citizen_id}`),
+    400, 'invalid_argument', 'phone_last4');
+  expectError(await anon().get(progressPath(case_no, input.citizen_id, '12a4')), 400, 'invalid_argument', 'phone_last4');
+  expectError(await anon().get(`/public/applications/${encodeURIComponent(case_no)}?phone_last4=${last4(input.phone)}`), 404, 'not_found');
+  // a window case can be looked up the same way by its applicant (the household's phone)
   const w = noticed;
   const head = w.household.members.find(m => m.relation === 'head');
-  const wp = expectStatus(await anon().get(`/public/applications/${encodeURIComponent(w.app.case_no)}?citizen_id=${head.citizen_id}`), 200);
+  const wp = expectStatus(await anon().get(progressPath(w.app.case_no, head.citizen_id, last4(w.household.phone))), 200);
   assert.equal(wp.state, appRow(w.app.id).state);
 });
 
@@ -151,7 +166,7 @@ test('the town clerk sees the online application (channel online) and links it t
   assert.equal(String(linked.household_id), String(household.id));
   // it then goes on like any case; the public progress follows
   const acc = await actOk(clerk, app.id, 'accept', {}, 'accepted');
-  const p = expectStatus(await anon().get(`/public/applications/${encodeURIComponent(case_no)}?citizen_id=${input.citizen_id}`), 200);
+  const p = expectStatus(await anon().get(progressPath(case_no, input.citizen_id, last4(input.phone))), 200);
   assert.equal(p.state, 'accepted');
   assert.equal(p.due_date, acc.due_date);
   assert.ok(p.steps.length >= 2, 'the acceptance is a step');

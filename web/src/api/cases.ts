@@ -702,8 +702,11 @@ export interface PublicProgress {
   steps: { at: string; label: string }[]
 }
 
-export function publicProgress(caseNo: string, citizenId: string): Promise<PublicProgress> {
+/** Case number, the applicant's citizen id and the last four digits of the phone given with the
+ * application (failed tries are limited: 429 too_many_requests with a message to show). */
+export function publicProgress(caseNo: string, citizenId: string, phoneLast4: string): Promise<PublicProgress> {
   return http.get<PublicProgress>(`/api/v1/public/applications/${encodeURIComponent(caseNo)}`, {
     citizen_id: citizenId,
+    phone_last4: phoneLast4,
   })
 }

@@ -204,6 +204,7 @@ function fallbackMessage(status: number): string {
   if (status === 401) return t('error.unauthenticated')
   if (status === 403) return t('error.forbidden')
   if (status === 404) return t('error.notFound')
+  if (status === 429) return t('error.tooManyRequests')
   if (status >= 500) return t('error.server')
   return t('error.unknown', { status })
 }
