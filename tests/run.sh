@@ -71,9 +71,12 @@ pg_url() {  # a fresh database per use
 # Starts a server on a fresh, migrated, seeded database; sets SERVER_PID and URL.
 start_server() {
   local db="$1" port
+  port=$(free_port)
+  # The audit chain's keys and anchors (src/audit/chain_keys.h), one directory per database:
+  # exported, so the tests' `doudi audit verify` and second servers find them too.
+  export DOUDI_AUDIT_DIR="$WORK/audit-$port"
   "$BIN" migrate --db "$db" >/dev/null || return 1
   "$BIN" seed-demo --db "$db" --password "$PASSWORD" >/dev/null || return 1
-  port=$(free_port)
   URL="http://127.0.0.1:$port"
   SERVER_LOG="$WORK/server-$port.log"
   "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --web "$ROOT/web/dist" >"$SERVER_LOG" 2>&1 &

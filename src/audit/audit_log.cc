@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "audit/chain_keys.h"
 #include "common/date.h"
 
 namespace doudi::audit {
@@ -38,8 +39,45 @@ std::string HashedMiddle(const std::string& at, int64_t actor_id, const std::str
   return s;
 }
 
-std::string EntryHash(int64_t id, const std::string& middle, const std::string& prev_hash) {
+// Before migration 13 the chain was plain SHA-256; SealChain re-keys such a chain.
+std::string PlainEntryHash(int64_t id, const std::string& middle, const std::string& prev_hash) {
   return Sha256Hex(std::to_string(id) + middle + prev_hash + kSep);
+}
+
+// An entry's hash: HMAC-SHA-256, under the key kept outside the database, of its id, its
+// fields and the previous entry's hash.
+Result<std::string> EntryHash(int64_t id, const std::string& middle, const std::string& prev_hash) {
+  return KeyedHashHex(std::to_string(id) + middle + prev_hash + kSep);
+}
+
+// A read-log row's hash, chained the same way.
+Result<std::string> ReadHash(int64_t id, const std::string& at, int64_t actor_id, const std::string& actor,
+                             const std::string& entity, const std::string& entity_id, const std::string& region,
+                             const std::string& prev_hash) {
+  std::string s = std::to_string(id);
+  const std::string aid = std::to_string(actor_id);
+  for (const std::string* part : {&at, &aid, &actor, &entity, &entity_id, &region, &prev_hash}) {
+    s += kSep;
+    s += *part;
+  }
+  s += kSep;
+  return KeyedHashHex(s);
+}
+
+// The schema pgcrypto is installed in (migration 13 puts it in doudi_crypto, unless the
+// database had it already), quoted, looked up once.
+Result<std::string> PgCrypto(storage::Connection& conn) {
+  static std::mutex mu;
+  static std::string schema;
+  std::lock_guard<std::mutex> g(mu);
+  if (!schema.empty()) return schema;
+  auto rs = conn.Query(
+      "SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+      "WHERE e.extname = 'pgcrypto'");
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::Internal("pgcrypto is not installed (migration 13)");
+  schema = rs->rows[0].Text(0);
+  return schema;
 }
 
 constexpr const char* kInsertEntry =
@@ -54,12 +92,13 @@ constexpr const char* kInsertEntry =
 // guarded write's change: the head's registry_rev plus one, because the feed's statement
 // trigger (migration 9), which runs after the statement's CTEs, takes the next number under
 // the head's row lock that this statement already holds.
-std::string PgEntryStatement(bool guarded, bool feed_rev) {
+std::string PgEntryStatement(bool guarded, bool feed_rev, const std::string& crypto) {
   std::string sql = "WITH ";
   if (guarded) sql += "guard AS (%s), ";
   sql +=
       "head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = last_hash, "
-      "last_hash = encode(sha256(convert_to((seq + 1)::text || ? || last_hash || chr(31), 'UTF8')), 'hex') "
+      "last_hash = encode(" + crypto + ".hmac(convert_to((seq + 1)::text || ? || last_hash || chr(31), 'UTF8'), "
+      "decode(?, 'hex'), 'sha256'), 'hex') "
       "WHERE id = 1";
   if (guarded) sql += " AND EXISTS (SELECT 1 FROM guard)";
   sql += feed_rev ? " RETURNING seq, prev_hash, last_hash, registry_rev) " : " RETURNING seq, prev_hash, last_hash) ";
@@ -70,18 +109,19 @@ std::string PgEntryStatement(bool guarded, bool feed_rev) {
 }
 
 // The PostgreSQL statement of an entry (and its guarded write, when given).
+// The caller has checked that the keys are loaded.
 storage::Statement PgEntry(const std::string* write, const storage::Params* write_params, const Actor& actor,
-                           const Entry& e, bool feed_rev) {
+                           const Entry& e, bool feed_rev, const std::string& crypto) {
   std::string at = NowIsoShanghai();
   std::string actor_name = actor.username.empty() ? "system" : actor.username;
   std::string middle = HashedMiddle(at, actor.id, actor_name, e);
-  storage::Statement st{PgEntryStatement(write != nullptr, feed_rev), {}};
+  storage::Statement st{PgEntryStatement(write != nullptr, feed_rev, crypto), {}};
   if (write) {
     st.sql.replace(st.sql.find("%s"), 2, *write);
     st.params = *write_params;
   }
-  st.params.reserve(st.params.size() + 10);
-  for (storage::Value v : storage::Params{middle, at, actor.id, actor_name, e.action, e.entity, e.entity_id,
+  st.params.reserve(st.params.size() + 11);
+  for (storage::Value v : storage::Params{middle, CurrentKeys()->hmac_hex, at, actor.id, actor_name, e.action, e.entity, e.entity_id,
                                           e.region_code, e.before_json, e.after_json})
     st.params.push_back(std::move(v));
   return st;
@@ -90,8 +130,10 @@ storage::Statement PgEntry(const std::string* write, const storage::Params* writ
 Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, const storage::Params* write_params,
                            const Actor& actor, const Entry& e, storage::Transaction* commit,
                            int64_t* feed_rev = nullptr) {
+  if (!CurrentKeys()) return Status::Internal("audit chain key not loaded (--audit-dir)");
   if (conn.dialect() == storage::Dialect::kPostgres) {
-    auto [sql, params] = PgEntry(write, write_params, actor, e, feed_rev != nullptr);
+    DOUDI_ASSIGN_OR_RETURN(std::string crypto, PgCrypto(conn));
+    auto [sql, params] = PgEntry(write, write_params, actor, e, feed_rev != nullptr, crypto);
     Result<int64_t> n = int64_t{0};
     storage::ResultSet rows;
     if (commit) {
@@ -131,7 +173,7 @@ Result<int64_t> WriteEntry(storage::Connection& conn, const std::string* write, 
   if (head->empty()) return Status::Internal("audit_head row missing");
   int64_t id = head->rows[0].Int(0);
   std::string prev = head->rows[0].Text(1);
-  std::string hash = EntryHash(id, middle, prev);
+  DOUDI_ASSIGN_OR_RETURN(std::string hash, EntryHash(id, middle, prev));
   auto ins = conn.Execute(std::string(kInsertEntry) + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           {id, at, actor.id, actor_name, e.action, e.entity, e.entity_id, e.region_code,
                            e.before_json, e.after_json, prev, hash});
@@ -160,13 +202,61 @@ Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string&
   return WriteEntry(conn, &write, &write_params, actor, entry, commit, feed_rev);
 }
 
+namespace {
+struct ReadRow {
+  std::string at;
+  int64_t actor_id;
+  std::string actor, entity, entity_id, region_code;
+};
+
+// Appends rows to the read log's chain in the caller's open write transaction: the head's row
+// is locked (PostgreSQL) until the transaction ends, so appends never fork the chain. Multi-row
+// INSERTs of up to 128 rows.
+Status AppendReads(storage::Connection& conn, const std::vector<ReadRow>& rows) {
+  if (rows.empty()) return Status::Ok();
+  const bool pg = conn.dialect() == storage::Dialect::kPostgres;
+  auto head = conn.Query(pg ? "SELECT seq, last_hash FROM read_head WHERE id = 1 FOR UPDATE"
+                            : "SELECT seq, last_hash FROM read_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  if (head->empty()) return Status::Internal("read_head row missing");
+  int64_t seq = head->rows[0].Int(0);
+  std::string prev = head->rows[0].Text(1);
+  constexpr size_t kMaxChunk = 128;
+  for (size_t i = 0; i < rows.size();) {
+    size_t chunk = std::min(kMaxChunk, rows.size() - i);
+    std::string sql =
+        "INSERT INTO read_log (id, at, actor_id, actor, entity, entity_id, region_code, prev_hash, hash) VALUES ";
+    storage::Params params;
+    params.reserve(chunk * 9);
+    for (size_t k = 0; k < chunk; ++k, ++i) {
+      const ReadRow& r = rows[i];
+      sql += k ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      ++seq;
+      DOUDI_ASSIGN_OR_RETURN(std::string hash,
+                             ReadHash(seq, r.at, r.actor_id, r.actor, r.entity, r.entity_id, r.region_code, prev));
+      for (storage::Value v :
+           storage::Params{seq, r.at, r.actor_id, r.actor, r.entity, r.entity_id, r.region_code, prev, hash})
+        params.push_back(std::move(v));
+      prev = std::move(hash);
+    }
+    auto ins = conn.Execute(sql, params);
+    if (!ins.ok()) return ins.status();
+  }
+  auto upd = conn.Execute("UPDATE read_head SET seq = ?, last_hash = ? WHERE id = 1", {seq, prev});
+  return upd.ok() ? Status::Ok() : upd.status();
+}
+}  // namespace
+
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
                   std::string_view entity_id, std::string_view region_code) {
-  auto r = conn.Execute(
-      "INSERT INTO read_log (at, actor_id, actor, entity, entity_id, region_code) VALUES (?, ?, ?, ?, ?, ?)",
-      {NowIsoShanghai(), actor.id, actor.username, std::string(entity), std::string(entity_id),
-       std::string(region_code)});
-  return r.ok() ? Status::Ok() : r.status();
+  std::vector<ReadRow> row{ReadRow{NowIsoShanghai(), actor.id, actor.username, std::string(entity),
+                                   std::string(entity_id), std::string(region_code)}};
+  if (conn.InTransaction()) return AppendReads(conn, row);
+  // Outside a transaction: one of its own (the head is read, then moved).
+  storage::Transaction tx(conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(AppendReads(conn, row));
+  return tx.Commit();
 }
 
 bool CommitReceipt::Pending() const {
@@ -300,35 +390,16 @@ void ReadLog::Run() {
 
 Status ReadLog::Write(const std::vector<Item>& batch) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  // Multi-row INSERTs of up to 128 rows. On PostgreSQL a batch that fits one statement commits
-  // on its own (no BEGIN / COMMIT round trips); a larger one runs in one transaction. On SQLite
-  // every batch runs in a write transaction, so it queues on the process's write lock: a lone
-  // INSERT would meet a busy database and sleep in SQLite's busy handler (1, 2, 5, 10 … ms).
-  constexpr size_t kMaxChunk = 128;
-  std::optional<storage::Transaction> tx;
-  if (batch.size() > kMaxChunk || conn->dialect() == storage::Dialect::kSqlite) {
-    tx.emplace(*conn, true);
-    DOUDI_RETURN_IF_ERROR(tx->status());
-  }
-  for (size_t i = 0; i < batch.size();) {
-    size_t chunk = std::min(kMaxChunk, batch.size() - i);
-    std::string sql = "INSERT INTO read_log (at, actor_id, actor, entity, entity_id, region_code) VALUES ";
-    for (size_t k = 0; k < chunk; ++k) sql += k ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
-    storage::Params params;
-    params.reserve(chunk * 6);
-    for (size_t k = 0; k < chunk; ++k, ++i) {
-      const Item& it = batch[i];
-      params.emplace_back(it.at);
-      params.emplace_back(it.actor_id);
-      params.emplace_back(it.actor);
-      params.emplace_back(it.entity);
-      params.emplace_back(it.entity_id);
-      params.emplace_back(it.region_code);
-    }
-    auto r = conn->Execute(sql, params);
-    if (!r.ok()) return r.status();
-  }
-  return tx ? tx->Commit() : Status::Ok();
+  // One write transaction per batch: the read log is a chain (its head row is locked until the
+  // commit on PostgreSQL; on SQLite the batch queues on the process's write lock, where a lone
+  // INSERT would meet a busy database and sleep in SQLite's busy handler).
+  storage::Transaction tx(*conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  std::vector<ReadRow> rows;
+  rows.reserve(batch.size());
+  for (const Item& it : batch) rows.push_back({it.at, it.actor_id, it.actor, it.entity, it.entity_id, it.region_code});
+  DOUDI_RETURN_IF_ERROR(AppendReads(*conn, rows));
+  return tx.Commit();
 }
 
 WriteQueue::WriteQueue(storage::Database& db) : db_(db) {
@@ -354,8 +425,11 @@ Status WriteQueue::Submit(storage::Connection& conn, storage::Transaction& tx, s
     else o.status = n.status();
     return done(o);
   }
+  if (!CurrentKeys()) return done(Outcome{Status::Internal("audit chain key not loaded (--audit-dir)")});
+  auto crypto = PgCrypto(conn);
+  if (!crypto.ok()) return done(Outcome{crypto.status()});
   return Enqueue::Run<Item, Slot>(mu_, work_cv_, done_cv_, queue_,
-                                  Item{PgEntry(&write, &params, actor, entry, true),
+                                  Item{PgEntry(&write, &params, actor, entry, true, *crypto),
                                        {std::move(lock.sql), std::move(lock.params)}, lock.key, std::move(done),
                                        nullptr, nullptr});
 }
@@ -453,9 +527,12 @@ std::vector<WriteQueue::Outcome> WriteQueue::Commit(std::vector<Item>& batch) {
   return out;
 }
 
-Result<VerifyReport> Verify(storage::Connection& conn) {
-  VerifyReport rep;
-  std::string prev(64, '0');
+namespace {
+const std::string kZeroHash(64, '0');
+
+// The audit chain: each entry's link and keyed hash, then the head.
+Status VerifyEntries(storage::Connection& conn, VerifyReport& rep) {
+  std::string prev = kZeroHash;
   int64_t expected = 1;
   const int64_t kBatch = 5000;
   for (;;) {
@@ -470,21 +547,21 @@ Result<VerifyReport> Verify(storage::Connection& conn) {
         rep.ok = false;
         rep.first_broken_id = expected;
         rep.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
-        return rep;
+        return Status::Ok();
       }
       Entry e{r.Text(4), r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
       if (r.Text(10) != prev) {
         rep.ok = false;
         rep.first_broken_id = id;
         rep.problem = "entry " + std::to_string(id) + " does not link to the previous entry";
-        return rep;
+        return Status::Ok();
       }
-      std::string h = EntryHash(id, HashedMiddle(r.Text(1), r.Int(2), r.Text(3), e), prev);
+      DOUDI_ASSIGN_OR_RETURN(std::string h, EntryHash(id, HashedMiddle(r.Text(1), r.Int(2), r.Text(3), e), prev));
       if (h != r.Text(11)) {
         rep.ok = false;
         rep.first_broken_id = id;
-        rep.problem = "entry " + std::to_string(id) + " was modified (hash mismatch)";
-        return rep;
+        rep.problem = "entry " + std::to_string(id) + " was modified (keyed hash mismatch)";
+        return Status::Ok();
       }
       prev = h;
       ++expected;
@@ -500,7 +577,179 @@ Result<VerifyReport> Verify(storage::Connection& conn) {
     rep.problem = "entries after " + std::to_string(rep.entries) + " are missing (chain head is " +
                   (head->empty() ? std::string("absent") : head->rows[0].Text(0)) + ")";
   }
+  return Status::Ok();
+}
+
+// The read log's chain: links and keyed hashes in id order (ids may have gaps from before
+// migration 13: a deleted row shows as the next row's broken link), then the head.
+Status VerifyReads(storage::Connection& conn, VerifyReport& rep) {
+  std::string prev = kZeroHash;
+  int64_t after = 0, last = 0;
+  const int64_t kBatch = 5000;
+  auto broken = [&rep](int64_t id, std::string problem) {
+    rep.ok = false;
+    rep.first_broken_read_id = id;
+    if (rep.problem.empty()) rep.problem = std::move(problem);
+  };
+  for (;;) {
+    auto rs = conn.Query(
+        "SELECT id, at, actor_id, actor, entity, entity_id, region_code, prev_hash, hash FROM read_log "
+        "WHERE id > ? ORDER BY id LIMIT ?",
+        {after, kBatch});
+    if (!rs.ok()) return rs.status();
+    for (const auto& r : rs->rows) {
+      int64_t id = r.Int(0);
+      if (r.Text(7) != prev) {
+        broken(id, "read-log row " + std::to_string(id) + " does not link to the previous row");
+        return Status::Ok();
+      }
+      DOUDI_ASSIGN_OR_RETURN(std::string h, ReadHash(id, r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5),
+                                                     r.Text(6), prev));
+      if (h != r.Text(8)) {
+        broken(id, "read-log row " + std::to_string(id) + " was modified (keyed hash mismatch)");
+        return Status::Ok();
+      }
+      prev = h;
+      after = last = id;
+      ++rep.reads;
+    }
+    if (static_cast<int64_t>(rs->rows.size()) < kBatch) break;
+  }
+  auto head = conn.Query("SELECT seq, last_hash FROM read_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  if (head->empty() || head->rows[0].Int(0) != last || head->rows[0].Text(1) != prev)
+    broken(last + 1, "read-log rows after " + std::to_string(last) + " are missing (head is " +
+                         (head->empty() ? std::string("absent") : head->rows[0].Text(0)) + ")");
+  return Status::Ok();
+}
+
+// Each anchor's signature, and the hash of the row it names.
+Status VerifyAnchors(storage::Connection& conn, VerifyReport& rep) {
+  DOUDI_ASSIGN_OR_RETURN(auto anchors, ReadAnchors());
+  for (const auto& a : anchors) {
+    ++rep.anchors;
+    auto fail = [&rep](std::string problem) {
+      rep.ok = false;
+      if (rep.problem.empty()) rep.problem = std::move(problem);
+    };
+    if (!a.signature_ok) {
+      fail("anchor " + a.file + " has no valid signature");
+      if (rep.first_broken_id == 0) rep.first_broken_id = a.audit_id;
+      continue;
+    }
+    struct Side {
+      const char* table;
+      int64_t id;
+      const std::string& hash;
+      int64_t* broken;
+      const char* what;
+    };
+    for (const Side& side : {Side{"audit_log", a.audit_id, a.audit_hash, &rep.first_broken_id, "entry"},
+                             Side{"read_log", a.read_id, a.read_hash, &rep.first_broken_read_id, "read-log row"}}) {
+      if (side.id == 0) continue;
+      auto rs = conn.Query(std::string("SELECT hash FROM ") + side.table + " WHERE id = ?", {side.id});
+      if (!rs.ok()) return rs.status();
+      if (rs->empty() || rs->rows[0].Text(0) != side.hash) {
+        if (*side.broken == 0 || side.id < *side.broken) *side.broken = side.id;
+        fail(std::string(side.what) + " " + std::to_string(side.id) + (rs->empty() ? " is missing" : " differs") +
+             " from anchor " + a.file + " (" + a.at + "): the log was rewritten at or before it");
+      }
+    }
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<VerifyReport> Verify(storage::Connection& conn) {
+  if (!CurrentKeys()) return Status::Internal("audit chain key not loaded (--audit-dir)");
+  VerifyReport rep;
+  DOUDI_RETURN_IF_ERROR(VerifyEntries(conn, rep));
+  DOUDI_RETURN_IF_ERROR(VerifyReads(conn, rep));
+  DOUDI_RETURN_IF_ERROR(VerifyAnchors(conn, rep));
   return rep;
+}
+
+Status CheckKeyMatchesChain(storage::Connection& conn) {
+  if (!CurrentKeys()) return Status::Internal("audit chain key not loaded (--audit-dir)");
+  auto sealed = conn.Query("SELECT sealed FROM audit_head WHERE id = 1");
+  if (!sealed.ok()) return sealed.status();
+  if (sealed->empty() || sealed->rows[0].Int(0) != 1)
+    return Status::FailedPrecondition("审计链尚未使用密钥重新计算，请先运行 doudi migrate");
+  auto rs = conn.Query(
+      "SELECT id, at, actor_id, actor, action, entity, entity_id, region_code, before_json, after_json, prev_hash, "
+      "hash FROM audit_log ORDER BY id DESC LIMIT 1");
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::Ok();
+  const auto& r = rs->rows[0];
+  Entry e{r.Text(4), r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
+  DOUDI_ASSIGN_OR_RETURN(std::string h, EntryHash(r.Int(0), HashedMiddle(r.Text(1), r.Int(2), r.Text(3), e), r.Text(10)));
+  if (h != r.Text(11))
+    return Status::FailedPrecondition("审计密钥与数据库中的审计链不符（密钥目录是否正确？可用 doudi audit verify 检查）");
+  return Status::Ok();
+}
+
+Result<SealReport> SealChain(storage::Connection& conn) {
+  if (!CurrentKeys()) return Status::Internal("audit chain key not loaded (--audit-dir)");
+  SealReport out;
+  storage::Transaction tx(conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto sealed = conn.Query("SELECT sealed FROM audit_head WHERE id = 1");
+  if (!sealed.ok()) return sealed.status();
+  if (sealed->empty()) return Status::Internal("audit_head row missing");
+  if (sealed->rows[0].Int(0) == 1) return out;
+  // The plain chain must be intact: re-keying a broken one would hide what broke it.
+  auto rs = conn.Query(
+      "SELECT id, at, actor_id, actor, action, entity, entity_id, region_code, before_json, after_json, prev_hash, "
+      "hash FROM audit_log ORDER BY id");
+  if (!rs.ok()) return rs.status();
+  std::string plain_prev = kZeroHash, keyed_prev = kZeroHash, keyed_before = kZeroHash;
+  int64_t expected = 1;
+  for (const auto& r : rs->rows) {
+    int64_t id = r.Int(0);
+    Entry e{r.Text(4), r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
+    std::string middle = HashedMiddle(r.Text(1), r.Int(2), r.Text(3), e);
+    if (id != expected || r.Text(10) != plain_prev || PlainEntryHash(id, middle, plain_prev) != r.Text(11))
+      return Status::FailedPrecondition("审计链第 " + std::to_string(expected) +
+                                        " 条已损坏，不能改用密钥计算；请先查明原因（doudi audit verify）");
+    plain_prev = r.Text(11);
+    DOUDI_ASSIGN_OR_RETURN(std::string h, EntryHash(id, middle, keyed_prev));
+    auto upd = conn.Execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", {keyed_prev, h, id});
+    if (!upd.ok()) return upd.status();
+    keyed_before = keyed_prev;
+    keyed_prev = h;
+    ++expected;
+    ++out.entries;
+  }
+  auto head = conn.Query("SELECT seq, last_hash FROM audit_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  if (head->rows[0].Int(0) != out.entries || head->rows[0].Text(1) != plain_prev)
+    return Status::FailedPrecondition("审计链末尾的记录缺失，不能改用密钥计算；请先查明原因（doudi audit verify）");
+  auto upd = conn.Execute("UPDATE audit_head SET prev_hash = ?, last_hash = ? WHERE id = 1",
+                          {out.entries > 0 ? keyed_before : std::string(), keyed_prev});
+  if (!upd.ok()) return upd.status();
+  // The read log was not chained: its rows are chained as they stand, in id order.
+  auto reads = conn.Query(
+      "SELECT id, at, actor_id, actor, entity, entity_id, region_code FROM read_log ORDER BY id");
+  if (!reads.ok()) return reads.status();
+  std::string prev = kZeroHash;
+  int64_t last = 0;
+  for (const auto& r : reads->rows) {
+    int64_t id = r.Int(0);
+    DOUDI_ASSIGN_OR_RETURN(std::string h,
+                           ReadHash(id, r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), prev));
+    auto u = conn.Execute("UPDATE read_log SET prev_hash = ?, hash = ? WHERE id = ?", {prev, h, id});
+    if (!u.ok()) return u.status();
+    prev = h;
+    last = id;
+    ++out.reads;
+  }
+  upd = conn.Execute("UPDATE read_head SET seq = ?, last_hash = ? WHERE id = 1", {last, prev});
+  if (!upd.ok()) return upd.status();
+  upd = conn.Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1");
+  if (!upd.ok()) return upd.status();
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  out.rekeyed = true;
+  return out;
 }
 
 Result<std::vector<ListedEntry>> ListEntries(storage::Connection& conn, const ListFilter& f, int64_t* total) {

@@ -1,7 +1,9 @@
-// The audit trail: a hash chain of every write, plus a log of every read of personal data.
+// The audit trail: a keyed hash chain of every write, plus a chained log of every read of
+// personal data.
 //
-// Each audit_log row holds the SHA-256 of the previous row (prev_hash) and its own hash over
-// all its fields and prev_hash. The chain's head (last id and hash) sits in audit_head; the
+// Each audit_log row holds the hash of the previous row (prev_hash) and its own hash, an
+// HMAC-SHA-256 under a key kept outside the database (chain_keys.h), over all its fields and
+// prev_hash. The chain's head (last id and hash) sits in audit_head; the
 // writer updates it first, which serializes concurrent writers on both databases, so the
 // chain never forks. Entries are written in the caller's transaction: the write and its
 // audit entry commit or roll back together.
@@ -55,7 +57,8 @@ Result<int64_t> RecordGuardedWrite(storage::Connection& conn, const std::string&
                                    const storage::Params& write_params, const Actor& actor, const Entry& entry,
                                    storage::Transaction* commit = nullptr, int64_t* feed_rev = nullptr);
 
-// Logs a read of personal data (not chained). Runs in its own statement.
+// Logs a read of personal data in the caller's open write transaction, chained like ReadLog's
+// rows (it locks the read log's head until the transaction ends).
 Status RecordRead(storage::Connection& conn, const Actor& actor, std::string_view entity,
                   std::string_view entity_id, std::string_view region_code);
 
@@ -220,13 +223,32 @@ class ReadLog {
 struct VerifyReport {
   bool ok = true;
   int64_t entries = 0;
-  int64_t first_broken_id = 0;  // 0 when ok
-  std::string problem;          // English, for the CLI and logs
+  int64_t first_broken_id = 0;       // audit_log; 0 when that chain and its anchors are ok
+  std::string problem;               // English, for the CLI and logs (the first one found)
+  int64_t reads = 0;                 // read-log rows verified
+  int64_t first_broken_read_id = 0;  // read_log; 0 when ok
+  int64_t anchors = 0;               // anchor files checked
 };
 
-// Recomputes the whole chain. Detects edited rows (hash mismatch), deleted rows (gap in
-// ids or broken prev_hash) and a truncated tail (head does not match the last row).
+// Recomputes both keyed chains (audit_log and read_log) with the process's key (chain_keys.h)
+// and checks every anchor. Detects edited rows (hash mismatch: an edit with the chain
+// recomputed without the key), deleted rows (gap in ids or broken prev_hash), a truncated
+// tail (head does not match the last row), and a past rewritten even with the key (the row an
+// anchor names no longer has the anchored hash).
 Result<VerifyReport> Verify(storage::Connection& conn);
+
+// `serve` refuses to start on a chain not yet re-keyed (see SealChain) or whose last entry
+// does not verify with the loaded key (a wrong key directory).
+Status CheckKeyMatchesChain(storage::Connection& conn);
+
+struct SealReport {
+  bool rekeyed = false;  // false: the chain was keyed already (or new)
+  int64_t entries = 0, reads = 0;
+};
+// `migrate`, after migration 13: a chain written before it (plain SHA-256) is checked and, if
+// intact, recomputed with the key in one transaction, the read log chained likewise; then
+// both are append-only (triggers). A broken plain chain is refused and left as it is.
+Result<SealReport> SealChain(storage::Connection& conn);
 
 struct ListedEntry {
   int64_t id = 0;

@@ -1,9 +1,13 @@
 #include "audit/audit_log.h"
+#include "audit/chain_keys.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -13,6 +17,27 @@
 
 namespace doudi::audit {
 namespace {
+
+// Keys of the test process (every test of the binary writes to the chain): fresh random ones,
+// anchors in a directory of their own.
+ChainKeys TestKeys(const std::string& anchor_dir) {
+  ChainKeys k;
+  crypto_auth_hmacsha256_keygen(k.hmac.data());
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, k.hmac.data(), k.hmac.size());
+  k.hmac_hex = hex;
+  crypto_sign_keypair(k.sign_pk.data(), k.sign_sk.data());
+  k.anchor_dir = anchor_dir;
+  return k;
+}
+std::string FreshDir() {
+  return (std::filesystem::temp_directory_path() / ("doudi-anchors-" + storage::testing::UniqueName())).string();
+}
+const bool kTestKeysLoaded = [] {
+  if (sodium_init() < 0) return false;
+  UseKeys(TestKeys(FreshDir()));
+  return true;
+}();
 
 class AuditTest : public storage::testing::MigratedDbTest {
  protected:
@@ -29,6 +54,14 @@ class AuditTest : public storage::testing::MigratedDbTest {
       ASSERT_TRUE(tx.Commit().ok());
     }
   }
+  // Tampering as someone with the database's own rights: the append-only triggers let rows be
+  // changed only while the chain is unsealed.
+  void Tamper(const std::string& sql) {
+    ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
+    auto r = conn().Execute(sql);
+    ASSERT_TRUE(r.ok()) << r.status().detail();
+    ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1").ok());
+  }
   VerifyReport Check() {
     auto r = Verify(conn());
     EXPECT_TRUE(r.ok());
@@ -43,28 +76,28 @@ TEST_P(AuditTest, IntactChainVerifies) {
 }
 
 TEST_P(AuditTest, EditedRowIsNamed) {
-  ASSERT_TRUE(conn().Execute("UPDATE audit_log SET after_json = '{\"area\":\"rural\"}' WHERE id = 3").ok());
+  Tamper("UPDATE audit_log SET after_json = '{\"area\":\"rural\"}' WHERE id = 3");
   auto rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 3);
 }
 
 TEST_P(AuditTest, EditedRowAndItsHashIsNamed) {
-  ASSERT_TRUE(conn().Execute("UPDATE audit_log SET actor = 'someone', hash = 'ff' WHERE id = 2").ok());
+  Tamper("UPDATE audit_log SET actor = 'someone', hash = 'ff' WHERE id = 2");
   auto rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 2);
 }
 
 TEST_P(AuditTest, DeletedRowIsNamed) {
-  ASSERT_TRUE(conn().Execute("DELETE FROM audit_log WHERE id = 2").ok());
+  Tamper("DELETE FROM audit_log WHERE id = 2");
   auto rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 2);
 }
 
 TEST_P(AuditTest, TruncatedTailIsDetected) {
-  ASSERT_TRUE(conn().Execute("DELETE FROM audit_log WHERE id = 4").ok());
+  Tamper("DELETE FROM audit_log WHERE id = 4");
   auto rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 4);
@@ -120,8 +153,7 @@ TEST_P(AuditTest, GuardedWriteChainsItsEntryOnlyWhenTheWriteHappened) {
   auto rep = Check();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.entries, 6);  // the four of SetUp and the two writes that happened
-  auto tamper = conn().Execute("UPDATE audit_log SET actor = '李四' WHERE id = 5");
-  ASSERT_TRUE(tamper.ok());
+  Tamper("UPDATE audit_log SET actor = '李四' WHERE id = 5");
   EXPECT_EQ(Check().first_broken_id, 5);
 }
 
@@ -349,6 +381,166 @@ TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
   EXPECT_EQ(rows->rows[0].Int(0), 3);
   auto rep = Check();
   EXPECT_TRUE(rep.ok) << rep.problem;
+}
+
+// Rewrites entries from `from` on as an attacker would after editing one: each hash
+// recomputed (with plain SHA-256, or with the chain's key when `keyed`), and the head moved.
+void Recompute(storage::Connection& conn, int64_t from, bool keyed) {
+  auto rs = conn.Query(
+      "SELECT id, at, actor_id, actor, action, entity, entity_id, region_code, before_json, after_json, prev_hash "
+      "FROM audit_log WHERE id >= ? ORDER BY id",
+      {from});
+  ASSERT_TRUE(rs.ok());
+  std::string prev = rs->rows[0].Text(10), before;
+  const char sep = '\x1f';
+  for (const auto& r : rs->rows) {
+    std::string msg = std::to_string(r.Int(0)) + sep;
+    for (int c = 1; c <= 9; ++c) msg += (c == 2 ? std::to_string(r.Int(2)) : r.Text(c)) + sep;
+    msg += prev + sep;
+    std::string h = keyed ? *KeyedHashHex(msg) : Sha256Hex(msg);
+    ASSERT_TRUE(conn.Execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", {prev, h, r.Int(0)}).ok());
+    before = prev;
+    prev = h;
+  }
+  ASSERT_TRUE(conn.Execute("UPDATE audit_head SET prev_hash = ?, last_hash = ? WHERE id = 1", {before, prev}).ok());
+}
+
+// Issue 17 #13: with plain SHA-256 an edited entry whose chain was recomputed verified.
+TEST_P(AuditTest, EditRecomputedWithPlainSha256FailsVerify) {
+  Tamper("UPDATE audit_log SET after_json = '{\"area\":\"forged\"}' WHERE id = 2");
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
+  Recompute(conn(), 2, false);
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1").ok());
+  auto rep = Check();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_EQ(rep.first_broken_id, 2) << rep.problem;
+}
+
+// Even with the key, a rewrite of what an anchor covers is detected; after the anchor's row the
+// key alone protects (the next anchor covers it).
+TEST_P(AuditTest, EditRecomputedWithTheKeyFailsAgainstAnAnchor) {
+  const ChainKeys saved = *CurrentKeys();
+  ChainKeys k = saved;
+  k.anchor_dir = FreshDir();
+  UseKeys(k);
+  auto path = WriteAnchor(conn());
+  ASSERT_TRUE(path.ok()) << path.status().detail();
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.anchors, 1);
+  Tamper("UPDATE audit_log SET after_json = '{\"area\":\"forged\"}' WHERE id = 2");
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
+  Recompute(conn(), 2, true);
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1").ok());
+  rep = Check();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_EQ(rep.first_broken_id, 4) << rep.problem;  // the anchored head no longer matches
+  EXPECT_NE(rep.problem.find("anchor"), std::string::npos) << rep.problem;
+  // Without the anchor the keyed rewrite would pass: the anchor is what caught it.
+  std::filesystem::remove_all(k.anchor_dir);
+  EXPECT_TRUE(Check().ok);
+  UseKeys(saved);
+}
+
+TEST_P(AuditTest, ForgedAnchorIsRefused) {
+  const ChainKeys saved = *CurrentKeys();
+  ChainKeys k = saved;
+  k.anchor_dir = FreshDir();
+  UseKeys(k);
+  auto path = WriteAnchor(conn());
+  ASSERT_TRUE(path.ok());
+  {
+    std::ifstream in(*path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto at = text.find("audit 4 ");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 7, "audit 3");
+    std::ofstream(*path) << text;
+  }
+  auto rep = Check();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_NE(rep.problem.find("signature"), std::string::npos) << rep.problem;
+  UseKeys(saved);
+}
+
+TEST_P(AuditTest, ReadLogIsChainedAndAnEditIsDetected) {
+  for (int i = 1; i <= 3; ++i) {
+    storage::Transaction tx(conn(), true);
+    ASSERT_TRUE(RecordRead(conn(), {7, "clerk"}, "person", std::to_string(i), "370725107202").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  {
+    ReadLog log(*db_);
+    ASSERT_TRUE(log.Record({8, "auditor"}, "audit_log", "2", "370725").ok());
+  }
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.reads, 4);
+  Tamper("UPDATE read_log SET entity_id = '99' WHERE id = 2");
+  rep = Check();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_EQ(rep.first_broken_read_id, 2) << rep.problem;
+  EXPECT_EQ(rep.first_broken_id, 0);
+  Tamper("UPDATE read_log SET entity_id = '2' WHERE id = 2");
+  EXPECT_TRUE(Check().ok);
+  Tamper("DELETE FROM read_log WHERE id = 4");
+  rep = Check();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_EQ(rep.first_broken_read_id, 4) << rep.problem;
+}
+
+// Records are kept: once sealed, the database itself refuses to change or delete them.
+TEST_P(AuditTest, AuditAndReadLogsAreAppendOnly) {
+  {
+    storage::Transaction tx(conn(), true);
+    ASSERT_TRUE(RecordRead(conn(), {7, "clerk"}, "person", "1", "370725107202").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_FALSE(conn().Execute("UPDATE audit_log SET actor = 'x' WHERE id = 1").ok());
+  EXPECT_FALSE(conn().Execute("DELETE FROM audit_log WHERE id = 4").ok());
+  EXPECT_FALSE(conn().Execute("UPDATE read_log SET actor = 'x'").ok());
+  EXPECT_FALSE(conn().Execute("DELETE FROM read_log").ok());
+  if (GetParam() == "postgresql") EXPECT_FALSE(conn().ExecScript("TRUNCATE audit_log").ok());
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.entries, 4);
+  EXPECT_EQ(rep.reads, 1);
+}
+
+// A chain from before migration 13 (plain SHA-256, read log unchained) is re-keyed by
+// SealChain, once; a broken one is refused.
+TEST_P(AuditTest, SealChainRekeysAnIntactPlainChainOnly) {
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
+  Recompute(conn(), 1, false);
+  Exec("INSERT INTO read_log (id, at, actor_id, actor, entity, entity_id, region_code) VALUES "
+       "(5, '2026-01-01T00:00:00+08:00', 7, 'clerk', 'person', '1', '370725'), "
+       "(9, '2026-01-02T00:00:00+08:00', 7, 'clerk', 'person', '2', '370725')");
+  EXPECT_FALSE(Check().ok);
+  auto sealed = SealChain(conn());
+  ASSERT_TRUE(sealed.ok()) << sealed.status().detail();
+  EXPECT_TRUE(sealed->rekeyed);
+  EXPECT_EQ(sealed->entries, 4);
+  EXPECT_EQ(sealed->reads, 2);
+  auto rep = Check();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.reads, 2);
+  EXPECT_TRUE(CheckKeyMatchesChain(conn()).ok());
+  EXPECT_FALSE(SealChain(conn())->rekeyed);  // once
+  EXPECT_FALSE(conn().Execute("UPDATE audit_log SET actor = 'x' WHERE id = 1").ok());
+  // A plain chain with an edit is not re-keyed.
+  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
+  Recompute(conn(), 1, false);
+  Exec("UPDATE audit_log SET actor = 'someone' WHERE id = 3");
+  EXPECT_FALSE(SealChain(conn()).ok());
+  EXPECT_FALSE(CheckKeyMatchesChain(conn()).ok());
+}
+
+TEST_P(AuditTest, ServeRefusesAnotherKey) {
+  EXPECT_TRUE(CheckKeyMatchesChain(conn()).ok());
+  const ChainKeys saved = *CurrentKeys();
+  UseKeys(TestKeys(FreshDir()));
+  EXPECT_FALSE(CheckKeyMatchesChain(conn()).ok());
+  UseKeys(saved);
 }
 
 TEST(CommitReceipt, NothingPendingFiresAtOnce) {

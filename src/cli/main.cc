@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
+#include "audit/chain_keys.h"
 #include "common/date.h"
 #include "auth/auth.h"
 #include "cli/backup.h"
@@ -271,15 +272,31 @@ int main(int argc, char** argv) {
   monitor_cmd->add_option("--county", monitor_county, "县级区划代码");
   monitor_cmd->add_option("--policies", policies_dir, "政策参数包目录");
 
-  // audit verify
+  // audit verify|anchor|keygen; --audit-dir (the chain's keys, see src/audit/chain_keys.h) on
+  // the commands that create, need or check them; others use $DOUDI_AUDIT_DIR or the default.
   auto* audit_cmd = app.add_subcommand("audit", "审计链");
   audit_cmd->require_subcommand(1);
-  auto* verify = audit_cmd->add_subcommand("verify", "校验审计哈希链是否完整");
+  auto* verify = audit_cmd->add_subcommand("verify", "校验审计链与读取日志链是否完整，并与每个锚点核对");
   verify->add_option("--db", db_url, "数据库地址")->required();
-
-  // backup / restore
+  auto* anchor_cmd = audit_cmd->add_subcommand("anchor", "立即写入一个签名锚点（两条链当前的末条编号与哈希）");
+  anchor_cmd->add_option("--db", db_url, "数据库地址")->required();
+  auto* keygen = audit_cmd->add_subcommand("keygen", "生成缺少的审计密钥文件（已有的不改动）");
+  keygen->add_option("--db", db_url, "数据库地址（决定默认密钥目录）");
+  std::string audit_dir, anchor_dir;
+  int anchor_interval = 3600;
   auto* backup_cmd = app.add_subcommand("backup", "备份数据库（SQLite 在线备份，PostgreSQL 用 pg_dump），并写出清单");
   auto* restore_cmd = app.add_subcommand("restore", "从备份恢复到空数据库，并校验审计链");
+  for (auto* sub : {serve, migrate, seed, verify, anchor_cmd, keygen, restore_cmd})
+    sub->add_option("--audit-dir", audit_dir,
+                    "审计密钥目录（默认：环境变量 DOUDI_AUDIT_DIR；SQLite 为数据库文件旁的 <文件>.audit，"
+                    "PostgreSQL 为 var/audit/<库名>）");
+  for (auto* sub : {serve, verify, anchor_cmd, restore_cmd})
+    sub->add_option("--anchor-dir", anchor_dir, "锚点目录（默认：密钥目录下的 anchors）");
+  serve->add_option("--anchor-interval", anchor_interval, "检查当日锚点是否已写入的间隔（秒）")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+
+  // backup / restore (restore verifies the chain with the audit keys: --audit-dir of the original)
   std::string backup_file;
   bool backup_force = false, restore_no_manifest = false;
   backup_cmd->add_option("--db", db_url, "数据库地址")->required();
@@ -291,6 +308,31 @@ int main(int argc, char** argv) {
   restore_cmd->add_flag("--no-manifest", restore_no_manifest, "没有清单时也恢复（不核对校验和）");
 
   CLI11_PARSE(app, argc, argv);
+
+  if (eval->parsed() || (policy_cmd->parsed() && policy_show->get_option("--db")->count() == 0 &&
+                        policy_check->get_option("--db")->count() == 0))
+    return RunPolicyWithoutDb(eval->parsed(), policy_show->parsed(), eval_county.empty() ? policy_county : eval_county,
+                              eval_date.empty() ? policy_date : eval_date, policies_dir);
+
+  // The audit chain's keys: created where missing by migrate, seed-demo and audit keygen;
+  // required by serve and by audit verify|anchor; for the other commands a missing key fails
+  // only a write to the chain.
+  {
+    const std::string key_dir = audit_dir.empty() ? doudi::audit::DefaultAuditDir(db_url) : audit_dir;
+    if (*migrate || *seed || *keygen) {
+      bool created = false;
+      Status s = doudi::audit::CreateKeysIfMissing(key_dir, &created);
+      if (!s.ok()) return Fail(s);
+      if (created) std::cerr << "已生成审计密钥：" << key_dir << "（请妥善备份，并离机保存锚点）\n";
+    }
+    auto keys = doudi::audit::LoadKeys(key_dir, anchor_dir);
+    if (keys.ok()) doudi::audit::UseKeys(*keys);
+    else if (*serve || *verify || *anchor_cmd || *keygen || *restore_cmd) return Fail(keys.status());
+    if (*keygen) {
+      std::cout << "审计密钥目录：" << key_dir << "\n";
+      return 0;
+    }
+  }
 
   if (*backup_cmd) {
     auto rep = doudi::cli::Backup(db_url, backup_file, backup_force);
@@ -315,11 +357,6 @@ int main(int argc, char** argv) {
     std::cout << "审计链校验失败：第 " << rep->verify.first_broken_id << " 条（" << rep->verify.problem << "）\n";
     return 3;
   }
-
-  if (eval->parsed() || (policy_cmd->parsed() && policy_show->get_option("--db")->count() == 0 &&
-                        policy_check->get_option("--db")->count() == 0))
-    return RunPolicyWithoutDb(eval->parsed(), policy_show->parsed(), eval_county.empty() ? policy_county : eval_county,
-                              eval_date.empty() ? policy_date : eval_date, policies_dir);
 
   int rc = 0;
   // Handlers no longer hold a thread while they wait for the read log's commit or the
@@ -362,6 +399,8 @@ int main(int argc, char** argv) {
       if (!conn.ok()) return Fail(conn.status());
       Status current = doudi::storage::CheckSchemaCurrent(**conn);
       if (!current.ok()) return Fail(current);
+      current = doudi::audit::CheckKeyMatchesChain(**conn);
+      if (!current.ok()) return Fail(current);
     }
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
@@ -374,8 +413,11 @@ int main(int argc, char** argv) {
     spdlog::info("database: {}", db->kind());
     doudi::monitoring::MonthlyScheduler scheduler(*db, monitor, monitor_day, monitor_interval);
     scheduler.Start();
+    doudi::audit::AnchorScheduler anchors(*db, anchor_interval, [](const std::string& m) { spdlog::info("{}", m); });
+    anchors.Start();
     Status s = doudi::http::RunServer(opts, router);
     // In-flight jobs finish (each is one transaction) before the process ends.
+    anchors.Stop();
     scheduler.Stop();
     jobs.JoinAll();
     return s.ok() ? 0 : Fail(s);
@@ -390,7 +432,11 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(s);
     s = doudi::storage::LoadReferenceData(**conn, data_dir);
     if (!s.ok()) return Fail(s);
+    auto sealed = doudi::audit::SealChain(**conn);
+    if (!sealed.ok()) return Fail(sealed.status());
     std::cout << "数据库已是最新结构（本次应用 " << applied << " 个迁移），区划与节假日数据已载入\n";
+    if (sealed->rekeyed)
+      std::cout << "审计链已改用密钥计算：" << sealed->entries << " 条审计记录、" << sealed->reads << " 条读取记录\n";
     return 0;
   }
   if (*seed) {
@@ -488,11 +534,23 @@ int main(int argc, char** argv) {
     auto rep = doudi::audit::Verify(**conn);
     if (!rep.ok()) return Fail(rep.status());
     if (rep->ok) {
-      std::cout << "审计链完整：共 " << rep->entries << " 条\n";
+      std::cout << "审计链完整：共 " << rep->entries << " 条；读取日志链完整：共 " << rep->reads << " 条；已核对 "
+                << rep->anchors << " 个锚点\n";
       return 0;
     }
-    std::cout << "审计链已损坏：第 " << rep->first_broken_id << " 条（" << rep->problem << "）\n";
+    if (rep->first_broken_id != 0)
+      std::cout << "审计链已损坏：第 " << rep->first_broken_id << " 条（" << rep->problem << "）\n";
+    if (rep->first_broken_read_id != 0)
+      std::cout << "读取日志链已损坏：第 " << rep->first_broken_read_id << " 条（" << rep->problem << "）\n";
+    if (rep->first_broken_id == 0 && rep->first_broken_read_id == 0)
+      std::cout << "审计链校验未通过（" << rep->problem << "）\n";
     return 3;
+  }
+  if (*anchor_cmd) {
+    auto path = doudi::audit::WriteAnchor(**conn);
+    if (!path.ok()) return Fail(path.status());
+    std::cout << "已写入锚点：" << *path << "\n";
+    return 0;
   }
   return 0;
 }

@@ -58,6 +58,8 @@ class Connection {
   virtual bool Usable() const = 0;
   // Lost: the server ended it (the pool then closes the idle connections too).
   virtual bool Lost() const { return false; }
+  // Whether a transaction is open on the connection (BEGIN not yet ended).
+  virtual bool InTransaction() const = 0;
   // Runs a statement; returns the number of rows changed.
   virtual Result<int64_t> Execute(std::string_view sql, const Params& params = {}) = 0;
   // Runs a statement that returns rows (SELECT, or INSERT/UPDATE … RETURNING).

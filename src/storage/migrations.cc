@@ -632,6 +632,62 @@ SELECT 1;
 ALTER TABLE households SET (fillfactor = 90);
 ALTER TABLE persons SET (fillfactor = 90);
 )SQL"},
+    // The audit chain keyed (HMAC-SHA-256 with a key kept outside the database, see
+    // src/audit/chain_keys.h) and the read log chained the same way (read_head is its head).
+    // A chain written before this migration is re-keyed by `doudi migrate` (audit::SealChain):
+    // `sealed` stays 0 until then, and 1 for a new database. Once sealed, triggers refuse any
+    // UPDATE or DELETE (and TRUNCATE) of audit_log and read_log: both are append-only.
+    // PostgreSQL computes an entry's HMAC in its one statement (pgcrypto, a trusted extension).
+    {13, "audit_keyed_chain", R"SQL(
+ALTER TABLE audit_head ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+UPDATE audit_head SET sealed = CASE WHEN seq = 0 AND NOT EXISTS (SELECT 1 FROM read_log) THEN 1 ELSE 0 END
+  WHERE id = 1;
+ALTER TABLE read_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE read_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE read_head (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, last_hash TEXT NOT NULL);
+INSERT INTO read_head (id, seq, last_hash) SELECT 1, COALESCE(MAX(id), 0),
+  '0000000000000000000000000000000000000000000000000000000000000000' FROM read_log;
+CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+  WHEN (SELECT sealed FROM audit_head WHERE id = 1) = 1
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+  WHEN (SELECT sealed FROM audit_head WHERE id = 1) = 1
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER read_log_append_only_update BEFORE UPDATE ON read_log
+  WHEN (SELECT sealed FROM audit_head WHERE id = 1) = 1
+  BEGIN SELECT RAISE(ABORT, 'read_log is append-only'); END;
+CREATE TRIGGER read_log_append_only_delete BEFORE DELETE ON read_log
+  WHEN (SELECT sealed FROM audit_head WHERE id = 1) = 1
+  BEGIN SELECT RAISE(ABORT, 'read_log is append-only'); END;
+)SQL", R"SQL(
+SELECT pg_advisory_xact_lock(4171305013);
+CREATE SCHEMA IF NOT EXISTS doudi_crypto;
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA doudi_crypto;
+ALTER TABLE audit_head ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+UPDATE audit_head SET sealed = CASE WHEN seq = 0 AND NOT EXISTS (SELECT 1 FROM read_log) THEN 1 ELSE 0 END
+  WHERE id = 1;
+ALTER TABLE read_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE read_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE read_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, last_hash TEXT NOT NULL);
+INSERT INTO read_head (id, seq, last_hash) SELECT 1, COALESCE(MAX(id), 0),
+  '0000000000000000000000000000000000000000000000000000000000000000' FROM read_log;
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT sealed FROM audit_head WHERE id = 1) = 1 THEN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER read_log_append_only BEFORE UPDATE OR DELETE ON read_log
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER read_log_no_truncate BEFORE TRUNCATE ON read_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

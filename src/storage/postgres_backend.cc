@@ -99,6 +99,7 @@ class PgConnection final : public Connection {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   bool Lost() const override { return PQstatus(conn_) != CONNECTION_OK; }
+  bool InTransaction() const override { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
   bool Usable() const override {
     return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
            PQtransactionStatus(conn_) == PQTRANS_IDLE && !pending_begin_;

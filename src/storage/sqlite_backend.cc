@@ -47,6 +47,7 @@ constexpr int kBusyTimeoutMs = 5000;
 
 class SqliteConnection final : public Connection {
  public:
+  bool InTransaction() const override { return sqlite3_get_autocommit(db_) == 0; }
   SqliteConnection(sqlite3* db, std::shared_ptr<std::timed_mutex> write_lock)
       : db_(db), write_lock_(std::move(write_lock)) {}
   ~SqliteConnection() override {

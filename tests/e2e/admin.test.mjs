@@ -94,5 +94,23 @@ test('auditor reads the audit log but not the registry writes', async () => {
     await page.locator('.el-tabs__item', { hasText: '查阅日志' }).click()
     const reads = page.locator(`${tid('audit-reads-table')} tr.el-table__row`)
     await reads.filter({ hasText: 'auditor' }).filter({ hasText: '家庭' }).filter({ hasText: id }).first().waitFor()
+    // Reading the audit log is itself in the read log (issue 17 #14).
+    await reads.filter({ hasText: 'auditor' }).filter({ hasText: '审计日志' }).first().waitFor()
+  })
+})
+
+test('auditor exports the audit log to Excel from the audit page (issue 17)', async () => {
+  await withPage('auditor', DESKTOP, async (page) => {
+    await login(page, 'auditor')
+    await page.waitForURL(/\/households$/)
+    await page.locator(tid('menu-audit')).click()
+    await page.waitForURL(/\/audit$/)
+    await page.locator(`${tid('audit-table')} tr.el-table__row`).first().waitFor()
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(tid('audit-export')).click(),
+    ])
+    assert.match(download.suggestedFilename(), /^审计日志\d{8}\.xlsx$/)
+    await page.locator('.el-message--success').getByText('已导出').waitFor()
   })
 })

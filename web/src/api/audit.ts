@@ -1,5 +1,5 @@
-// GET /api/v1/audit, /audit/reads, /audit/verify (docs/api.md § Audit).
-import { http, type Page, type PageQuery } from './http'
+// GET /api/v1/audit, /audit/export, /audit/reads, /audit/verify (docs/api.md § Audit).
+import { buildUrl, downloadFile, http, type Page, type PageQuery } from './http'
 
 export interface AuditEntry {
   id: number
@@ -29,8 +29,16 @@ export interface AuditQuery extends PageQuery {
 }
 
 export type VerifyResult =
-  | { ok: true; entries: number }
-  | { ok: false; entries: number; first_broken_id: number }
+  | { ok: true; entries: number; reads: number; anchors: number }
+  | {
+      ok: false
+      entries: number
+      reads: number
+      anchors: number
+      first_broken_id: number
+      first_broken_read_id: number
+      problem: string
+    }
 
 export function listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
   return http.get<Page<AuditEntry>>('/api/v1/audit', { ...query })
@@ -42,4 +50,9 @@ export function listReads(query: PageQuery): Promise<Page<ReadEntry>> {
 
 export function verifyAudit(): Promise<VerifyResult> {
   return http.get<VerifyResult>('/api/v1/audit/verify')
+}
+
+/** Downloads the filtered audit log (newest entries first, at most 10,000) as .xlsx; resolves with the file name. */
+export function downloadAuditExport(query: Pick<AuditQuery, 'entity' | 'actor'>): Promise<string> {
+  return downloadFile(buildUrl('/api/v1/audit/export', { ...query }), 'audit.xlsx')
 }

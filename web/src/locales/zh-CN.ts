@@ -264,8 +264,11 @@ export default {
   },
   audit: {
     verify: '校验审计链',
-    verifyOk: '审计链完整（共 {n} 条）',
-    verifyBroken: '审计链校验失败：第 {id} 条被篡改（共 {n} 条）',
+    verifyOk: '审计链完整（共 {n} 条），读取日志链完整，已与全部锚点核对',
+    verifyBroken: '审计链校验失败：第 {id} 条或其之前的记录被篡改（共 {n} 条）',
+    verifyReadsBroken: '读取日志链校验失败：第 {id} 条被篡改（共 {n} 条）',
+    export: '导出 Excel',
+    exported: '已导出 {name}（导出已记入读取日志）',
     changesTab: '变更日志',
     readsTab: '查阅日志',
     actorFilter: '操作人',
@@ -1240,6 +1243,9 @@ export default {
     screening_list: '月排查清单',
     screening_notice: '月公示名单',
     screening_report: '月报告',
+    audit_log: '审计日志',
+    audit_export: '审计日志导出',
+    read_log: '查阅日志',
   },
   // ---------------------------------------------------------------- 一户一案 and dynamic management
   enrollmentStatus: {

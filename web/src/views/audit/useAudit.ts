@@ -1,7 +1,8 @@
 // Audit log (changes, with before/after), read log, and verification of the hash chain.
 import { onMounted, reactive, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
-import { listAudit, listReads, verifyAudit, type AuditEntry, type ReadEntry, type VerifyResult } from '@/api/audit'
+import { ElMessage } from 'element-plus'
+import { downloadAuditExport, listAudit, listReads, verifyAudit, type AuditEntry, type ReadEntry, type VerifyResult } from '@/api/audit'
 import { apiErrorMessage } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 
@@ -61,7 +62,27 @@ export function useAudit() {
     }
   }
 
+  // The export takes the list's filters; the server logs each exported entry as a read.
+  const exporting = ref(false)
+  async function exportAudit(): Promise<void> {
+    exporting.value = true
+    try {
+      const name = await downloadAuditExport({
+        entity: filters.entity.trim() || undefined,
+        actor: filters.actor.trim() || undefined,
+      })
+      ElMessage.success(t('audit.exported', { name }))
+    } catch (e) {
+      ElMessage.error(apiErrorMessage(e))
+    } finally {
+      exporting.value = false
+    }
+  }
+
   onMounted(() => changes.load())
 
-  return { actionLabel, entityLabel, tab, filters, changes, reads, search, onTabChange, verifying, verifyResult, verifyError, verify }
+  return {
+    actionLabel, entityLabel, tab, filters, changes, reads, search, onTabChange, verifying, verifyResult, verifyError, verify,
+    exporting, exportAudit,
+  }
 }
