@@ -226,7 +226,10 @@ test('a backup whose audit chain was edited restores with a failed verification 
   // Edit an entry in a restored copy, back that copy up, restore it: the chain verification fails.
   const tampered = newTarget();
   assert.equal(runBin(['restore', '--db', tampered, '--in', good.file]).code, 0);
+  // The audit tables are append-only while the chain is sealed (issue 17): the tamperer lifts that first.
+  execOn(tampered, "UPDATE audit_head SET sealed = 0 WHERE id = 1");
   execOn(tampered, "UPDATE audit_log SET actor = 'admin' WHERE id = 2");
+  execOn(tampered, "UPDATE audit_head SET sealed = 1 WHERE id = 1");
   assert.equal(queryOn(tampered, 'SELECT actor FROM audit_log WHERE id = 2')[0].actor, 'admin');
   const file = backupPath('tampered');
   const b = runBin(['backup', '--db', tampered, '--out', file]);
