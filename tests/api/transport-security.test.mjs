@@ -104,7 +104,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- #2 bodies before authentication
 
-test('#2 unauthenticated uploads with a large Content-Length are answered 401 on their header: the server does not read them into memory', async () => {
+test('#2 unauthenticated uploads with a large Content-Length are answered 401 on their header: the server does not read them into memory', async (t) => {
   const server = await startServer();
   try {
     const before = memoryOf(server.proc.pid);
@@ -113,6 +113,7 @@ test('#2 unauthenticated uploads with a large Content-Length are answered 401 on
     const answers = await Promise.all(Array.from({ length: N }, () => rawExchange(server.port, head, { bodyBytes: SIZE })));
     const after = memoryOf(server.proc.pid);
     const grewMiB = (after.hwm - before.hwm) / 1024;
+    t.diagnostic(`peak memory grew by ${grewMiB.toFixed(1)} MiB`);
     assert.ok(grewMiB < 48, `peak memory grew by ${grewMiB.toFixed(0)} MiB for ${N} refused uploads of ${SIZE / MiB} MiB`);
     for (const a of answers) {
       assert.equal(statusOf(a.data), 401, a.data.slice(0, 300));
@@ -297,7 +298,7 @@ test('#15 serve --max-connections: beyond the cap a connection is answered 503 b
   }
 });
 
-test('#15 out of file descriptors (ulimit -n 64), a flood of connections does not make the accept loop spin, and /health answers after it', async () => {
+test('#15 out of file descriptors (ulimit -n 64), a flood of connections does not make the accept loop spin, and /health answers after it', async (t) => {
   const port = await freePort();
   const proc = spawn('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', BIN, 'serve', '--db', DB, '--listen', `127.0.0.1:${port}`,
     '--monitor-day', '0', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -325,6 +326,7 @@ test('#15 out of file descriptors (ulimit -n 64), a flood of connections does no
     const cpu0 = cpuSeconds(proc.pid);
     await sleep(2000);
     const cpu = cpuSeconds(proc.pid) - cpu0;
+    t.diagnostic(`CPU while flooded: ${cpu.toFixed(2)} s in 2 s`);
     assert.ok(cpu < 0.4, `the server used ${cpu.toFixed(2)} s of CPU in 2 s while flooded`);
     for (const s of sockets) s.destroy();
     let ok = false;
