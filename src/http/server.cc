@@ -42,17 +42,29 @@ struct Shared {
   std::atomic<int> connections{0};        // Sessions alive
   std::atomic<int> rejecting{0};          // connections beyond the cap being answered 503
   std::atomic<size_t> body_bytes{0};      // reserved by bodies in flight (opts.body_memory)
+  std::atomic<size_t> public_bytes{0};    // the part of it reserved by requests without a session
   std::atomic<int64_t> last_warning{0};   // steady seconds of the last rate-limited warning
 
-  // Reserves n bytes of the bodies' budget; false if they do not fit.
-  bool Reserve(size_t n) {
-    size_t cur = body_bytes.load();
+  // Reserves n bytes of the bodies' budget; false if they do not fit. Requests without a
+  // session (login, public applications) may hold a quarter of it at most, so that anonymous
+  // clients sending slowly cannot keep the staff's requests out.
+  static bool Take(std::atomic<size_t>& used, size_t n, size_t budget) {
+    size_t cur = used.load();
     do {
-      if (n > opts.body_memory || cur > opts.body_memory - n) return false;
-    } while (!body_bytes.compare_exchange_weak(cur, cur + n));
+      if (n > budget || cur > budget - n) return false;
+    } while (!used.compare_exchange_weak(cur, cur + n));
     return true;
   }
-  void Release(size_t n) { body_bytes -= n; }
+  bool Reserve(size_t n, bool anonymous) {
+    if (anonymous && !Take(public_bytes, n, opts.body_memory / 4)) return false;
+    if (Take(body_bytes, n, opts.body_memory)) return true;
+    if (anonymous) public_bytes -= n;
+    return false;
+  }
+  void Release(size_t n, bool anonymous) {
+    body_bytes -= n;
+    if (anonymous) public_bytes -= n;
+  }
 
   // A warning at most once every 10 seconds (floods would fill the log otherwise).
   template <typename... Args>
@@ -198,12 +210,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (length && *length > limit_) return Refuse(TooLarge());
     size_t need = length ? static_cast<size_t>(*length) : parser_->chunked() ? limit_ : 0;
     if (need > 0) {
-      if (!shared_.Reserve(need)) {
+      if (!shared_.Reserve(need, !head_.principal)) {
         shared_.WarnSometimes("bodies in flight fill --max-body-memory ({} MiB): requests answered 503",
                               shared_.opts.body_memory >> 20);
         return Refuse(ErrorResponse(Busy()));
       }
       reserved_ = need;
+      reserved_anonymous_ = !head_.principal;
     }
     parser_->body_limit(limit_);  // for a chunked body: checked as it arrives
     stream_.expires_after(std::chrono::seconds(shared_.opts.timeout_seconds * 4));
@@ -264,7 +277,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Gives the body's reservation back to the budget (the request has been handled, or refused).
-  void Release() { shared_.Release(std::exchange(reserved_, 0)); }
+  void Release() { shared_.Release(std::exchange(reserved_, 0), reserved_anonymous_); }
 
   // Handles the request (through `within` when its route waited) and sends the response.
   void Run(Request& in, const Within& within, std::chrono::steady_clock::time_point started) {
@@ -376,6 +389,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   size_t limit_ = 0;     // the body limit of the request being read
   size_t reserved_ = 0;  // bytes of the bodies' budget this request holds
+  bool reserved_anonymous_ = false;  // … as a request without a session
   std::optional<net::ip::address> peer_;
   bool keep_alive_ = false;
   bool drain_ = false;

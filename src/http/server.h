@@ -16,7 +16,8 @@ struct ServerOptions {
   int timeout_seconds = 30;     // a request's header, and keep-alive idle; its body and the answer 4x
   // Bodies being read, over all connections, reserve their size (Content-Length, or the
   // route's limit when chunked) from this budget once their header is admitted; beyond it a
-  // request is answered 503 busy without reading its body.
+  // request is answered 503 busy without reading its body. Requests without a session may hold
+  // a quarter of it at most.
   size_t body_memory = size_t{256} << 20;
   // Open connections served at most (lowered to half the open-file limit); beyond, a new
   // connection is answered 503 busy and closed.

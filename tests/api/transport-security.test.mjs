@@ -215,6 +215,34 @@ test('#2 bodies in flight share a memory budget (serve --max-body-memory): beyon
   }
 });
 
+test('#2 requests without a session hold at most a quarter of the bodies\' budget: anonymous slow bodies cannot keep staff out', async () => {
+  const server = await startServer(['--max-body-memory', '4']);
+  const held = [];
+  try {
+    const anonHead = header('POST', '/api/v1/public/applications', { 'Content-Type': 'application/json', 'Content-Length': 700 * 1024 });
+    const hold = (head) => {
+      const s = net.connect(server.port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('connect', () => s.write(head));
+      held.push(s);
+    };
+    hold(anonHead);  // 0.7 of the 1 MiB anonymous share, its body never sent
+    await sleep(300);
+    const second = await rawExchange(server.port, anonHead, { waitMs: 3000 });
+    assert.equal(statusOf(second.data), 503, second.data.slice(0, 300));
+    assert.equal(bodyOf(second.data)?.error?.code, 'busy');
+    // A county admin's upload of 2 MiB still has room: it is waited for, not refused.
+    const admin = await loginOn(server.base, 'admin');
+    const upload = await rawExchange(server.port, header('POST', '/api/v1/feeds', {
+      'Content-Type': 'application/json', 'Content-Length': 2 * MiB, Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf,
+    }), { waitMs: 1500 });
+    assert.equal(upload.data, '', 'the signed-in upload waits for its body');
+  } finally {
+    for (const s of held) s.destroy();
+    await stopServer(server).catch(() => {});
+  }
+});
+
 // ---------------------------------------------------------------- #6 files beside the web root
 
 test('#6 only files inside the web root are served: no path without a leading slash, no sibling directory, no control byte', async () => {
