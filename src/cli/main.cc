@@ -146,6 +146,20 @@ int main(int argc, char** argv) {
                     "请求超时（秒）：读取请求头、保持连接空闲的上限；读取请求体与发送响应各为其 4 倍")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  // Transport limits and the TLS proxy (issue 17).
+  int max_connections = 512, max_body_memory = 256;
+  std::string tls_proxy;
+  serve->add_option("--max-connections", max_connections,
+                    "同时保持的连接数上限（超出的新连接答复 503；不超过打开文件数上限的一半）")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve->add_option("--max-body-memory", max_body_memory,
+                    "所有连接正在接收的请求体合计内存上限（MiB；超出时答复 503）")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve->add_option("--tls-proxy", tls_proxy,
+                    "在前面终止 TLS 的反向代理的地址：会话 Cookie 加 Secure、响应加 HSTS，"
+                    "仅来自该地址的请求采用 X-Forwarded-For 作为客户端地址");
   int monitor_day = 1, monitor_interval = 3600;
   serve->add_option("--monitor-day", monitor_day,
                     "每月第几日起自动运行上月动态监测比对（0 表示不自动运行）")
@@ -394,6 +408,9 @@ int main(int argc, char** argv) {
     opts.threads = threads;
     opts.timeout_seconds = request_timeout;
     opts.trusted_proxies = trusted_proxies;
+    opts.max_connections = max_connections;
+    opts.body_memory = static_cast<size_t>(max_body_memory) << 20;
+    opts.tls_proxy = tls_proxy;
     {
       auto conn = db->Acquire();
       if (!conn.ok()) return Fail(conn.status());

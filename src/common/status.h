@@ -22,6 +22,7 @@ enum class Code {
   kConflict,            // 409
   kFailedPrecondition,  // 409
   kTooLarge,            // 413
+  kUnsupportedMediaType,  // 415
   kLocked,              // 423
   kInternal,            // 500
   kUnavailable,         // 503: the database cannot be reached

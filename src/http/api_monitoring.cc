@@ -86,6 +86,10 @@ void RegisterMonitoring(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(auto rep, monitoring::ImportFeed(s.db, c.user().actor(), county, source, month, filename, bytes));
     return Response::Json(rep.already_imported ? 200 : 201, monitoring::ToJson(rep));
   });
+  // Only these roles may send a feed, and only they get its 64 MiB limit: checked on the
+  // request's header, before the body is read (the handler checks the roles again).
+  router.SetBodyRule(64 << 20, {auth::Role::kCountyAdmin, auth::Role::kCountyReviewer, auth::Role::kDepartmentLiaison},
+                     "只有县级民政人员和部门联络员可以上传部门数据");
 
   router.Add("POST", "/api/v1/monitor/runs", [&s](Context& c) -> Result<Response> {
     auto role = c.user().role;

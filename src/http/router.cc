@@ -68,6 +68,7 @@ int HttpStatusOf(const Status& s) {
     case Code::kConflict:
     case Code::kFailedPrecondition: return 409;
     case Code::kTooLarge: return 413;
+    case Code::kUnsupportedMediaType: return 415;
     case Code::kLocked: return 423;
     case Code::kInternal: return 500;
     case Code::kUnavailable: return 503;
@@ -133,10 +134,41 @@ Result<std::pair<int64_t, int64_t>> Context::Paging() const {
   return std::make_pair(page, size);
 }
 
-Result<nlohmann::json> Context::JsonBody() const { return ParseJsonObject(req.body); }
+bool IsJsonMediaType(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (type.size() != kJson.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(type[i])) != kJson[i]) return false;
+  return true;
+}
+
+bool PathAcceptable(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  for (unsigned char c : path)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+// A JSON body must say so: a cross-site form can send text/plain, urlencoded or multipart
+// bodies without a preflight, never application/json.
+Result<nlohmann::json> Context::JsonBody() const {
+  if (!req.body.empty() && !IsJsonMediaType(req.content_type))
+    return Status(Code::kUnsupportedMediaType, "unsupported_media_type", "请求内容类型应为 application/json");
+  return ParseJsonObject(req.body);
+}
 
 void Router::Add(const std::string& method, const std::string& pattern, Handler h, Access access, bool csrf_exempt) {
-  routes_.push_back({method, SplitPath(pattern), std::move(h), access, csrf_exempt, {}});
+  routes_.push_back({method, SplitPath(pattern), std::move(h), access, csrf_exempt, {}, 0, {}, {}});
+}
+
+void Router::SetStaticDir(std::string dir) {
+  static_dir_ = std::move(dir);
+  std::error_code ec;
+  static_root_ = static_dir_.empty() ? std::filesystem::path() : std::filesystem::weakly_canonical(static_dir_, ec);
+  if (ec) static_root_ = std::filesystem::absolute(static_dir_, ec).lexically_normal();
 }
 
 std::string CookieValue(const std::string& header, const std::string& name) {
@@ -169,77 +201,140 @@ std::string UrlDecode(const std::string& s) {
   return out;
 }
 
-const RouteWait* Router::WaitOf(const Request& req) const {
-  if (!has_waits_ || req.path.rfind("/api/", 0) != 0) return nullptr;
-  std::vector<std::string> segs = SplitPath(req.path);
-  for (const auto& route : routes_) {  // the first match, as in Handle()
-    if (route.method != req.method || route.segments.size() != segs.size()) continue;
+const Router::Route* Router::Find(const std::string& method, const std::vector<std::string>& segs,
+                                  std::map<std::string, std::string>* params, bool* path_matched) const {
+  for (const auto& route : routes_) {  // the first match
+    if (route.segments.size() != segs.size()) continue;
     bool match = true;
     for (size_t i = 0; i < segs.size() && match; ++i) {
       const std::string& p = route.segments[i];
       match = (p.size() > 2 && p.front() == '{' && p.back() == '}') || p == segs[i];
     }
-    if (match) return route.wait ? &route.wait : nullptr;
+    if (!match) continue;
+    if (path_matched) *path_matched = true;
+    if (route.method != method) continue;
+    if (params) {
+      for (size_t i = 0; i < segs.size(); ++i) {
+        const std::string& p = route.segments[i];
+        if (p.size() > 2 && p.front() == '{' && p.back() == '}') (*params)[p.substr(1, p.size() - 2)] = segs[i];
+      }
+    }
+    return &route;
   }
   return nullptr;
 }
 
+const RouteWait* Router::WaitOf(const Request& req) const {
+  if (!has_waits_ || req.path.rfind("/api/", 0) != 0) return nullptr;
+  const Route* route = Find(req.method, SplitPath(req.path), nullptr, nullptr);
+  return route && route->wait ? &route->wait : nullptr;
+}
+
+namespace {
+Response NoRoute(bool path_matched) {
+  if (!path_matched) return ErrorResponse(Status::NotFound("接口不存在"));
+  Response r = ErrorResponse(Status(Code::kInvalidArgument, "method_not_allowed", "不支持该请求方法"));
+  r.status = 405;
+  return r;
+}
+}  // namespace
+
+Status Router::Check(const Route& route, const Request& req, const auth::Principal& principal) {
+  if (Mutating(req.method) && !route.csrf_exempt &&
+      (req.csrf_token.size() != principal.csrf_token.size() ||
+       sodium_memcmp(req.csrf_token.data(), principal.csrf_token.data(), req.csrf_token.size()) != 0)) {
+    return Status(Code::kPermissionDenied, "csrf_failed", "请求校验失败，请刷新页面后重试");
+  }
+  if (!route.roles.empty() && std::find(route.roles.begin(), route.roles.end(), principal.user.role) == route.roles.end())
+    return Status::PermissionDenied(route.denied);
+  return Status::Ok();
+}
+
+Admission Router::Admit(Request& req) {
+  Admission a;
+  if (!PathAcceptable(req.path)) {
+    a.refusal = ErrorResponse(Status::NotFound("页面不存在"));
+    return a;
+  }
+  if (req.path.rfind("/api/", 0) != 0) {
+    if (req.method != "GET" && req.method != "HEAD") a.refusal = ErrorResponse(Status::NotFound("页面不存在"));
+    return a;
+  }
+  bool path_matched = false;
+  const Route* route = Find(req.method, SplitPath(req.path), nullptr, &path_matched);
+  if (!route) {
+    a.refusal = NoRoute(path_matched);
+    return a;
+  }
+  if (route->access == Access::kSession) {
+    auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
+    if (!p.ok()) {
+      a.refusal = ErrorResponse(LogIfServerError(req.method, req.path, p.status()));
+      return a;
+    }
+    auto principal = std::make_shared<const auth::Principal>(std::move(p).value());
+    if (Status st = Check(*route, req, *principal); !st.ok()) {
+      a.refusal = ErrorResponse(st);
+      a.refusal->user_id = principal->user.id;
+      return a;
+    }
+    req.principal = std::move(principal);
+  }
+  a.body_limit = route->body_limit;
+  return a;
+}
+
 Response Router::Handle(const Request& req) {
+  if (!PathAcceptable(req.path)) return ErrorResponse(Status::NotFound("页面不存在"));
   if (req.path.rfind("/api/", 0) != 0) {
     if (req.method != "GET" && req.method != "HEAD") return ErrorResponse(Status::NotFound("页面不存在"));
     return ServeStatic(req.path);
   }
-  std::vector<std::string> segs = SplitPath(req.path);
+  std::map<std::string, std::string> params;
   bool path_matched = false;
-  for (const auto& route : routes_) {
-    if (route.segments.size() != segs.size()) continue;
-    std::map<std::string, std::string> params;
-    bool match = true;
-    for (size_t i = 0; i < segs.size() && match; ++i) {
-      const std::string& p = route.segments[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = segs[i];
-      else if (p != segs[i]) match = false;
-    }
-    if (!match) continue;
-    path_matched = true;
-    if (route.method != req.method) continue;
+  const Route* route = Find(req.method, SplitPath(req.path), &params, &path_matched);
+  if (!route) return NoRoute(path_matched);
 
-    Context ctx{req, std::move(params), nullptr};
-    auth::Principal principal;
-    if (route.access == Access::kSession) {
+  Context ctx{req, std::move(params), nullptr};
+  auth::Principal principal;
+  if (route->access == Access::kSession) {
+    if (req.principal) {  // authenticated on the header
+      ctx.principal = req.principal.get();
+    } else {
       auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
       if (!p.ok()) return ErrorResponse(LogIfServerError(req.method, req.path, p.status()));
       principal = std::move(p).value();
       ctx.principal = &principal;
-      if (Mutating(req.method) && !route.csrf_exempt &&
-          (req.csrf_token.size() != principal.csrf_token.size() ||
-           sodium_memcmp(req.csrf_token.data(), principal.csrf_token.data(), req.csrf_token.size()) != 0)) {
-        return ErrorResponse(Status(Code::kPermissionDenied, "csrf_failed", "请求校验失败，请刷新页面后重试"));
-      }
     }
-    Result<Response> res = route.handler(ctx);
-    Response out = res.ok() ? std::move(res).value() : ErrorResponse(LogIfServerError(req.method, req.path, res.status()));
-    out.user_id = ctx.principal ? ctx.principal->user.id : 0;
-    return out;
+    if (Status st = Check(*route, req, *ctx.principal); !st.ok()) {
+      Response r = ErrorResponse(st);
+      r.user_id = ctx.principal->user.id;
+      return r;
+    }
   }
-  if (path_matched) {
-    Response r = ErrorResponse(Status(Code::kInvalidArgument, "method_not_allowed", "不支持该请求方法"));
-    r.status = 405;
-    return r;
-  }
-  return ErrorResponse(Status::NotFound("接口不存在"));
+  Result<Response> res = route->handler(ctx);
+  Response out = res.ok() ? std::move(res).value() : ErrorResponse(LogIfServerError(req.method, req.path, res.status()));
+  out.user_id = ctx.principal ? ctx.principal->user.id : 0;
+  return out;
 }
 
 Response Router::ServeStatic(const std::string& path) {
   if (static_dir_.empty()) return ErrorResponse(Status::NotFound("页面不存在"));
   std::string rel = path == "/" ? "/index.html" : path;
-  if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos)
+  if (!PathAcceptable(rel) || rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos)
     return ErrorResponse(Status::NotFound("页面不存在"));
   // Files are cached in memory and re-read when their modification time changes, so a new
   // web build is served without a restart.
   auto load = [this](const std::string& rel_path) -> std::shared_ptr<const std::string> {
     std::error_code ec;
-    std::filesystem::path file = static_dir_ + rel_path;
+    // The file, resolved (symbolic links, "."), must lie inside the web root: never a
+    // sibling such as <root>-private or <root>.bak.
+    std::filesystem::path file = std::filesystem::weakly_canonical(static_root_ / rel_path.substr(1), ec);
+    if (ec) return nullptr;
+    const std::string& root = static_root_.native();
+    const std::string& resolved = file.native();
+    if (resolved.size() <= root.size() + 1 || resolved.compare(0, root.size(), root) != 0 || resolved[root.size()] != '/')
+      return nullptr;
     if (!std::filesystem::is_regular_file(file, ec)) return nullptr;
     auto mtime = std::filesystem::last_write_time(file, ec);
     if (ec) return nullptr;

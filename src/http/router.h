@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -27,6 +28,10 @@ struct Request {
   std::string cookie;      // raw Cookie header
   std::string csrf_token;  // X-CSRF-Token header
   std::string remote;      // the client's address (for rate limits), e.g. "127.0.0.1"
+  std::string content_type;  // Content-Type header
+  // The session, authenticated on the request's header (Router::Admit) before its body was
+  // read; Handle uses it instead of authenticating again. Null: Handle authenticates.
+  std::shared_ptr<const auth::Principal> principal;
 };
 
 struct Response {
@@ -59,7 +64,8 @@ struct Context {
   // Query parameter helpers; paging is clamped to page ≥ 1 and 1 ≤ page_size ≤ 200.
   std::string Query(const std::string& name) const;
   Result<std::pair<int64_t, int64_t>> Paging() const;
-  // Parses the body as a JSON object (400 malformed_json otherwise).
+  // Parses the body as a JSON object (400 malformed_json otherwise; 415 unsupported_media_type
+  // for a body sent with another Content-Type than application/json).
   Result<nlohmann::json> JsonBody() const;
 };
 
@@ -73,6 +79,18 @@ using RouteWait = std::function<void(std::function<void(Within)> ready)>;
 
 enum class Access { kPublic, kSession };
 
+// What the server does with a request whose header has arrived (Router::Admit).
+struct Admission {
+  std::optional<Response> refusal;  // answer this at once, without reading the body
+  size_t body_limit = 0;            // the route's own body limit; 0: the server's default
+};
+
+// True for a JSON media type ("application/json", any case, parameters allowed).
+bool IsJsonMediaType(std::string_view content_type);
+// True for a path the router serves at all: it begins with '/' and holds no control byte
+// (decoded %00 to %1F or %7F).
+bool PathAcceptable(std::string_view path);
+
 class Router {
  public:
   explicit Router(auth::AuthService& auth) : auth_(auth) {}
@@ -85,10 +103,23 @@ class Router {
     has_waits_ = has_waits_ || wait;
     routes_.back().wait = std::move(wait);
   }
+  // What the route added last accepts before its body is read: a body limit (0: the server's
+  // default) and the roles that may call it (empty: any, refused with `denied` otherwise).
+  // Both apply on the request's header (Admit), before its body is read, and again in Handle.
+  void SetBodyRule(size_t body_limit, std::vector<auth::Role> roles, std::string denied = "无权执行此操作") {
+    routes_.back().body_limit = body_limit;
+    routes_.back().roles = std::move(roles);
+    routes_.back().denied = std::move(denied);
+  }
+  // Called once the request's header has arrived (req without its body): finds the route and,
+  // for a session route, authenticates the session (kept in req.principal for Handle), checks
+  // the CSRF header and the route's roles. A refusal (unknown route, wrong method, no session,
+  // role, CSRF, a path never served) is answered without reading the body.
+  Admission Admit(Request& req);
   // The wait of the route a request goes to, or null.
   const RouteWait* WaitOf(const Request& req) const;
   // Serves built web-app files from dir (SPA fallback to index.html). Empty: no static files.
-  void SetStaticDir(std::string dir) { static_dir_ = std::move(dir); }
+  void SetStaticDir(std::string dir);
 
   Response Handle(const Request& req);
 
@@ -100,13 +131,22 @@ class Router {
     Access access;
     bool csrf_exempt;
     RouteWait wait;
+    size_t body_limit = 0;
+    std::vector<auth::Role> roles;
+    std::string denied;
   };
+  // The route of (method, path segments) or null; *path_matched tells 405 from 404.
+  const Route* Find(const std::string& method, const std::vector<std::string>& segs,
+                    std::map<std::string, std::string>* params, bool* path_matched) const;
+  // A session route's checks once the principal is known: CSRF header, roles.
+  static Status Check(const Route& route, const Request& req, const auth::Principal& principal);
   Response ServeStatic(const std::string& path);
 
   auth::AuthService& auth_;
   std::vector<Route> routes_;
   bool has_waits_ = false;
   std::string static_dir_;
+  std::filesystem::path static_root_;  // static_dir_, canonical: served files lie inside it
   std::mutex static_mu_;
   struct CachedFile {
     std::shared_ptr<const std::string> content;

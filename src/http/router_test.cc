@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "storage/migrations.h"
 #include "storage/test_db.h"
@@ -84,6 +88,112 @@ TEST_F(RouterTest, RequiresSessionThenCsrf) {
 TEST_F(RouterTest, UnknownRouteAndWrongMethod) {
   EXPECT_EQ(router_->Handle(Req("GET", "/api/v1/nothing")).status, 404);
   EXPECT_EQ(router_->Handle(Req("GET", "/api/v1/things/5")).status, 405);
+}
+
+// Issue 17 #2: the route, the session, the CSRF token and the role are checked on the header.
+TEST_F(RouterTest, AdmitRefusesOnTheHeader) {
+  router_->Add("POST", "/api/v1/uploads", [this](Context& c) -> Result<Response> {
+    ++calls_;
+    return Response::Json(201, {{"user", c.user().username}});
+  });
+  router_->SetBodyRule(8 << 20, {auth::Role::kCountyReviewer}, "只有复核员可以上传");
+  {
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"reviewer", "Passw0rd123", "复核员", "county_reviewer", "370725", ""}).ok());
+  }
+
+  Request none = Req("POST", "/api/v1/nothing");
+  EXPECT_EQ(router_->Admit(none).refusal->status, 404);
+  Request wrong = Req("GET", "/api/v1/uploads");
+  EXPECT_EQ(router_->Admit(wrong).refusal->status, 405);
+  Request anon = Req("POST", "/api/v1/uploads");
+  EXPECT_EQ(router_->Admit(anon).refusal->status, 401);
+
+  auto clerk = auth_->Login("clerk", "Passw0rd123");
+  ASSERT_TRUE(clerk.ok());
+  Request other = Req("POST", "/api/v1/uploads");
+  other.cookie = "doudi_session=" + clerk->session_token;
+  other.csrf_token = clerk->csrf_token;
+  auto refused = router_->Admit(other);
+  ASSERT_TRUE(refused.refusal);
+  EXPECT_EQ(refused.refusal->status, 403);
+  EXPECT_EQ(nlohmann::json::parse(refused.refusal->body)["error"]["message"], "只有复核员可以上传");
+  EXPECT_EQ(router_->Handle(other).status, 403);  // Handle applies the roles too
+
+  auto reviewer = auth_->Login("reviewer", "Passw0rd123");
+  ASSERT_TRUE(reviewer.ok());
+  Request nocsrf = Req("POST", "/api/v1/uploads");
+  nocsrf.cookie = "doudi_session=" + reviewer->session_token;
+  EXPECT_EQ(nlohmann::json::parse(router_->Admit(nocsrf).refusal->body)["error"]["code"], "csrf_failed");
+
+  Request ok = Req("POST", "/api/v1/uploads");
+  ok.cookie = "doudi_session=" + reviewer->session_token;
+  ok.csrf_token = reviewer->csrf_token;
+  auto admitted = router_->Admit(ok);
+  EXPECT_FALSE(admitted.refusal);
+  EXPECT_EQ(admitted.body_limit, size_t{8} << 20);
+  ASSERT_TRUE(ok.principal);
+  EXPECT_EQ(ok.principal->user.username, "reviewer");
+  // Handle uses the principal of the header: the session is not looked up again (here it has
+  // ended meanwhile, and the request admitted before still runs as its user).
+  ASSERT_TRUE(auth_->Logout(reviewer->session_token).ok());
+  Response r = router_->Handle(ok);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(calls_, 1);
+  // Other routes keep the server's default limit.
+  Request thing = Req("POST", "/api/v1/things/1");
+  thing.cookie = "doudi_session=" + clerk->session_token;
+  thing.csrf_token = clerk->csrf_token;
+  EXPECT_EQ(router_->Admit(thing).body_limit, 0u);
+}
+
+// Low (issue 17): a JSON body must come as application/json (a cross-site form cannot send it).
+TEST_F(RouterTest, JsonBodyNeedsItsMediaType) {
+  router_->Add("POST", "/api/v1/echo", [](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(nlohmann::json body, c.JsonBody());
+    return Response::Json(200, body);
+  }, Access::kPublic);
+  Request r = Req("POST", "/api/v1/echo");
+  r.body = R"({"a":1})";
+  for (const char* type : {"", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "application/jsonx", "application/json-patch+json"}) {
+    r.content_type = type;
+    Response res = router_->Handle(r);
+    EXPECT_EQ(res.status, 415) << type;
+    EXPECT_EQ(nlohmann::json::parse(res.body)["error"]["code"], "unsupported_media_type") << type;
+  }
+  for (const char* type : {"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"}) {
+    r.content_type = type;
+    EXPECT_EQ(router_->Handle(r).status, 200) << type;
+  }
+  EXPECT_TRUE(IsJsonMediaType(" application/json "));
+}
+
+// Issue 17 #6: only paths beginning with '/', without control bytes, inside the web root.
+TEST_F(RouterTest, StaticFilesOnlyInsideTheWebRoot) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("doudi-static-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "dist" / "assets");
+  fs::create_directories(dir / "dist-private");
+  std::ofstream(dir / "dist" / "index.html") << "<title>doudi</title>";
+  std::ofstream(dir / "dist" / "assets" / "a.js") << "x";
+  std::ofstream(dir / "dist-private" / "secret.txt") << "SECRET";
+  router_->SetStaticDir((dir / "dist").string());
+  auto get = [&](std::string path) { return router_->Handle(Req("GET", std::move(path))); };
+  EXPECT_EQ(get("/").status, 200);
+  EXPECT_EQ(get("/assets/a.js").body, "x");
+  for (std::string bad : std::vector<std::string>{"-private/secret.txt", "/../dist-private/secret.txt", std::string("/index.html\0.png", 16),
+                          "/index.html\x01", "/a\r\nb"}) {
+    Response res = get(bad);
+    EXPECT_EQ(res.status, 404) << bad;
+    EXPECT_EQ(res.body.find("SECRET"), std::string::npos) << bad;
+    Request head = Req("GET", bad);
+    if (!PathAcceptable(bad)) EXPECT_TRUE(router_->Admit(head).refusal) << bad;  // refused on the header
+  }
+  EXPECT_FALSE(PathAcceptable(""));
+  EXPECT_TRUE(PathAcceptable("/households/1"));
+  fs::remove_all(dir);
 }
 
 TEST_F(RouterTest, LockoutAfterFiveFailures) {

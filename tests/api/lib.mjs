@@ -145,6 +145,7 @@ export const ERROR_CODES = {
   csrf_failed: 403, permission_denied: 403, not_found: 404, method_not_allowed: 405,
   version_conflict: 409, conflict: 409, failed_precondition: 409, invalid_transition: 409, payload_too_large: 413, account_locked: 423, too_many_requests: 429, internal: 500,
   outcome_unknown: 500, committed_unread: 500, unavailable: 503,
+  unsupported_media_type: 415, busy: 503,
 };
 
 /** Asserts the error envelope (with a documented code matching the status) and returns it. */
