@@ -27,6 +27,7 @@ struct Request {
   std::string cookie;      // raw Cookie header
   std::string csrf_token;  // X-CSRF-Token header
   std::string remote;      // the client's address (for rate limits), e.g. "127.0.0.1"
+  std::string idempotency_key;  // Idempotency-Key header (creates; see http/idempotency.h)
 };
 
 struct Response {

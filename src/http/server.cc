@@ -155,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.cookie = std::string(req[bhttp::field::cookie]);
     in.csrf_token = std::string(req["X-CSRF-Token"]);
     in.remote = remote_;
+    in.idempotency_key = std::string(req["Idempotency-Key"]);
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     const RouteWait* wait = shared_.router.WaitOf(in);
