@@ -389,9 +389,9 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
     if (rs->rows[0].Int(5) != version) return Status::VersionConflict();
   }
   std::string to;
-  const bool open = status != "resolved" && status != "proposed";
+  const bool still_open = status != "resolved" && status != "proposed";
   if (action == "verify" && status == "new") to = "verifying";
-  else if (action == "resolve" && open) to = village_actor && confirmed && category != "missing" ? "proposed" : "resolved";
+  else if (action == "resolve" && still_open) to = village_actor && confirmed && category != "missing" ? "proposed" : "resolved";
   else if (action == "confirm" && status == "proposed") to = "resolved";
   else if (action == "reject" && status == "proposed") to = "verifying";
   else if (action != "verify" && action != "resolve" && action != "confirm" && action != "reject")
