@@ -1578,9 +1578,9 @@ Result<json> CaseService::ListEmergency(const auth::User& actor, Page page) {
 }
 
 Result<json> CaseService::ActEmergency(const auth::User& actor, int64_t id, const json& body) {
-  // Only town and county staff act on emergency aid (the checks below refine it per action):
-  // another role learns nothing about the record.
-  if (!(Bit(actor.role) & (kTown | kCounty))) return Status::PermissionDenied();
+  // A role that may not read the records (the department liaison) learns nothing about one: 403
+  // for any id. The checks below refine who may take each action.
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);

@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
 
 #include "audit/audit_log.h"
+#include "cases/calendar.h"
+#include "common/date.h"
 #include "storage/idempotency.h"
 
 namespace doudi::http {
@@ -41,6 +44,12 @@ Result<std::optional<Response>> Replay(storage::Database& db, const storage::Ide
       return KeyError("idempotency_in_progress", "相同的请求正在处理或已经提交，请刷新页面查看结果，勿重复提交");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// The timestamp (ISO 8601, +08:00) of `days` days ago, comparable with created_at.
+std::string NowIsoShanghaiDaysAgo(int days) {
+  std::string now = NowIsoShanghai();
+  return cases::AddDays(now.substr(0, 10), -days) + now.substr(10);
 }
 
 bool ValidKey(const std::string& k) {
@@ -85,6 +94,14 @@ Handler Idempotent(storage::Database& db, Handler h) {
                                   .status()
                             : conn.status();
       if (!st.ok()) spdlog::warn("idempotency key answer not stored: {}", st.detail());
+      // Keys are kept 7 days (a form is not resubmitted later than that): every 500th stored
+      // answer removes the older ones.
+      static std::atomic<uint64_t> stored{0};
+      if (conn.ok() && ++stored % 500 == 0) {
+        auto pruned = (*conn)->Execute("DELETE FROM idempotency_keys WHERE created_at < ?",
+                                       {NowIsoShanghaiDaysAgo(7)});
+        if (!pruned.ok()) spdlog::warn("idempotency keys not pruned: {}", pruned.status().detail());
+      }
     }
     return out;
   };
