@@ -786,6 +786,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
 }
 
 Result<int64_t> CaseService::ActCommit(const auth::User& actor, int64_t id, const json& body) {
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));  // a liaison learns nothing about a case (403 for any id)
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);
