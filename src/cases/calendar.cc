@@ -39,11 +39,20 @@ int Weekday(const std::string& date) {
 
 std::string AddDays(const std::string& date, int n) { return CivilFromDays(ToDays(date) + n); }
 
-Result<WorkCalendar> WorkCalendar::Load(storage::Connection& conn) {
+Result<WorkCalendar> WorkCalendar::Load(storage::Connection& conn, const std::string& county) {
   auto rs = conn.Query("SELECT day, kind FROM holidays");
   if (!rs.ok()) return rs.status();
   WorkCalendar c;
   for (const auto& r : rs->rows) (r.Text(1) == "workday" ? c.workdays_ : c.holidays_).insert(r.Text(0));
+  if (county.empty()) return c;
+  auto own = conn.Query("SELECT day, kind FROM county_holidays WHERE county_code = ?", {county});
+  if (!own.ok()) return own.status();
+  for (const auto& r : own->rows) {
+    c.holidays_.erase(r.Text(0));
+    c.workdays_.erase(r.Text(0));
+    if (r.Text(1) == "holiday") c.holidays_.insert(r.Text(0));
+    else if (r.Text(1) == "workday") c.workdays_.insert(r.Text(0));
+  }
   return c;
 }
 

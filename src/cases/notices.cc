@@ -18,6 +18,11 @@ ul { margin: 6px 0 6px 3em; }
 @media print { .noprint { display: none; } }
 )CSS";
 
+// The print button's handler: a same-origin script of the web root (the pages are served with
+// `default-src 'self'`, which blocks inline script and inline event handlers).
+constexpr const char* kPrintScript = "<script src=\"/notice-print.js\"></script>";
+constexpr const char* kOldButton = "<button onclick=\"window.print()\">打印</button>";
+
 std::string Page(const std::string& title, const NoticeInfo& n, const std::string& body, const std::string& date) {
   std::string issuer = n.issuer.empty() ? n.town_name + "人民政府" : n.issuer;
   return "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(title) + " " +
@@ -27,8 +32,8 @@ std::string Page(const std::string& title, const NoticeInfo& n, const std::strin
          "）：</p>" + body + "<div class=\"sign\">" + HtmlEscape(issuer) + "<br>" + HtmlEscape(date) + "</div>" +
          "<div class=\"rights\">如对本决定不服，可以自收到本告知书之日起六十日内向县人民政府或者上一级民政部门申请行政复议，"
          "也可以自收到本告知书之日起六个月内依法向人民法院提起行政诉讼。</div>" +
-         "<p class=\"noprint\" style=\"text-indent:0;margin-top:24px\"><button onclick=\"window.print()\">打印</button></p>"
-         "</body></html>";
+         "<p class=\"noprint\" style=\"text-indent:0;margin-top:24px\"><button type=\"button\" data-print>打印</button></p>" +
+         kPrintScript + "</body></html>";
 }
 
 std::string ProgramList(const NoticeInfo& n) {
@@ -75,6 +80,17 @@ std::string ProgramLabel(const std::string& program) {
       {"expenditure_hardship", "刚性支出困难家庭认定"}};
   auto it = kLabels.find(program);
   return it == kLabels.end() ? program : it->second;
+}
+
+std::string PrintableNotice(const std::string& archived) {
+  std::string html = archived;
+  if (size_t p = html.find(kOldButton); p != std::string::npos)
+    html.replace(p, std::string(kOldButton).size(), "<button type=\"button\" data-print>打印</button>");
+  if (html.find(kPrintScript) == std::string::npos) {
+    size_t end = html.rfind("</body>");
+    html.insert(end == std::string::npos ? html.size() : end, kPrintScript);
+  }
+  return html;
 }
 
 std::string RenderAcceptance(const NoticeInfo& n) {

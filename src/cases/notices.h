@@ -28,6 +28,11 @@ std::string RenderRefusal(const NoticeInfo& n, const std::string& reasons, const
 // 取消救助待遇告知书
 std::string RenderTermination(const NoticeInfo& n, const std::string& reasons, const std::string& effective);
 
+// The page served for printing: the archived html (kept unchanged in the database, its SHA-256
+// recorded) with a notice archived before issue 17 made to print under the CSP: its inline
+// onclick button replaced by one the same-origin /notice-print.js handles, the script added.
+std::string PrintableNotice(const std::string& archived_html);
+
 // "1,100.00" from fen.
 std::string Yuan(int64_t fen);
 std::string HtmlEscape(const std::string& s);

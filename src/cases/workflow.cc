@@ -12,6 +12,7 @@
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "common/json_input.h"
+#include "storage/idempotency.h"
 
 namespace doudi::cases {
 namespace {
@@ -147,22 +148,26 @@ std::string JoinList(const std::vector<std::string>& v) {
   return s;
 }
 
-// The calendar is small and changes rarely: cached, invalidated by holiday edits.
+// The calendars are small and change rarely: one per county, cached, invalidated by that
+// county's holiday edits.
 std::mutex g_cal_mu;
-std::shared_ptr<const WorkCalendar> g_cal;
+std::map<std::string, std::shared_ptr<const WorkCalendar>> g_cal;
 
-Result<std::shared_ptr<const WorkCalendar>> Calendar(Connection& conn) {
+Result<std::shared_ptr<const WorkCalendar>> Calendar(Connection& conn, const std::string& county) {
   std::lock_guard<std::mutex> g(g_cal_mu);
-  if (!g_cal) {
-    DOUDI_ASSIGN_OR_RETURN(WorkCalendar c, WorkCalendar::Load(conn));
-    g_cal = std::make_shared<const WorkCalendar>(std::move(c));
+  auto& slot = g_cal[county];
+  if (!slot) {
+    DOUDI_ASSIGN_OR_RETURN(WorkCalendar c, WorkCalendar::Load(conn, county));
+    slot = std::make_shared<const WorkCalendar>(std::move(c));
   }
-  return g_cal;
+  return slot;
 }
-void InvalidateCalendar() {
+void InvalidateCalendar(const std::string& county) {
   std::lock_guard<std::mutex> g(g_cal_mu);
-  g_cal.reset();
+  g_cal.erase(county);
 }
+// The county of a user (the first six digits of the region code).
+std::string CountyOf(const auth::User& actor) { return actor.region_code.substr(0, 6); }
 
 std::string DueStatus(const App& a, const WorkCalendar& cal) {
   if (a.due_date.empty() || kFinal.count(a.state)) return "";
@@ -207,6 +212,13 @@ Result<App> LoadApp(Connection& conn, int64_t id, const std::string& scope) {
   if (!rs.ok()) return rs.status();
   if (rs->empty() || !CodeWithin(rs->rows[0].Text(9), scope)) return Status::NotFound("申请不存在");
   return AppFromRow(rs->rows[0]);
+}
+
+// The access rule of a case's content (the application, its timeline, notices, attachments and
+// the household file): the roles that read the registry (not the department liaison), and only
+// within the user's region (LoadApp answers NotFound outside it, like a missing case).
+Status MayReadCases(const auth::User& actor) {
+  return auth::CanReadRegistry(actor.role) ? Status::Ok() : Status::PermissionDenied();
 }
 
 Status AuditApp(Connection& conn, const auth::User& actor, const App& a, const std::string& action,
@@ -373,6 +385,14 @@ std::string AddMonthsToDate(const std::string& date, int months) {
   return FormatDate(ny, nm, d);
 }
 
+// A list that shows full citizen ids or names is a read of personal data: one read-log row per
+// page served (entity e.g. "credit_list", id "page N"), none for an empty page.
+Status LogListRead(registry::RegistryService& registry, const auth::User& actor, const char* entity, const json& items,
+                   Page p) {
+  if (items.empty()) return Status::Ok();
+  return registry.LogRead(actor, entity, "page " + std::to_string(p.page), actor.region_code);
+}
+
 Result<Page> CheckPage(Page p) {
   if (p.page < 1 || p.page_size < 1 || p.page_size > 200) return Status::InvalidArgument("page", "分页参数无效");
   return p;
@@ -439,6 +459,7 @@ Result<int64_t> CaseService::CreateCommit(const auth::User& actor, const json& b
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key
   DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertCase(*conn, actor, {&h, applicant, channel, programs, true, delegated, note}));
   std::string now = NowIsoShanghai();
   auto upd = conn->Execute("UPDATE applications SET hukou_county = ? WHERE id = ?", {hukou_county, id});
@@ -481,7 +502,7 @@ Result<int64_t> CaseService::CreateDiscovery(const auth::User& actor, int64_t ho
 
 Result<json> CaseService::List(const auth::User& actor, const std::string& state, const std::string& q,
                                const std::string& village, const std::string& sort, Page page) {
-  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));
   DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
   std::string where = std::string(" WHERE a.") + ScopeColumn(actor.region_code) + " = ?";
   Params params{actor.region_code};
@@ -512,10 +533,13 @@ Result<json> CaseService::List(const auth::User& actor, const std::string& state
   params.push_back((page.page - 1) * page.page_size);
   auto rs = conn->Query(std::string("SELECT ") + kAppColumns + kAppFrom + where + order + " LIMIT ? OFFSET ?", params);
   if (!rs.ok()) return rs.status();
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, CountyOf(actor)));
   json items = json::array();
   for (const auto& row : rs->rows) items.push_back(AppSummary(AppFromRow(row), *cal));
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "application_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 // The rows of one of an application's lists (objections, notices, …), each made into JSON.
@@ -528,10 +552,10 @@ Result<json> ListOf(Connection& conn, const std::string& sql, int64_t applicatio
 }
 
 Result<json> CaseService::Get(const auth::User& actor, int64_t id) {
-  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, a.county));
   json out = AppSummary(a, *cal);
   out["applicant_citizen_id"] = a.applicant_id;
   out["applicant_phone"] = a.applicant_phone;
@@ -662,7 +686,7 @@ std::string TimelineNote(const json& d) {
 }
 
 Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
-  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();  // as Get
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));  // as Get
   App a;
   storage::ResultSet rs;
   {
@@ -690,10 +714,10 @@ Result<json> CaseService::Timeline(const auth::User& actor, int64_t id) {
 }
 
 Result<json> CaseService::HouseholdFile(const auth::User& actor, int64_t household_id) {
-  if (actor.role == Role::kDepartmentLiaison) return Status::PermissionDenied();
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));
   DOUDI_ASSIGN_OR_RETURN(registry::Household h, registry_.GetHousehold(actor, household_id));
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, h.county_code));
   auto apps = conn->Query(std::string("SELECT ") + kAppColumns + kAppFrom + " WHERE a.household_id = ? ORDER BY a.id DESC",
                           {household_id});
   if (!apps.ok()) return apps.status();
@@ -738,12 +762,18 @@ Result<json> CaseService::HouseholdFile(const auth::User& actor, int64_t househo
 }
 
 Result<json> CaseService::GetNotice(const auth::User& actor, int64_t id) {
+  // A notice is part of its case: the case's access rule (as Get), then the case's scope.
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   auto rs = conn->Query("SELECT id, kind, application_id, created_at, sha256, html, village_code FROM notices WHERE id = ?",
                         {id});
   if (!rs.ok()) return rs.status();
   if (rs->empty() || !CodeWithin(rs->rows[0].Text(6), actor.region_code)) return Status::NotFound("告知书不存在");
   const auto& r = rs->rows[0];
+  if (!r.IsNull(2)) {
+    auto app = LoadApp(*conn, r.Int(2), actor.region_code);
+    if (!app.ok()) return app.status().code() == Code::kNotFound ? Status::NotFound("告知书不存在") : app.status();
+  }
   DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "notice", r.Text(0), r.Text(6)));
   return json{{"id", r.Int(0)}, {"kind", r.Text(1)}, {"application_id", r.Int(2)}, {"created_at", r.Text(3)},
               {"sha256", r.Text(4)}, {"html", r.Text(5)}};
@@ -756,6 +786,7 @@ Result<json> CaseService::Act(const auth::User& actor, int64_t id, const json& b
 }
 
 Result<int64_t> CaseService::ActCommit(const auth::User& actor, int64_t id, const json& body) {
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));  // a liaison learns nothing about a case (403 for any id)
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);
@@ -800,7 +831,7 @@ Result<int64_t> CaseService::ActCommit(const auth::User& actor, int64_t id, cons
   DOUDI_RETURN_IF_ERROR(tx.status());
   DOUDI_ASSIGN_OR_RETURN(App a, LoadApp(*conn, id, actor.region_code));
   if (a.version != version) return Status::VersionConflict();
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, a.county));
   std::string to = t->to ? t->to : a.state;
   std::string now = NowIsoShanghai();
   json details = json::object();
@@ -1113,7 +1144,10 @@ Result<json> CaseService::ListEnrollments(const auth::User& actor, const std::st
                      {"covered", ParseOr(r.Text(4), json::array())}, {"monthly_fen", r.Int(5)},
                      {"one_off_fen", r.Int(6)}, {"first_paid_month", r.Text(7)}, {"status", r.Text(8)},
                      {"next_review_date", r.Text(9)}, {"village_name", r.Text(10)}, {"head_name", r.Text(11)}});
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "enrollment_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 namespace {
@@ -1148,7 +1182,7 @@ Result<json> CaseService::ListReferrals(const auth::User& actor, const std::stri
       "FROM referrals" + where + " ORDER BY due_date, id LIMIT ? OFFSET ?",
       params);
   if (!rs.ok()) return rs.status();
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, CountyOf(actor)));
   std::string today = TodayShanghai();
   json items = json::array();
   for (const auto& r : rs->rows) {
@@ -1159,7 +1193,10 @@ Result<json> CaseService::ListReferrals(const auth::User& actor, const std::stri
                      {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
                      {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)}});
   }
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "referral_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 Result<json> CaseService::ActReferral(const auth::User& actor, int64_t id, const json& body) {
@@ -1318,10 +1355,16 @@ Result<json> CaseService::AddAttachment(const auth::User& actor, int64_t applica
 }
 
 Result<std::string> CaseService::GetAttachment(const auth::User& actor, int64_t id, std::string* content_type) {
+  // The scanned pages are part of their case: the case's access rule (as Get) and scope.
+  DOUDI_RETURN_IF_ERROR(MayReadCases(actor));
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto rs = conn->Query("SELECT content_type, data_base64, village_code FROM attachments WHERE id = ?", {id});
+  auto rs = conn->Query("SELECT content_type, data_base64, village_code, application_id FROM attachments WHERE id = ?", {id});
   if (!rs.ok()) return rs.status();
   if (rs->empty() || !CodeWithin(rs->rows[0].Text(2), actor.region_code)) return Status::NotFound("材料不存在");
+  {
+    auto app = LoadApp(*conn, rs->rows[0].Int(3), actor.region_code);
+    if (!app.ok()) return app.status().code() == Code::kNotFound ? Status::NotFound("材料不存在") : app.status();
+  }
   const std::string& data = rs->rows[0].Text(1);
   std::string bytes(data.size(), '\0');
   size_t len = 0;
@@ -1373,7 +1416,10 @@ Result<json> CaseService::ListVerificationRequests(const auth::User& actor, Page
                      {"citizen_id", r.Text(4)}, {"applicant_name", r.Text(5)}, {"status", r.Text(6)},
                      {"answer", r.Text(7)}, {"created_at", r.Text(8)}, {"answered_at", r.Text(9)},
                      {"subject", r.Text(10)}, {"case_no", r.Text(11)}});
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "verification_request_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 Result<json> CaseService::AnswerVerificationRequest(const auth::User& actor, int64_t id, const json& body) {
@@ -1487,6 +1533,7 @@ Result<json> CaseService::CreateEmergency(const auth::User& actor, const json& b
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key
   auto ins = conn->Query(
       "INSERT INTO emergency_aid (county_code, town_code, household_id, person_name, citizen_id, hukou_division, kind, "
       "loss_fen, amount_fen, description, state, approver, paid_at, created_by, created_at, updated_at) "
@@ -1525,10 +1572,16 @@ Result<json> CaseService::ListEmergency(const auth::User& actor, Page page) {
   if (!rs.ok()) return rs.status();
   json items = json::array();
   for (const auto& r : rs->rows) items.push_back(EmergencyJson(r));
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "emergency_aid_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 Result<json> CaseService::ActEmergency(const auth::User& actor, int64_t id, const json& body) {
+  // A role that may not read the records (the department liaison) learns nothing about one: 403
+  // for any id. The checks below refine who may take each action.
+  if (!auth::CanReadRegistry(actor.role)) return Status::PermissionDenied();
   FieldReader r(body, "");
   std::string action = r.String("action", true);
   int64_t version = r.Int("version", true);
@@ -1626,6 +1679,7 @@ Result<json> CaseService::Deposit(const auth::User& actor, const std::string& to
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key
   auto known = conn->Query("SELECT 1 FROM regions WHERE code = ? AND level = 'town'", {town});
   if (!known.ok()) return known.status();
   if (known->empty()) return Status::NotFound("镇（街道）不存在");  // a well-formed code of no town
@@ -1687,7 +1741,10 @@ Result<json> CaseService::ListCredit(const auth::User& actor, Page page) {
     items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"list", r.Text(3)},
                      {"reason", r.Text(4)}, {"owed_fen", r.Int(5)},
                      {"repaid_at", r.IsNull(6) ? json(nullptr) : json(r.Text(6))}, {"created_at", r.Text(7)}});
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "credit_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 Result<json> CaseService::AddCredit(const auth::User& actor, const json& body) {
@@ -1707,6 +1764,7 @@ Result<json> CaseService::AddCredit(const auth::User& actor, const json& body) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key
   auto ins = conn->Query(
       "INSERT INTO credit_entries (county_code, citizen_id, name, list, reason, owed_fen, created_by, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -1755,7 +1813,10 @@ Result<json> CaseService::ListRelatives(const auth::User& actor, Page page) {
   for (const auto& r : rs->rows)
     items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"staff_name", r.Text(3)},
                      {"relation", r.Text(4)}, {"created_at", r.Text(5)}});
-  return PageJson(std::move(items), count->rows[0].Int(0), page);
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  DOUDI_RETURN_IF_ERROR(LogListRead(registry_, actor, "staff_relative_list", items, page));
+  return PageJson(std::move(items), total, page);
 }
 
 Result<json> CaseService::AddRelative(const auth::User& actor, const json& body) {
@@ -1773,6 +1834,7 @@ Result<json> CaseService::AddRelative(const auth::User& actor, const json& body)
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key
   auto ins = conn->Query(
       "INSERT INTO staff_relatives (county_code, citizen_id, name, staff_name, relation, created_by, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -1798,18 +1860,30 @@ Result<json> CaseService::AddRelative(const auth::User& actor, const json& body)
 // ------------------------------------------------------------------------------------------
 // Calendar
 
-Result<json> CaseService::Holidays(const std::string& year) {
+Result<json> CaseService::Holidays(const auth::User& actor, const std::string& year) {
   if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos)
     return Status::InvalidArgument("year", "年份应为4位数字");
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  // The State Council's days with the user's county's own changes over them.
   auto rs = conn->Query("SELECT day, kind, name FROM holidays WHERE day >= ? AND day <= ? ORDER BY day",
                         {year + "-01-01", year + "-12-31"});
   if (!rs.ok()) return rs.status();
+  auto own = conn->Query("SELECT day, kind, name FROM county_holidays WHERE county_code = ? AND day >= ? AND day <= ?",
+                         {CountyOf(actor), year + "-01-01", year + "-12-31"});
+  if (!own.ok()) return own.status();
+  std::map<std::string, std::pair<std::string, std::string>> days;
+  for (const auto& r : rs->rows) days[r.Text(0)] = {r.Text(1), r.Text(2)};
+  for (const auto& r : own->rows) {
+    if (r.Text(1) == "none") days.erase(r.Text(0));
+    else days[r.Text(0)] = {r.Text(1), r.Text(2)};
+  }
   json items = json::array();
-  for (const auto& r : rs->rows) items.push_back({{"day", r.Text(0)}, {"kind", r.Text(1)}, {"name", r.Text(2)}});
+  for (const auto& [day, v] : days) items.push_back({{"day", day}, {"kind", v.first}, {"name", v.second}});
   return json{{"items", items}};
 }
 
+// A county admin's edit is the county's own (county_holidays); the State Council's calendar
+// (holidays, the reference data) is never changed through the API.
 Result<json> CaseService::SetHoliday(const auth::User& actor, const std::string& day, const json& body) {
   if (actor.role != Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以维护节假日");
   int y, m, d;
@@ -1819,44 +1893,62 @@ Result<json> CaseService::SetHoliday(const auth::User& actor, const std::string&
   std::string name = r.String("name", true);
   if (!r.ok()) return r.status();
   if (kind != "holiday" && kind != "workday") return Status::InvalidArgument("kind", "类型应为 holiday 或 workday");
+  if (name.size() > 100) return Status::InvalidArgument("name", "名称过长");
+  const std::string county = CountyOf(actor);
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
   auto up = conn->Execute(
-      "INSERT INTO holidays (day, kind, name) VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, "
-      "name = excluded.name",
-      {day, kind, name});
+      "INSERT INTO county_holidays (county_code, day, kind, name) VALUES (?, ?, ?, ?) ON CONFLICT (county_code, day) "
+      "DO UPDATE SET kind = excluded.kind, name = excluded.name",
+      {county, day, kind, name});
   if (!up.ok()) return up.status();
   DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
-                                           {"holiday.set", "holiday", day, actor.region_code.substr(0, 6), "null",
-                                            json{{"kind", kind}, {"name", name}}.dump()}));
+                                           {"holiday.set", "holiday", day, county, "null",
+                                            json{{"kind", kind}, {"name", name}, {"county", county}}.dump()}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  InvalidateCalendar();
+  InvalidateCalendar(county);
   return json{{"day", day}, {"kind", kind}, {"name", name}};
 }
 
+// Makes the day an ordinary one for the admin's county: its own entry goes; a State Council
+// day is overridden for this county only ('none'). 404 when the county's calendar has no entry.
 Result<json> CaseService::DeleteHoliday(const auth::User& actor, const std::string& day) {
   if (actor.role != Role::kCountyAdmin) return Status::PermissionDenied("只有县级管理员可以维护节假日");
+  int y, m, d;
+  if (!ParseDate(day, &y, &m, &d)) return Status::NotFound("该日期不在节假日表中");
+  const std::string county = CountyOf(actor);
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  auto del = conn->Execute("DELETE FROM holidays WHERE day = ?", {day});
-  if (!del.ok()) return del.status();
-  if (*del == 0) return Status::NotFound("该日期不在节假日表中");
+  auto ref = conn->Query("SELECT 1 FROM holidays WHERE day = ?", {day});
+  if (!ref.ok()) return ref.status();
+  auto own = conn->Query("SELECT kind FROM county_holidays WHERE county_code = ? AND day = ?", {county, day});
+  if (!own.ok()) return own.status();
+  const bool in_reference = !ref->empty();
+  const bool listed = own->empty() ? in_reference : own->rows[0].Text(0) != "none";
+  if (!listed) return Status::NotFound("该日期不在节假日表中");
+  auto w = in_reference
+               ? conn->Execute("INSERT INTO county_holidays (county_code, day, kind, name) VALUES (?, ?, 'none', '') "
+                               "ON CONFLICT (county_code, day) DO UPDATE SET kind = 'none', name = ''",
+                               {county, day})
+               : conn->Execute("DELETE FROM county_holidays WHERE county_code = ? AND day = ?", {county, day});
+  if (!w.ok()) return w.status();
   DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor.actor(),
-                                           {"holiday.delete", "holiday", day, actor.region_code.substr(0, 6), "null", "null"}));
+                                           {"holiday.delete", "holiday", day, county, "null",
+                                            json{{"county", county}}.dump()}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
-  InvalidateCalendar();
+  InvalidateCalendar(county);
   return json{{"day", day}, {"deleted", true}};
 }
 
-Result<json> CaseService::WorkingDays(const std::string& from, const std::string& days) {
+Result<json> CaseService::WorkingDays(const auth::User& actor, const std::string& from, const std::string& days) {
   int y, m, d;
   if (!ParseDate(from, &y, &m, &d)) return Status::InvalidArgument("from", "日期应为 YYYY-MM-DD");
   if (days.empty() || days.size() > 3 || days.find_first_not_of("0123456789") != std::string::npos)
     return Status::InvalidArgument("days", "工作日数应为0到999的整数");
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn));
+  DOUDI_ASSIGN_OR_RETURN(auto cal, Calendar(*conn, CountyOf(actor)));
   int n = std::stoi(days);
   return json{{"from", from}, {"days", n}, {"due", cal->AddWorkingDays(from, n)}};
 }

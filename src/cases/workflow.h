@@ -90,10 +90,12 @@ class CaseService {
   Result<nlohmann::json> AddRelative(const auth::User& actor, const nlohmann::json& body);
 
   // Calendar
-  Result<nlohmann::json> Holidays(const std::string& year);
+  // The State Council's calendar is shared; a county admin's changes apply to that county only,
+  // and a user (and a case) works by its own county's calendar.
+  Result<nlohmann::json> Holidays(const auth::User& actor, const std::string& year);
   Result<nlohmann::json> SetHoliday(const auth::User& actor, const std::string& day, const nlohmann::json& body);
   Result<nlohmann::json> DeleteHoliday(const auth::User& actor, const std::string& day);
-  Result<nlohmann::json> WorkingDays(const std::string& from, const std::string& days);
+  Result<nlohmann::json> WorkingDays(const auth::User& actor, const std::string& from, const std::string& days);
 
   // Public, no login
   Result<nlohmann::json> PublicSubmit(const nlohmann::json& body);

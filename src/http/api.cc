@@ -6,6 +6,7 @@
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "common/json_input.h"
+#include "http/idempotency.h"
 #include "reports/xlsx.h"
 
 namespace doudi::http {
@@ -116,12 +117,12 @@ void RegisterRegistry(Router& router, Services& s) {
   if (s.registry.SharesPolls()) fresh = [&s](std::function<void(Within)> ready) { s.registry.AwaitFresh(ready); };
   router.SetWait(fresh);
 
-  router.Add("POST", "/api/v1/households", [&s](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/households", Idempotent(s.db, [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::HouseholdInputFromJson(body, true));
     DOUDI_ASSIGN_OR_RETURN(auto h, s.registry.CreateHousehold(c.user(), in));
     return Response::Json(201, registry::ToJson(h));
-  });
+  }));
 
   // Before /households/{id}, which would take "export" for an id.
   router.Add("GET", "/api/v1/households/export", [&s](Context& c) -> Result<Response> {
@@ -150,13 +151,13 @@ void RegisterRegistry(Router& router, Services& s) {
   });
   router.SetWait(fresh);  // it starts from the cached household when it can
 
-  router.Add("POST", "/api/v1/households/{id}/members", [&s](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/households/{id}/members", Idempotent(s.db, [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(auto in, registry::PersonInputFromJson(body, ""));
     DOUDI_ASSIGN_OR_RETURN(auto p, s.registry.AddMember(c.user(), id, in));
     return Response::Json(201, registry::ToJson(p));
-  });
+  }));
 
   router.Add("GET", "/api/v1/persons/{id}", [&s](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));

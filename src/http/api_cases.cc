@@ -2,7 +2,9 @@
 #include "http/api.h"
 
 #include "common/citizen_id.h"
+#include "cases/notices.h"
 #include "common/date.h"
+#include "http/idempotency.h"
 
 #include <memory>
 
@@ -32,11 +34,11 @@ Response TooManyRequests(int64_t retry_after, const std::string& message) {
 
 void RegisterCases(Router& router, Services& s) {
   auto& svc = s.cases;
-  router.Add("POST", "/api/v1/applications", [&svc](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/applications", Idempotent(s.db, [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(json out, svc.Create(c.user(), body));
     return Ok(201, out);
-  });
+  }));
   router.Add("GET", "/api/v1/applications", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.List(c.user(), c.Query("state"), c.Query("q"), c.Query("village"),
@@ -74,7 +76,7 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.GetNotice(c.user(), id));
     Response r;
     r.content_type = "text/html; charset=utf-8";
-    r.body = out["html"].get<std::string>();
+    r.body = cases::PrintableNotice(out["html"].get<std::string>());
     return r;
   });
   router.Add("GET", "/api/v1/enrollments", [&svc](Context& c) -> Result<Response> {
@@ -125,11 +127,11 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ActReferral(c.user(), id, body));
     return Ok(200, out);
   });
-  router.Add("POST", "/api/v1/emergency-aid", [&svc](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/emergency-aid", Idempotent(s.db, [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(json out, svc.CreateEmergency(c.user(), body));
     return Ok(201, out);
-  });
+  }));
   router.Add("GET", "/api/v1/emergency-aid", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ListEmergency(c.user(), page));
@@ -145,21 +147,21 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ReserveFunds(c.user()));
     return Ok(200, out);
   });
-  router.Add("POST", "/api/v1/reserve-funds/{town}/deposits", [&svc](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/reserve-funds/{town}/deposits", Idempotent(s.db, [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(json out, svc.Deposit(c.user(), c.params["town"], body));
     return Ok(201, out);
-  });
+  }));
   router.Add("GET", "/api/v1/credit", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(auto page, PageOf(c));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ListCredit(c.user(), page));
     return Ok(200, out);
   });
-  router.Add("POST", "/api/v1/credit", [&svc](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/credit", Idempotent(s.db, [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(json out, svc.AddCredit(c.user(), body));
     return Ok(201, out);
-  });
+  }));
   router.Add("POST", "/api/v1/credit/{id}/repay", [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(int64_t id, c.IdParam("id"));
     DOUDI_ASSIGN_OR_RETURN(json out, svc.Repay(c.user(), id));
@@ -170,14 +172,14 @@ void RegisterCases(Router& router, Services& s) {
     DOUDI_ASSIGN_OR_RETURN(json out, svc.ListRelatives(c.user(), page));
     return Ok(200, out);
   });
-  router.Add("POST", "/api/v1/staff-relatives", [&svc](Context& c) -> Result<Response> {
+  router.Add("POST", "/api/v1/staff-relatives", Idempotent(s.db, [&svc](Context& c) -> Result<Response> {
     DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
     DOUDI_ASSIGN_OR_RETURN(json out, svc.AddRelative(c.user(), body));
     return Ok(201, out);
-  });
+  }));
   router.Add("GET", "/api/v1/holidays", [&svc](Context& c) -> Result<Response> {
     std::string year = c.Query("year");
-    DOUDI_ASSIGN_OR_RETURN(json out, svc.Holidays(year.empty() ? TodayShanghai().substr(0, 4) : year));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.Holidays(c.user(), year.empty() ? TodayShanghai().substr(0, 4) : year));
     return Ok(200, out);
   });
   router.Add("PUT", "/api/v1/holidays/{day}", [&svc](Context& c) -> Result<Response> {
@@ -190,7 +192,7 @@ void RegisterCases(Router& router, Services& s) {
     return Ok(200, out);
   });
   router.Add("GET", "/api/v1/working-days", [&svc](Context& c) -> Result<Response> {
-    DOUDI_ASSIGN_OR_RETURN(json out, svc.WorkingDays(c.Query("from"), c.Query("days")));
+    DOUDI_ASSIGN_OR_RETURN(json out, svc.WorkingDays(c.user(), c.Query("from"), c.Query("days")));
     return Ok(200, out);
   });
 

@@ -32,6 +32,7 @@ struct Request {
   // The session, authenticated on the request's header (Router::Admit) before its body was
   // read; Handle uses it instead of authenticating again. Null: Handle authenticates.
   std::shared_ptr<const auth::Principal> principal;
+  std::string idempotency_key;  // Idempotency-Key header (creates; see http/idempotency.h)
 };
 
 struct Response {

@@ -199,6 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head_.cookie = std::string(req[bhttp::field::cookie]);
     head_.csrf_token = std::string(req["X-CSRF-Token"]);
     head_.content_type = std::string(req[bhttp::field::content_type]);
+    head_.idempotency_key = std::string(req["Idempotency-Key"]);
     head_.remote = client_ = ClientAddress(req);
     keep_alive_ = req.keep_alive();
     version_ = req.version();

@@ -261,7 +261,7 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(cases::WorkCalendar cal, cases::WorkCalendar::Load(*conn));
+  DOUDI_ASSIGN_OR_RETURN(cases::WorkCalendar cal, cases::WorkCalendar::Load(*conn, county));
   std::string now = NowIsoShanghai(), today = TodayShanghai();
   auto run = conn->Query(
       "INSERT INTO monitor_runs (county_code, month, started_at, actor, origin) VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -331,7 +331,7 @@ Result<json> MonitorService::ListAlerts(const auth::User& actor, const std::stri
   auto rs = conn->Query(
       "SELECT a.id, a.version, a.indicator, a.category, a.severity, a.citizen_id, a.person_name, a.household_id, "
       "a.village_code, v.name, a.month, a.details, a.status, a.due_date, a.resolution, a.confirmed, a.application_id, "
-      "a.created_at FROM alerts a JOIN regions v ON v.code = a.village_code" +
+      "a.created_at, a.proposed_by, a.proposed_at FROM alerts a JOIN regions v ON v.code = a.village_code" +
           where + " ORDER BY CASE WHEN a.status = 'resolved' THEN 1 ELSE 0 END, a.due_date, a.id LIMIT ? OFFSET ?",
       params);
   if (!rs.ok()) return rs.status();
@@ -347,11 +347,22 @@ Result<json> MonitorService::ListAlerts(const auth::User& actor, const std::stri
                      {"details", json::parse(r.Text(11), nullptr, false)}, {"status", r.Text(12)},
                      {"due_date", r.Text(13)}, {"overdue", r.Text(12) != "resolved" && today > r.Text(13)},
                      {"resolution", r.Text(14)}, {"confirmed", r.IsNull(15) ? json(nullptr) : json(r.Bool(15))},
-                     {"application_id", r.IsNull(16) ? json(nullptr) : json(r.Int(16))}, {"created_at", r.Text(17)}});
+                     {"application_id", r.IsNull(16) ? json(nullptr) : json(r.Int(16))}, {"created_at", r.Text(17)},
+                     {"proposed_by", r.IsNull(18) ? json(nullptr) : json(r.Text(18))},
+                     {"proposed_at", r.IsNull(19) ? json(nullptr) : json(r.Text(19))}});
   }
-  return json{{"items", items}, {"total", count->rows[0].Int(0)}, {"page", page}, {"page_size", page_size}};
+  const int64_t total = count->rows[0].Int(0);
+  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
+  // The alerts name the persons: a page served is a read of personal data.
+  if (!items.empty())
+    DOUDI_RETURN_IF_ERROR(registry_.LogRead(actor, "alert_list", "page " + std::to_string(page), actor.region_code));
+  return json{{"items", items}, {"total", total}, {"page", page}, {"page_size", page_size}};
 }
 
+// A village assistant's confirmation of a wrong payment (improper or duplicate) is a proposal
+// (status 'proposed'): nothing is suspended until a town or county role confirms it (action
+// confirm) or sends it back to verification (reject, with a reason). Confirmed needs (missing)
+// start an application whoever confirms them: a village assistant may file one anyway.
 Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const json& body) {
   if (!auth::CanWriteRegistry(actor.role)) return Status::PermissionDenied("您的角色不能处理预警");
   FieldReader r(body, "");
@@ -361,12 +372,16 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
   bool confirmed = r.Bool("confirmed", false);
   if (!r.ok()) return r.status();
   if (note.size() > 4000) return Status::InvalidArgument("note", "内容过长");
+  const bool village_actor = actor.role == auth::Role::kVillageAssistant;
+  if ((action == "confirm" || action == "reject") && village_actor)
+    return Status::PermissionDenied("村协理员提出的核实结论须由镇街或县级人员确认");
   int64_t household_id = 0;
-  std::string indicator, category, status, village;
+  std::string indicator, category, status, village, proposal;
   {
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-    auto rs = conn->Query("SELECT indicator, category, status, household_id, village_code, version FROM alerts WHERE id = ?",
-                          {id});
+    auto rs = conn->Query(
+        "SELECT indicator, category, status, household_id, village_code, version, resolution FROM alerts WHERE id = ?",
+        {id});
     if (!rs.ok()) return rs.status();
     if (rs->empty() || !CodeWithin(rs->rows[0].Text(4), actor.region_code)) return Status::NotFound("预警不存在");
     indicator = rs->rows[0].Text(0);
@@ -374,24 +389,38 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
     status = rs->rows[0].Text(2);
     household_id = rs->rows[0].Int(3);
     village = rs->rows[0].Text(4);
+    proposal = rs->rows[0].Text(6);
     if (rs->rows[0].Int(5) != version) return Status::VersionConflict();
   }
   std::string to;
+  const bool still_open = status != "resolved" && status != "proposed";
   if (action == "verify" && status == "new") to = "verifying";
-  else if (action == "resolve" && status != "resolved") to = "resolved";
-  else if (action != "verify" && action != "resolve") return Status::InvalidArgument("action", "操作应为 verify 或 resolve");
+  else if (action == "resolve" && still_open) to = village_actor && confirmed && category != "missing" ? "proposed" : "resolved";
+  else if (action == "confirm" && status == "proposed") to = "resolved";
+  else if (action == "reject" && status == "proposed") to = "verifying";
+  else if (action != "verify" && action != "resolve" && action != "confirm" && action != "reject")
+    return Status::InvalidArgument("action", "操作应为 verify、resolve、confirm 或 reject");
   else return Status(Code::kConflict, "invalid_transition", "预警当前状态不能执行该操作", "action");
-  if (to == "resolved" && note.empty()) return Status::InvalidArgument("note", "请填写核查结论");
+  if (action == "confirm") {
+    confirmed = true;
+    if (note.empty()) note = proposal;
+  }
+  if ((to == "resolved" || to == "proposed") && note.empty()) return Status::InvalidArgument("note", "请填写核查结论");
+  if (action == "reject" && note.empty()) return Status::InvalidArgument("note", "请填写退回理由");
   // The alert's own writes; with a confirmed need they run inside the transaction that starts
   // its application (channel discovery), so the two are written together or not at all.
   json after;
   auto finish = [&](storage::Connection& conn, std::optional<int64_t> application_id) -> Status {
     std::string now = NowIsoShanghai();
+    const bool proposing = to == "proposed";
     auto upd = conn.Execute(
-        "UPDATE alerts SET status = ?, resolution = ?, confirmed = ?, application_id = ?, updated_at = ?, "
-        "version = version + 1 WHERE id = ? AND version = ?",
-        {to, note, to == "resolved" ? storage::Value(int64_t{confirmed}) : storage::Value(nullptr),
-         application_id ? storage::Value(*application_id) : storage::Value(nullptr), now, id, version});
+        "UPDATE alerts SET status = ?, resolution = ?, confirmed = ?, application_id = ?, proposed_by = ?, "
+        "proposed_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+        {to, note,
+         to == "resolved" || proposing ? storage::Value(int64_t{confirmed}) : storage::Value(nullptr),
+         application_id ? storage::Value(*application_id) : storage::Value(nullptr),
+         proposing ? storage::Value(actor.username) : storage::Value(nullptr),
+         proposing ? storage::Value(now) : storage::Value(nullptr), now, id, version});
     if (!upd.ok()) return upd.status();
     if (*upd == 0) return Status::VersionConflict();
     int64_t suspended = 0;
@@ -406,6 +435,7 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
     }
     after = {{"status", to}, {"confirmed", confirmed}, {"note", note}, {"suspended_enrollments", suspended},
              {"application_id", application_id ? json(*application_id) : json(nullptr)}};
+    if (proposing) after["proposed_by"] = actor.username;
     return audit::RecordWrite(conn, actor.actor(),
                               {"alert." + action, "alert", std::to_string(id), village,
                                json{{"status", status}}.dump(), after.dump()});

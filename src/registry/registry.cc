@@ -8,6 +8,7 @@
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "registry/household_cache.h"
+#include "storage/idempotency.h"
 
 namespace doudi::registry {
 namespace {
@@ -646,6 +647,7 @@ Result<Household> RegistryService::CreateHousehold(const auth::User& actor, cons
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
     storage::Transaction tx(*conn, true);
     DOUDI_RETURN_IF_ERROR(tx.status());
+    DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key (issue 17)
     DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertHousehold(*conn, actor, in, &collision));
     DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, id, actor.region_code));
     DOUDI_RETURN_IF_ERROR(tx.Commit());
@@ -752,6 +754,7 @@ Result<Person> RegistryService::AddMember(const auth::User& actor, int64_t house
     DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
     storage::Transaction tx(*conn, true);
     DOUDI_RETURN_IF_ERROR(tx.status());
+    DOUDI_RETURN_IF_ERROR(storage::ClaimIdempotencyKey(*conn));  // Idempotency-Key (issue 17)
     DOUDI_ASSIGN_OR_RETURN(Household h, LoadHousehold(*conn, caches_->region_names, household_id, actor.region_code));
     if (in.relation == "head") return Status::InvalidArgument("relation", "该家庭已有户主");
     DOUDI_ASSIGN_OR_RETURN(int64_t id, InsertPerson(*conn, household_id, in, "", actor.region_code, &collision));

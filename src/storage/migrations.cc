@@ -688,6 +688,34 @@ CREATE TRIGGER read_log_append_only BEFORE UPDATE OR DELETE ON read_log
 CREATE TRIGGER read_log_no_truncate BEFORE TRUNCATE ON read_log
   FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 )SQL"},
+    // Issue 17 (case access and workflow). A county's own calendar changes (county_holidays:
+    // kind holiday or workday, or 'none' to make a State Council day an ordinary one for that
+    // county only) beside the shared State Council calendar (holidays). The Idempotency-Key of
+    // a create, written in the create's transaction (the unique key makes a concurrent repeat
+    // write nothing), with the answer stored after the commit. An alert a village assistant
+    // confirmed is a proposal (status 'proposed', who and when) until a town or county role
+    // confirms it.
+    {14, "county_calendar_idempotency_alert_proposals", R"SQL(
+CREATE TABLE county_holidays (
+  county_code TEXT NOT NULL,
+  day TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (county_code, day)
+);
+CREATE TABLE idempotency_keys (
+  user_id {{BIGINT}} NOT NULL,
+  idem_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER,
+  body TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, idem_key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+ALTER TABLE alerts ADD COLUMN proposed_by TEXT;
+ALTER TABLE alerts ADD COLUMN proposed_at TEXT;
+)SQL"},
 };
 
 std::string Render(const char* sql, Dialect d) {

@@ -707,3 +707,7 @@ export async function stopServer(server, ms = 30000) {
   }
   return { ...exit, ms: Date.now() - started };
 }
+
+// ---------------------------------------------------------------- issue 17: case access and workflow
+// Error codes of Idempotency-Key (docs/api.md "Conventions").
+Object.assign(ERROR_CODES, { idempotency_key_reused: 409, idempotency_in_progress: 409 });

@@ -246,8 +246,8 @@ export function getApplication(id: number | string): Promise<Application> {
   return http.get<Application>(`/api/v1/applications/${id}`)
 }
 
-export function createApplication(input: ApplicationInput): Promise<Application> {
-  return http.post<Application>('/api/v1/applications', input)
+export function createApplication(input: ApplicationInput, idempotencyKey?: string): Promise<Application> {
+  return http.post<Application>('/api/v1/applications', input, { idempotencyKey })
 }
 
 export async function getTimeline(id: number | string): Promise<TimelineEntry[]> {
@@ -534,8 +534,8 @@ export async function townCeilingFen(): Promise<number | null> {
   return v !== undefined && Number.isInteger(n) ? n : null
 }
 
-export function createEmergency(input: EmergencyInput): Promise<EmergencyAid> {
-  return http.post<EmergencyAid>('/api/v1/emergency-aid', input)
+export function createEmergency(input: EmergencyInput, idempotencyKey?: string): Promise<EmergencyAid> {
+  return http.post<EmergencyAid>('/api/v1/emergency-aid', input, { idempotencyKey })
 }
 
 export function listEmergency(query: PageQuery): Promise<Page<EmergencyAid>> {
@@ -564,11 +564,12 @@ export async function listReserveFunds(): Promise<ReserveFund[]> {
 }
 
 /** county_admin; answers the funds afresh. */
-export async function depositReserve(town: string, amountFen: number, note: string): Promise<ReserveFund[]> {
-  const res = await http.post<{ items: ReserveFund[] }>(`/api/v1/reserve-funds/${encodeURIComponent(town)}/deposits`, {
-    amount_fen: amountFen,
-    note,
-  })
+export async function depositReserve(town: string, amountFen: number, note: string, idempotencyKey?: string): Promise<ReserveFund[]> {
+  const res = await http.post<{ items: ReserveFund[] }>(
+    `/api/v1/reserve-funds/${encodeURIComponent(town)}/deposits`,
+    { amount_fen: amountFen, note },
+    { idempotencyKey },
+  )
   return res.items
 }
 
@@ -599,8 +600,8 @@ export function listCredit(query: PageQuery): Promise<Page<CreditEntry>> {
   return http.get<Page<CreditEntry>>('/api/v1/credit', { ...query })
 }
 
-export function addCredit(input: CreditInput): Promise<CreditEntry> {
-  return http.post<CreditEntry>('/api/v1/credit', input)
+export function addCredit(input: CreditInput, idempotencyKey?: string): Promise<CreditEntry> {
+  return http.post<CreditEntry>('/api/v1/credit', input, { idempotencyKey })
 }
 
 export function repayCredit(id: number): Promise<{ id: number; repaid_at: string }> {
@@ -622,8 +623,8 @@ export function listRelatives(query: PageQuery): Promise<Page<StaffRelative>> {
   return http.get<Page<StaffRelative>>('/api/v1/staff-relatives', { ...query })
 }
 
-export function addRelative(input: StaffRelativeInput): Promise<StaffRelative> {
-  return http.post<StaffRelative>('/api/v1/staff-relatives', input)
+export function addRelative(input: StaffRelativeInput, idempotencyKey?: string): Promise<StaffRelative> {
+  return http.post<StaffRelative>('/api/v1/staff-relatives', input, { idempotencyKey })
 }
 
 // ---------------------------------------------------------------- calendar

@@ -149,16 +149,16 @@ export function getHousehold(id: number | string): Promise<Household> {
   return http.get<Household>(`/api/v1/households/${id}`)
 }
 
-export function createHousehold(input: HouseholdCreateInput): Promise<Household> {
-  return http.post<Household>('/api/v1/households', input)
+export function createHousehold(input: HouseholdCreateInput, idempotencyKey?: string): Promise<Household> {
+  return http.post<Household>('/api/v1/households', input, { idempotencyKey })
 }
 
 export function updateHousehold(id: number | string, input: HouseholdUpdateInput): Promise<Household> {
   return http.put<Household>(`/api/v1/households/${id}`, input)
 }
 
-export function addMember(householdId: number | string, input: PersonInput): Promise<Person> {
-  return http.post<Person>(`/api/v1/households/${householdId}/members`, input)
+export function addMember(householdId: number | string, input: PersonInput, idempotencyKey?: string): Promise<Person> {
+  return http.post<Person>(`/api/v1/households/${householdId}/members`, input, { idempotencyKey })
 }
 
 export function getPerson(id: number | string): Promise<Person> {

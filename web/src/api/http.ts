@@ -113,6 +113,19 @@ export interface RequestOptions {
   body?: unknown
   /** Do not treat a 401 as "session expired" (login and session restore). */
   noAuthRedirect?: boolean
+  /**
+   * Idempotency-Key of a create: one per form, made when the form opens and sent again by every
+   * resubmit of it, so the server writes the record once and answers a repeat with the first
+   * answer (docs/api.md "Conventions").
+   */
+  idempotencyKey?: string
+}
+
+/** A fresh Idempotency-Key (128 random bits, hex; crypto.getRandomValues works without HTTPS). */
+export function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 const UNSAFE: ReadonlySet<HttpMethod> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -146,6 +159,7 @@ export async function request<T>(method: HttpMethod, path: string, opts: Request
   if (UNSAFE.has(method)) {
     const token = config.csrfToken()
     if (token) headers['X-CSRF-Token'] = token
+    if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey
   }
 
   let res: Response

@@ -219,7 +219,7 @@ export async function listIndicators(): Promise<Indicator[]> {
 
 // ---------------------------------------------------------------- alerts
 
-export type AlertStatus = 'new' | 'verifying' | 'resolved'
+export type AlertStatus = 'new' | 'verifying' | 'proposed' | 'resolved'
 export type AlertStatusFilter = '' | 'open' | AlertStatus
 
 export interface Alert {
@@ -244,6 +244,9 @@ export interface Alert {
   confirmed: boolean | null
   application_id: number | null
   created_at: string
+  /** A village assistant's confirmation awaiting the town (status `proposed`). */
+  proposed_by: string | null
+  proposed_at: string | null
 }
 
 /** The alert after an action; `suspended_enrollments` after a resolution. */
@@ -262,6 +265,16 @@ export function listAlerts(query: AlertQuery): Promise<Page<Alert>> {
 
 export function verifyAlert(id: number, version: number): Promise<AlertActionResult> {
   return http.post<AlertActionResult>(`/api/v1/alerts/${id}/actions`, { action: 'verify', version })
+}
+
+/** The town (or county) confirms a village assistant's proposal: the benefit is suspended now. */
+export function confirmAlert(id: number, version: number): Promise<AlertActionResult> {
+  return http.post<AlertActionResult>(`/api/v1/alerts/${id}/actions`, { action: 'confirm', version })
+}
+
+/** The town (or county) sends a proposal back to verification, with its reason. */
+export function rejectAlert(id: number, version: number, note: string): Promise<AlertActionResult> {
+  return http.post<AlertActionResult>(`/api/v1/alerts/${id}/actions`, { action: 'reject', version, note })
 }
 
 export function resolveAlert(id: number, version: number, confirmed: boolean, note: string): Promise<AlertActionResult> {

@@ -1342,6 +1342,7 @@ export default {
     alertStatus: {
       new: '待核查',
       verifying: '核查中',
+      proposed: '待镇街确认',
       resolved: '已办结',
     },
     alertFilter: {
@@ -1349,6 +1350,7 @@ export default {
       open: '未办结',
       new: '待核查',
       verifying: '核查中',
+      proposed: '待镇街确认',
       resolved: '已办结',
     },
     origin: {
@@ -1483,6 +1485,16 @@ export default {
       effectSuspend: '结论为属实：该家庭在享的低保、特困供养待遇将暂停发放，待按程序终止或调整。',
       resolveSubmit: '确认办结',
       resolvedMessage: '预警已办结：{name}',
+      proposedMessage: '核查结论已提交镇街确认：{name}（确认前不暂停待遇）',
+      effectPropose: '结论为属实：提交镇街（或县级）确认；确认后该家庭在享的低保、特困供养待遇才会暂停。',
+      proposedBy: '{who} 提出核查属实',
+      confirm: '确认属实',
+      reject: '退回核查',
+      rejectTitle: '退回核查',
+      rejectPrompt: '请填写退回理由',
+      rejectRequired: '请填写退回理由',
+      rejectedMessage: '已退回核查：{name}',
+      awaitingTown: '待镇街确认',
       applicationStarted: '已发起救助申请（编号 {id}），点击查看',
       suspended: '已暂停 {n} 项在享待遇',
     },

@@ -5,7 +5,7 @@ import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS, STAFF_CHANNELS, type Program } from '@/api/cases'
-import { isApiError } from '@/api/http'
+import { isApiError, newIdempotencyKey } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useApplicantChoice } from './useApplicantChoice'
@@ -47,7 +47,10 @@ export function useNewCase() {
     commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
   }))
 
+  // One Idempotency-Key per opened form: a resubmit of it cannot file the application twice.
+  let formKey = newIdempotencyKey()
   function open(): void {
+    formKey = newIdempotencyKey()
     form.household_id = null
     form.applicant_person_id = null
     form.programs = [...PROGRAMS]
@@ -75,7 +78,7 @@ export function useNewCase() {
         note: form.note.trim() || undefined,
         authorization: form.authorization,
         commitment: form.commitment,
-      })
+      }, formKey)
       visible.value = false
       ElMessage.success(t('cases.create.created', { caseNo: created.case_no }))
       await router.push({ name: 'case-detail', params: { id: created.id } })

@@ -16,7 +16,7 @@ import {
   type EmergencyKind,
   type ReserveFund,
 } from '@/api/cases'
-import { apiErrorMessage, isApiError } from '@/api/http'
+import { apiErrorMessage, isApiError, newIdempotencyKey } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useRegionChoices } from '@/composables/useRegionChoices'
@@ -114,6 +114,9 @@ export function useEmergency() {
     amount: [money('emergency.amountRequired', true)],
   }))
 
+  // The create form stays on the page: its Idempotency-Key is renewed after each success (and
+  // reused by a resubmit of the same form), so the same aid cannot be paid twice.
+  let createKey = newIdempotencyKey()
   async function submitCreate(): Promise<void> {
     createErrors.clear()
     const ok = await createRef.value?.validate().catch(() => false)
@@ -129,7 +132,8 @@ export function useEmergency() {
         loss_fen: yuanToFen(createForm.loss),
         amount_fen: yuanToFen(createForm.amount),
         description: createForm.description.trim(),
-      })
+      }, createKey)
+      createKey = newIdempotencyKey()
       lastCreated.value = created
       ElMessage.success(created.state === 'paid' ? t('emergency.createdPaid') : t('emergency.createdAwaiting'))
       Object.assign(createForm, emptyCreate())
@@ -233,7 +237,9 @@ export function useEmergency() {
     amount: [money('emergency.depositAmountRequired', true)],
     note: [{ required: true, whitespace: true, message: t('emergency.depositNoteRequired'), trigger: 'blur' }],
   }))
+  let depositKey = newIdempotencyKey()
   function openDeposit(f: ReserveFund): void {
+    depositKey = newIdempotencyKey()
     deposit.town = f.town_code
     deposit.townName = f.town_name
     deposit.amount = ''
@@ -248,7 +254,7 @@ export function useEmergency() {
     if (!ok) return
     deposit.saving = true
     try {
-      funds.value = await depositReserve(deposit.town, yuanToFen(deposit.amount), deposit.note.trim())
+      funds.value = await depositReserve(deposit.town, yuanToFen(deposit.amount), deposit.note.trim(), depositKey)
       deposit.visible = false
       ElMessage.success(t('emergency.deposited'))
     } catch (e) {

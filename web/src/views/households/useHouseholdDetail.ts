@@ -11,7 +11,7 @@ import {
   type Household,
   type Person,
 } from '@/api/households'
-import { isApiError } from '@/api/http'
+import { isApiError, newIdempotencyKey } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors, PERSON_ALIASES, PERSON_FIELD } from '@/composables/useFieldErrors'
 import { emptyMember, memberFromPerson, memberToInput, type MemberForm } from './memberForm'
@@ -60,7 +60,10 @@ export function useHouseholdDetail() {
   const memberForm = ref<MemberForm>(emptyMember(''))
   const memberErrors = useFieldErrors((f) => PERSON_FIELD.test(f), PERSON_ALIASES)
 
+  // One Idempotency-Key per opened add-member form (a resubmit cannot add the member twice).
+  let addKey = newIdempotencyKey()
   function openAdd(): void {
+    addKey = newIdempotencyKey()
     dialog.mode = 'add'
     dialog.person = null
     memberForm.value = emptyMember('')
@@ -88,7 +91,7 @@ export function useHouseholdDetail() {
       if (dialog.mode === 'edit' && dialog.person) {
         await updatePerson(dialog.person.id, { ...input, version: dialog.person.version })
       } else {
-        await addMember(id.value, input)
+        await addMember(id.value, input, addKey)
       }
       dialog.visible = false
       ElMessage.success(t(dialog.mode === 'edit' ? 'common.saved' : 'member.added'))

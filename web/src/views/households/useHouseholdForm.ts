@@ -12,7 +12,7 @@ import {
   type Area,
   type HouseholdFields,
 } from '@/api/households'
-import { isApiError } from '@/api/http'
+import { isApiError, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors, PERSON_ALIASES, PERSON_FIELD } from '@/composables/useFieldErrors'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { fenToYuan, isValidYuan, yuanToFen } from '@/utils/money'
@@ -165,6 +165,8 @@ export function useHouseholdForm() {
     }
   }
 
+  // The new-household form's Idempotency-Key: made when the page opens, reused by resubmits.
+  const createKey = newIdempotencyKey()
   async function submit(): Promise<void> {
     errors.clear()
     const valid = await formRef.value?.validate().catch(() => false)
@@ -177,7 +179,7 @@ export function useHouseholdForm() {
     try {
       const saved = isEdit.value
         ? await updateHousehold(id.value, { ...fields(), version: version.value })
-        : await createHousehold({ ...fields(), members: form.members.map(memberToInput) })
+        : await createHousehold({ ...fields(), members: form.members.map(memberToInput) }, createKey)
       ElMessage.success(t(isEdit.value ? 'common.saved' : 'household.form.created'))
       await router.replace({ name: 'household-detail', params: { id: saved.id } })
     } catch (e) {

@@ -15,7 +15,7 @@ import {
   type CreditList,
   type StaffRelative,
 } from '@/api/cases'
-import { apiErrorMessage } from '@/api/http'
+import { apiErrorMessage, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { usePagedList } from '@/composables/usePagedList'
 import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
@@ -58,7 +58,10 @@ export function useLists() {
       },
     ],
   }))
+  // One Idempotency-Key per opened form (a resubmit cannot add the entry twice).
+  let creditKey = newIdempotencyKey()
   function openCredit(list: CreditList = 'dishonesty'): void {
+    creditKey = newIdempotencyKey()
     Object.assign(creditDialog, { visible: true, saving: false, citizen_id: '', name: '', list, reason: '', owed: '' })
     creditErrors.clear()
     creditRef.value?.clearValidate()
@@ -75,7 +78,7 @@ export function useLists() {
         list: creditDialog.list,
         reason: creditDialog.reason.trim(),
         owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
-      })
+      }, creditKey)
       creditDialog.visible = false
       ElMessage.success(t('creditLists.added'))
       credit.page = 1
@@ -113,7 +116,9 @@ export function useLists() {
     staff_name: [{ required: true, whitespace: true, message: t('creditLists.staffNameRequired'), trigger: 'blur' }],
     relation: [{ required: true, whitespace: true, message: t('creditLists.relationRequired'), trigger: 'blur' }],
   }))
+  let relativeKey = newIdempotencyKey()
   function openRelative(): void {
+    relativeKey = newIdempotencyKey()
     Object.assign(relativeDialog, { visible: true, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
     relativeErrors.clear()
     relativeRef.value?.clearValidate()
@@ -129,7 +134,7 @@ export function useLists() {
         name: relativeDialog.name.trim(),
         staff_name: relativeDialog.staff_name.trim(),
         relation: relativeDialog.relation.trim(),
-      })
+      }, relativeKey)
       relativeDialog.visible = false
       ElMessage.success(t('creditLists.added'))
       relatives.page = 1

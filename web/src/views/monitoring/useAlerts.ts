@@ -1,13 +1,16 @@
 // 预警处置: the alerts of the user's region (the server scopes them), filtered by status and
 // indicator. Staff who may write the registry verify an alert (new → verifying) and resolve it
 // with a finding: a confirmed need starts a discovery application, a confirmed wrong or duplicate
-// payment suspends the household's dibao/tekun enrollments.
+// payment suspends the household's dibao/tekun enrollments. A village assistant's confirmation of a
+// wrong payment is only a proposal: the town (or county) confirms it, or sends it back.
 import { computed, onMounted, reactive, ref } from 'vue'
 import { useRoute } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { ElMessage } from 'element-plus'
+import { ElMessage, ElMessageBox } from 'element-plus'
 import {
+  confirmAlert,
   listAlerts,
+  rejectAlert,
   listIndicators,
   resolveAlert,
   verifyAlert,
@@ -23,7 +26,7 @@ import { useSessionStore } from '@/stores/session'
 import { useMonitoringFormat } from './useMonitoringFormat'
 
 /** Status filter choices; 'all' stands for no filter (an empty value would show as unselected). */
-export const STATUS_FILTERS = ['open', 'new', 'verifying', 'resolved', 'all'] as const
+export const STATUS_FILTERS = ['open', 'new', 'verifying', 'proposed', 'resolved', 'all'] as const
 export type StatusChoice = (typeof STATUS_FILTERS)[number]
 
 export function useAlerts() {
@@ -32,6 +35,9 @@ export function useAlerts() {
   const session = useSessionStore()
   const fmt = useMonitoringFormat()
   const canAct = computed(() => session.can('registry.write'))
+  /** Town and county staff confirm what a village assistant proposed. */
+  const canConfirm = computed(() => canAct.value && session.user?.role !== 'village_assistant')
+  const isVillage = computed(() => session.user?.role === 'village_assistant')
 
   // ---- list ----
   const q = (k: string) => (typeof route.query[k] === 'string' ? (route.query[k] as string) : undefined)
@@ -94,7 +100,8 @@ export function useAlerts() {
     const row = resolving.row
     if (!row || resolving.confirmed === undefined) return ''
     if (!resolving.confirmed) return t('monitoring.alerts.effectUnconfirmed')
-    return row.category === 'missing' ? t('monitoring.alerts.effectMissing') : t('monitoring.alerts.effectSuspend')
+    if (row.category === 'missing') return t('monitoring.alerts.effectMissing')
+    return isVillage.value ? t('monitoring.alerts.effectPropose') : t('monitoring.alerts.effectSuspend')
   })
   const lastResult = ref<(AlertActionResult & { person: string }) | null>(null)
 
@@ -117,7 +124,9 @@ export function useAlerts() {
       const res = await resolveAlert(row.id, row.version, resolving.confirmed === true, resolving.note.trim())
       resolving.visible = false
       lastResult.value = { ...res, person: row.person_name }
-      ElMessage.success(t('monitoring.alerts.resolvedMessage', { name: row.person_name }))
+      ElMessage.success(
+        t(res.status === 'proposed' ? 'monitoring.alerts.proposedMessage' : 'monitoring.alerts.resolvedMessage', { name: row.person_name }),
+      )
       await list.load()
     } catch (e) {
       resolveErrors.show(e)
@@ -127,6 +136,45 @@ export function useAlerts() {
       resolving.saving = false
     }
   }
+  // ---- a village assistant's proposal: confirm or send back ----
+  async function confirmProposal(row: Alert): Promise<void> {
+    acting.value = row.id
+    try {
+      const res = await confirmAlert(row.id, row.version)
+      lastResult.value = { ...res, person: row.person_name }
+      ElMessage.success(t('monitoring.alerts.resolvedMessage', { name: row.person_name }))
+      await list.load()
+    } catch (e) {
+      ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
+    } finally {
+      acting.value = null
+    }
+  }
+  async function rejectProposal(row: Alert): Promise<void> {
+    let note: string
+    try {
+      const r = await ElMessageBox.prompt(t('monitoring.alerts.rejectPrompt'), t('monitoring.alerts.rejectTitle'), {
+        confirmButtonText: t('monitoring.alerts.reject'),
+        inputValidator: (v: string) => (v && v.trim() ? true : t('monitoring.alerts.rejectRequired')),
+      })
+      note = (r as { value: string }).value.trim()
+    } catch {
+      return // cancelled
+    }
+    acting.value = row.id
+    try {
+      await rejectAlert(row.id, row.version, note)
+      ElMessage.success(t('monitoring.alerts.rejectedMessage', { name: row.person_name }))
+      await list.load()
+    } catch (e) {
+      ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
+    } finally {
+      acting.value = null
+    }
+  }
+
   function dismissLast(): void {
     lastResult.value = null
   }
@@ -140,6 +188,9 @@ export function useAlerts() {
   return {
     fmt,
     canAct,
+    canConfirm,
+    confirmProposal,
+    rejectProposal,
     filters,
     list,
     emptyText,

@@ -13,7 +13,7 @@ import {
   type VerificationDirection,
   type VerificationRequest,
 } from '@/api/cases'
-import type { Page } from '@/api/http'
+import { newIdempotencyKey, type Page } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useApplicantChoice } from '@/views/cases/useApplicantChoice'
 import { usePagedList } from '@/composables/usePagedList'
@@ -75,7 +75,10 @@ export function useVerification() {
     commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
   }))
 
+  // One Idempotency-Key per opened form: a resubmit of it cannot file the application twice.
+  let createKey = newIdempotencyKey()
   function openCreate(): void {
+    createKey = newIdempotencyKey()
     Object.assign(create, {
       visible: true,
       saving: false,
@@ -107,7 +110,7 @@ export function useVerification() {
         verification_subject: create.note.trim() || undefined,
         authorization: create.authorization,
         commitment: create.commitment,
-      })
+      }, createKey)
       create.visible = false
       ElMessage.success(t('verification.created', { caseNo: app.case_no, county }))
       if (tab.value === 'outgoing') list.search()
