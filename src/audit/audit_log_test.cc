@@ -466,7 +466,8 @@ TEST_P(AuditTest, ForgedAnchorIsRefused) {
 TEST_P(AuditTest, ReadLogIsChainedAndAnEditIsDetected) {
   for (int i = 1; i <= 3; ++i) {
     storage::Transaction tx(conn(), true);
-    ASSERT_TRUE(RecordRead(conn(), {7, "clerk"}, "person", std::to_string(i), "370725107202").ok());
+    auto st_ = RecordRead(conn(), {7, "clerk"}, "person", std::to_string(i), "370725107202");
+    ASSERT_TRUE(st_.ok()) << st_.detail();
     ASSERT_TRUE(tx.Commit().ok());
   }
   {

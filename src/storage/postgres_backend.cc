@@ -99,7 +99,8 @@ class PgConnection final : public Connection {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   bool Lost() const override { return PQstatus(conn_) != CONNECTION_OK; }
-  bool InTransaction() const override { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+  // A BEGIN not yet sent (it goes with the first statement) counts: the caller opened one.
+  bool InTransaction() const override { return pending_begin_ || PQtransactionStatus(conn_) != PQTRANS_IDLE; }
   bool Usable() const override {
     return PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
            PQtransactionStatus(conn_) == PQTRANS_IDLE && !pending_begin_;
