@@ -65,11 +65,12 @@ export function useAlerts() {
 
   // ---- verify ----
   const acting = ref<number | null>(null)
-  async function verify(row: Alert): Promise<void> {
+  /** One action on a row from the list: runs it, says what it did, reloads the list. */
+  async function rowAction(row: Alert, act: () => Promise<unknown>, done: string): Promise<void> {
     acting.value = row.id
     try {
-      await verifyAlert(row.id, row.version)
-      ElMessage.success(t('monitoring.alerts.verified', { name: row.person_name }))
+      await act()
+      ElMessage.success(done)
       await list.load()
     } catch (e) {
       ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
@@ -77,6 +78,9 @@ export function useAlerts() {
     } finally {
       acting.value = null
     }
+  }
+  function verify(row: Alert): Promise<void> {
+    return rowAction(row, () => verifyAlert(row.id, row.version), t('monitoring.alerts.verified', { name: row.person_name }))
   }
 
   // ---- resolve ----
@@ -137,19 +141,15 @@ export function useAlerts() {
     }
   }
   // ---- a village assistant's proposal: confirm or send back ----
-  async function confirmProposal(row: Alert): Promise<void> {
-    acting.value = row.id
-    try {
-      const res = await confirmAlert(row.id, row.version)
-      lastResult.value = { ...res, person: row.person_name }
-      ElMessage.success(t('monitoring.alerts.resolvedMessage', { name: row.person_name }))
-      await list.load()
-    } catch (e) {
-      ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
-    } finally {
-      acting.value = null
-    }
+  function confirmProposal(row: Alert): Promise<void> {
+    return rowAction(
+      row,
+      async () => {
+        const res = await confirmAlert(row.id, row.version)
+        lastResult.value = { ...res, person: row.person_name }
+      },
+      t('monitoring.alerts.resolvedMessage', { name: row.person_name }),
+    )
   }
   async function rejectProposal(row: Alert): Promise<void> {
     let note: string
@@ -162,17 +162,7 @@ export function useAlerts() {
     } catch {
       return // cancelled
     }
-    acting.value = row.id
-    try {
-      await rejectAlert(row.id, row.version, note)
-      ElMessage.success(t('monitoring.alerts.rejectedMessage', { name: row.person_name }))
-      await list.load()
-    } catch (e) {
-      ElMessage.error(apiErrorMessage(e, t('monitoring.alerts.versionConflict')))
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
-    } finally {
-      acting.value = null
-    }
+    await rowAction(row, () => rejectAlert(row.id, row.version, note), t('monitoring.alerts.rejectedMessage', { name: row.person_name }))
   }
 
   function dismissLast(): void {
