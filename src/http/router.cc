@@ -206,11 +206,16 @@ Response Router::Handle(const Request& req) {
 
     Context ctx{req, std::move(params), nullptr};
     auth::Principal principal;
-    if (route.access == Access::kSession) {
+    if (route.access != Access::kPublic) {
       auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
       if (!p.ok()) return ErrorResponse(LogIfServerError(req.method, req.path, p.status()));
       principal = std::move(p).value();
       ctx.principal = &principal;
+      if (route.access == Access::kSession && !principal.pending.empty()) {
+        return ErrorResponse(principal.pending == "password_change"
+                                 ? Status(Code::kPermissionDenied, "password_change_required", "请先修改密码")
+                                 : Status(Code::kPermissionDenied, "totp_enrolment_required", "请先绑定动态验证码"));
+      }
       if (Mutating(req.method) && !route.csrf_exempt &&
           (req.csrf_token.size() != principal.csrf_token.size() ||
            sodium_memcmp(req.csrf_token.data(), principal.csrf_token.data(), req.csrf_token.size()) != 0)) {
