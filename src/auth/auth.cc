@@ -312,6 +312,8 @@ bool AuthService::ClaimUnknown(const std::string& username, int64_t now) {
   return true;
 }
 
+void AuthService::PrepareDecoy() { (void)DecoyHash(); }
+
 Result<int64_t> AuthService::PurgeExpiredSessions(storage::Connection& conn) {
   int64_t now = NowUnixSeconds();
   auto del = conn.Execute("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?",

@@ -141,6 +141,9 @@ class AuthService {
   // service (logout, disabling a user, a password reset, any user edit) drop the cached
   // sessions at once; changes made by another process (the CLI) are seen within that time.
   Result<Principal> Authenticate(const std::string& session_token);
+  // Computes the decoy argon2id hash that unknown names are verified against (else the first
+  // login does it); `serve` calls it at start.
+  static void PrepareDecoy();
   static constexpr int kSessionRecheckMillis = 1000;
   Status Logout(const std::string& session_token);
 

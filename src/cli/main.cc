@@ -301,6 +301,7 @@ int main(int argc, char** argv) {
       Status current = doudi::storage::CheckSchemaCurrent(**conn);
       if (!current.ok()) return Fail(current);
     }
+    auth.PrepareDecoy();  // the unknown-name decoy hash, before the first login
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
