@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -291,7 +292,7 @@ Result<User> AuthService::LoadUser(storage::Connection& conn, int64_t id) {
   return UserFromRow(rs->rows[0]);
 }
 
-bool AuthService::ClaimUnknown(const std::string& username, int64_t now) {
+bool AuthService::ClaimUnknown(const std::string& username, int64_t now, int64_t* locked_until) {
   std::string key = username.substr(0, 64);
   std::lock_guard<std::mutex> g(unknown_mu_);
   auto it = unknown_.find(key);
@@ -303,6 +304,7 @@ bool AuthService::ClaimUnknown(const std::string& username, int64_t now) {
     it = unknown_.emplace(key, UnknownName{}).first;
   }
   UnknownName& u = it->second;
+  *locked_until = u.locked_until;
   if (u.locked_until > now) return false;
   u.last = now;
   if (++u.failed >= kMaxFailedLogins) {
@@ -325,28 +327,49 @@ Result<int64_t> AuthService::PurgeExpiredSessions(storage::Connection& conn) {
 Result<LoginResult> AuthService::Login(const std::string& username, const std::string& password,
                                        const std::string& totp_code) {
   const std::string& decoy = DecoyHash();
-  int64_t now = NowUnixSeconds();
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  // The try is counted before the password is verified, in one statement on the user's row
-  // (atomic on both databases): the kMaxFailedLogins-th try since the last success sets the
-  // lock at once, so concurrent tries cannot verify more passwords than that.
-  auto claim = conn->Query(
-      "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
-      "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE 0 END "
-      "WHERE username = ? AND locked_until <= ? "
-      "RETURNING id, password_hash, disabled, locked_until, region_code, totp_enabled, totp_secret, totp_last_step",
-      {int64_t{kMaxFailedLogins}, int64_t{kMaxFailedLogins}, now + kLockSeconds, username, now});
-  if (!claim.ok()) return claim.status();
-  if (claim->empty()) {
-    auto known = conn->Query("SELECT 1 FROM users WHERE username = ?", {username});
+  int64_t now = 0;
+  std::optional<storage::Lease> lease;
+  storage::ResultSet claim;
+  for (int wait = 0;; ++wait) {
+    now = NowUnixSeconds();
+    {  // the connection goes back to the pool before any wait
+    DOUDI_ASSIGN_OR_RETURN(storage::Lease l, db_.Acquire());
+    // The try is counted before the password is verified, in one statement on the user's row
+    // (atomic on both databases): the kMaxFailedLogins-th try since the last success sets the
+    // lock at once, so concurrent tries cannot verify more passwords than that.
+    auto rs = l->Query(
+        "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
+        "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE 0 END "
+        "WHERE username = ? AND locked_until <= ? "
+        "RETURNING id, password_hash, disabled, locked_until, region_code, totp_enabled, totp_secret, totp_last_step",
+        {int64_t{kMaxFailedLogins}, int64_t{kMaxFailedLogins}, now + kLockSeconds, username, now});
+    if (!rs.ok()) return rs.status();
+    if (!rs->empty()) {
+      claim = std::move(rs).value();
+      lease.emplace(std::move(l));
+      break;
+    }
+    auto known = l->Query("SELECT locked_until FROM users WHERE username = ?", {username});
     if (!known.ok()) return known.status();
-    if (!known->empty()) return LockedStatus();
-    // An unknown name: the same answers, the same cost, the same lock (kept in memory).
-    if (!ClaimUnknown(username, now)) return LockedStatus();
-    VerifyPassword(decoy, password);
-    return InvalidCredentials();
+    int64_t locked_until = 0;
+    if (known->empty()) {
+      // An unknown name: the same answers, the same cost, the same lock (kept in memory).
+      if (ClaimUnknown(username, now, &locked_until)) {
+        VerifyPassword(decoy, password);
+        return InvalidCredentials();
+      }
+    } else {
+      locked_until = known->rows[0].Int(0);
+    }
+    // Locked. A lock set within the last kSettleSeconds may have been set by the 5th of
+    // several concurrent tries still being checked (right passwords among them lift it): wait
+    // for them, without holding a connection. Unknown names wait alike.
+    if (now - (locked_until - kLockSeconds) >= kSettleSeconds || wait >= 40) return LockedStatus();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  const auto& row = claim->rows[0];
+  storage::Lease& conn = *lease;
+  const auto& row = claim.rows[0];
   int64_t id = row.Int(0);
   bool locks = row.Int(3) > now;  // this try set the lock
   audit::Actor actor{id, username};

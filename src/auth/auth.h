@@ -111,6 +111,9 @@ class AuthService {
   static constexpr int64_t kAbsoluteSeconds = 12 * 3600;         // a session's whole life
   static constexpr int64_t kPasswordMaxAgeSeconds = 90 * 86400;  // then it must be changed
   static constexpr size_t kUnknownNamesTracked = 10000;
+  // Tries refused by a lock younger than this wait (up to 4 s) for the concurrent tries that
+  // may lift it (a right password among them), so parallel logins of one user all succeed.
+  static constexpr int64_t kSettleSeconds = 2;
 
   explicit AuthService(storage::Database& db) : db_(db) {}
 
@@ -167,8 +170,8 @@ class AuthService {
   Result<User> LoadUser(storage::Connection& conn, int64_t id);
   Status Validate(storage::Connection& conn, const NewUser& in);
   void ForgetSessionsOf(int64_t user_id);
-  // Counts a login try of an unknown name; false when that name is locked.
-  bool ClaimUnknown(const std::string& username, int64_t now);
+  // Counts a login try of an unknown name; false when that name is locked (*locked_until set).
+  bool ClaimUnknown(const std::string& username, int64_t now, int64_t* locked_until);
   storage::Database& db_;
 
   struct UnknownName {
