@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libspdlog-dev
   libcli11-dev libtomlplusplus-dev libxlsxwriter-dev libgtest-dev libgmock-dev
+  libssl-dev
   postgresql-15 postgresql-client-15 chromium wrk
 )
 missing=()

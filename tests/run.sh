@@ -31,6 +31,7 @@ if [ $# -gt 0 ]; then
 fi
 DBS=${DOUDI_TEST_DBS:-sqlite postgresql}
 SERVER_PID=""
+TOTP_SECRETS="{}"
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -76,7 +77,9 @@ start_server() {
   # exported, so the tests' `doudi audit verify` and second servers find them too.
   export DOUDI_AUDIT_DIR="$WORK/audit-$port"
   "$BIN" migrate --db "$db" >/dev/null || return 1
-  "$BIN" seed-demo --db "$db" --password "$PASSWORD" >/dev/null || return 1
+  "$BIN" seed-demo --db "$db" --password "$PASSWORD" --json >"$WORK/seed.json" || return 1
+  # The TOTP secrets of the demo admin and auditor: the suites compute their login codes.
+  TOTP_SECRETS=$(node -e 'const o={};for(const u of JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).users)if(u.totp_secret)o[u.username]=u.totp_secret;console.log(JSON.stringify(o))' "$WORK/seed.json") || return 1
   URL="http://127.0.0.1:$port"
   SERVER_LOG="$WORK/server-$port.log"
   "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --web "$ROOT/web/dist" >"$SERVER_LOG" 2>&1 &
@@ -99,6 +102,7 @@ run_node_suite() {  # $1 name, $2 db url, then the files or folders
   local out="$WORK/$1.tap" name="$1" db="$2"
   shift 2
   DOUDI_URL="$URL" DOUDI_DB="$db" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" DOUDI_SERVER_LOG="$SERVER_LOG" \
+    DOUDI_TOTP_SECRETS="$TOTP_SECRETS" \
     node --test --test-concurrency=1 --test-reporter=tap "$@" >"$out" 2>&1
   grep -E '^not ok|^# (pass|fail)' "$out" | head -40
   grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150

@@ -61,24 +61,31 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
 
   std::string prefix = county == "370725" ? "" : county + "_";
   std::vector<DemoUser> users = {
-      {prefix + "admin", "county_admin", county, "县民政局管理员", ""},
-      {prefix + "reviewer", "county_reviewer", county, "县级审核员", ""},
-      {prefix + "supervisor", "supervisor", county, "纪检监督员", ""},
-      {prefix + "auditor", "auditor", county, "审计员", ""},
-      {prefix + "liaison", "department_liaison", county, "医保局联络员", "医保局"},
-      {prefix + "town_clerk", "town_clerk", town1, "镇街经办员", ""},
-      {prefix + "town_reviewer", "town_reviewer", town1, "镇街审核员", ""},
-      {prefix + "town2_clerk", "town_clerk", town2, "镇街经办员（二）", ""},
-      {prefix + "village1", "village_assistant", villages[0], "村协理员（一）", ""},
-      {prefix + "village2", "village_assistant", villages[1], "村协理员（二）", ""},
-      {prefix + "village3", "village_assistant", villages[2], "村协理员（三）", ""},
+      {prefix + "admin", "county_admin", county, "县民政局管理员", "", ""},
+      {prefix + "reviewer", "county_reviewer", county, "县级审核员", "", ""},
+      {prefix + "supervisor", "supervisor", county, "纪检监督员", "", ""},
+      {prefix + "auditor", "auditor", county, "审计员", "", ""},
+      {prefix + "liaison", "department_liaison", county, "医保局联络员", "医保局", ""},
+      {prefix + "town_clerk", "town_clerk", town1, "镇街经办员", "", ""},
+      {prefix + "town_reviewer", "town_reviewer", town1, "镇街审核员", "", ""},
+      {prefix + "town2_clerk", "town_clerk", town2, "镇街经办员（二）", "", ""},
+      {prefix + "village1", "village_assistant", villages[0], "村协理员（一）", "", ""},
+      {prefix + "village2", "village_assistant", villages[1], "村协理员（二）", "", ""},
+      {prefix + "village3", "village_assistant", villages[2], "村协理员（三）", "", ""},
   };
 
   auto exists = conn->Query("SELECT password_hash FROM users WHERE username = ?", {users[0].username});
   if (!exists.ok()) return exists.status();
+  auto needs_totp = [](const DemoUser& u) { return u.role == "county_admin" || u.role == "auditor"; };
   if (!exists->empty()) {  // already seeded
     report->existed = true;
     report->password_works = auth::VerifyPassword(exists->rows[0].Text(0), password);
+    for (auto& u : users) {
+      if (!needs_totp(u)) continue;
+      auto t = conn->Query("SELECT totp_secret FROM users WHERE username = ? AND totp_enabled = 1", {u.username});
+      if (!t.ok()) return t.status();
+      if (!t->empty()) u.totp_secret = t->rows[0].Text(0);
+    }
     return users;
   }
 
@@ -88,13 +95,21 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
   system.username = "system";
   system.role = auth::Role::kCountyAdmin;
   system.region_code = county;
-  for (const auto& u : users) {
+  for (auto& u : users) {
+    // The demo password is the operator's own choice, not one an admin handed out: it is not
+    // forced to change at first login (docs/security.md). Admin and auditor get TOTP.
     auto created = auth.CreateUserUnchecked(*conn, {u.username, password, u.display_name, u.role, u.region_code,
-                                                    u.department});
+                                                    u.department, false});
     if (!created.ok()) return created.status();
     DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, system.actor(),
                                              {"user.create", "user", std::to_string(created->id), u.region_code,
                                               "null", "{\"username\":\"" + u.username + "\"}"}));
+    if (needs_totp(u)) {
+      DOUDI_ASSIGN_OR_RETURN(u.totp_secret, auth.EnrolTotpUnchecked(*conn, created->id));
+      DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, system.actor(),
+                                               {"user.totp_enrol", "user", std::to_string(created->id),
+                                                u.region_code, "null", R"({"totp_enabled":true})"}));
+    }
   }
   int seq = 0;
   for (size_t vi = 0; vi < villages.size(); ++vi) {

@@ -13,6 +13,7 @@ namespace doudi::cli {
 
 struct DemoUser {
   std::string username, role, region_code, display_name, department;
+  std::string totp_secret;  // base32, for the county admin and auditor (two-factor login)
 };
 
 struct SeedReport {

@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   doudi::auth::NewUser nu;
   user_add->add_option("--db", db_url, "数据库地址")->required();
   user_add->add_option("--username", nu.username, "用户名")->required();
-  user_add->add_option("--password", nu.password, "密码（至少10位，含字母和数字）")->required();
+  user_add->add_option("--password", nu.password, "密码（至少10位，含大写字母、小写字母、数字、符号中的三类）")->required();
   user_add->add_option("--name", nu.display_name, "姓名")->required();
   user_add->add_option("--role", nu.role,
                        "角色：county_admin county_reviewer town_clerk town_reviewer village_assistant "
@@ -237,6 +237,10 @@ int main(int argc, char** argv) {
   user_reset->add_option("--db", db_url, "数据库地址")->required();
   user_reset->add_option("username", target_user, "用户名")->required();
   user_reset->add_option("--password", new_password, "新密码")->required();
+  // user reset-totp: a lost phone; the user enrols a new second factor at next login
+  auto* user_reset_totp = user->add_subcommand("reset-totp", "解除动态验证码绑定（用户下次登录时重新绑定）");
+  user_reset_totp->add_option("--db", db_url, "数据库地址")->required();
+  user_reset_totp->add_option("username", target_user, "用户名")->required();
 
   // eval
   auto* eval = app.add_subcommand("eval", "从标准输入读入一户家庭（JSON），输出各项救助的认定结果（JSON）");
@@ -419,6 +423,7 @@ int main(int argc, char** argv) {
       current = doudi::audit::CheckKeyMatchesChain(**conn);
       if (!current.ok()) return Fail(current);
     }
+    auth.PrepareDecoy();  // the unknown-name decoy hash, before the first login
     doudi::http::Router router(auth);
     if (std::filesystem::exists(web_dir + "/index.html")) router.SetStaticDir(web_dir);
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
@@ -462,8 +467,15 @@ int main(int argc, char** argv) {
     if (!users.ok()) return Fail(users.status());
     if (json_out) {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& u : *users)
-        arr.push_back({{"username", u.username}, {"role", u.role}, {"region_code", u.region_code}});
+      for (const auto& u : *users) {
+        nlohmann::json j = {{"username", u.username}, {"role", u.role}, {"region_code", u.region_code}};
+        if (!u.totp_secret.empty()) {
+          j["totp_secret"] = u.totp_secret;
+          j["otpauth_uri"] = "otpauth://totp/doudi:" + u.username + "?secret=" + u.totp_secret +
+                             "&issuer=doudi&algorithm=SHA1&digits=6&period=30";
+        }
+        arr.push_back(std::move(j));
+      }
       std::cout << nlohmann::json{{"users", arr}}.dump() << "\n";
     } else {
       if (report.password_works)
@@ -472,6 +484,16 @@ int main(int argc, char** argv) {
         std::cout << "演示账号已存在，密码未改动（仍为首次创建时的密码，或用 user reset-password 重设）：\n";
       for (const auto& u : *users)
         std::cout << "  " << u.username << "\t" << u.role << "\t" << u.region_code << "\t" << u.display_name << "\n";
+      bool any_totp = false;
+      for (const auto& u : *users) {
+        if (u.totp_secret.empty()) continue;
+        if (!any_totp)
+          std::cout << "县级管理员和审计员登录还需动态验证码（TOTP）：请在手机验证器（如 Google Authenticator、"
+                       "腾讯身份验证器）中添加以下密钥或链接：\n";
+        any_totp = true;
+        std::cout << "  " << u.username << "\t密钥 " << u.totp_secret << "\totpauth://totp/doudi:" << u.username
+                  << "?secret=" << u.totp_secret << "&issuer=doudi&algorithm=SHA1&digits=6&period=30\n";
+      }
     }
     return 0;
   }
@@ -485,7 +507,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(s);
     s = tx.Commit();
     if (!s.ok()) return Fail(s);
-    std::cout << "已创建用户 " << u->username << "\n";
+    std::cout << "已创建用户 " << u->username << "（首次登录时须修改密码）\n";
     return 0;
   }
   if (*user_disable || *user_enable) {
@@ -497,7 +519,13 @@ int main(int argc, char** argv) {
   if (*user_reset) {
     Status s = auth.ResetPasswordUnchecked(target_user, new_password);
     if (!s.ok()) return Fail(s);
-    std::cout << "已重置 " << target_user << " 的密码\n";
+    std::cout << "已重置 " << target_user << " 的密码（用户下次登录时须修改密码）\n";
+    return 0;
+  }
+  if (*user_reset_totp) {
+    Status s = auth.ResetTotpUnchecked(target_user);
+    if (!s.ok()) return Fail(s);
+    std::cout << "已解除 " << target_user << " 的动态验证码绑定\n";
     return 0;
   }
   if (*policy_cmd) {

@@ -23,6 +23,8 @@ json UserJson(const auth::User& u) {
           {"region_name", u.region_name},
           {"department", u.department},
           {"disabled", u.disabled},
+          {"must_change_credentials", u.must_change_password},
+          {"totp_enabled", u.totp_enabled},
           {"version", u.version}};
 }
 
@@ -84,24 +86,55 @@ void RegisterSession(Router& router, Services& s) {
     FieldReader r(body, "");
     std::string username = r.String("username", true);
     std::string password = r.String("password", true);
+    std::string totp_code = r.String("totp_code", false);
     if (!r.ok()) return r.status();
-    DOUDI_ASSIGN_OR_RETURN(auth::LoginResult login, s.auth.Login(username, password));
-    Response res = Response::Json(200, {{"user", UserJson(login.user)}, {"csrf_token", login.csrf_token}});
+    DOUDI_ASSIGN_OR_RETURN(auth::LoginResult login, s.auth.Login(username, password, totp_code));
+    Response res = Response::Json(
+        200, {{"user", UserJson(login.user)}, {"csrf_token", login.csrf_token}, {"pending", login.pending}});
     res.headers.emplace_back("Set-Cookie", SessionCookie(login.session_token, 12 * 3600));
     res.user_id = login.user.id;
     return res;
   }, Access::kPublic);
 
   router.Add("GET", "/api/v1/session", [](Context& c) -> Result<Response> {
-    return Response::Json(200, {{"user", UserJson(c.user())}, {"csrf_token", c.principal->csrf_token}});
-  });
+    return Response::Json(200, {{"user", UserJson(c.user())},
+                                {"csrf_token", c.principal->csrf_token},
+                                {"pending", c.principal->pending}});
+  }, Access::kPendingSession);
 
   router.Add("DELETE", "/api/v1/session", [&s](Context& c) -> Result<Response> {
     DOUDI_RETURN_IF_ERROR(s.auth.Logout(CookieValue(c.req.cookie, "doudi_session")));
     Response res = Response::NoContent();
     res.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
     return res;
-  });
+  }, Access::kPendingSession);
+
+  router.Add("POST", "/api/v1/session/password", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    std::string old_password = r.String("old_password", true);
+    std::string new_password = r.String("new_password", true);
+    if (!r.ok()) return r.status();
+    DOUDI_RETURN_IF_ERROR(s.auth.ChangePassword(*c.principal, CookieValue(c.req.cookie, "doudi_session"),
+                                                old_password, new_password));
+    DOUDI_ASSIGN_OR_RETURN(auto p, s.auth.Authenticate(CookieValue(c.req.cookie, "doudi_session")));
+    return Response::Json(200, {{"user", UserJson(p.user)}, {"csrf_token", p.csrf_token}, {"pending", p.pending}});
+  }, Access::kPendingSession);
+
+  router.Add("POST", "/api/v1/session/totp", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(auto e, s.auth.BeginTotp(*c.principal));
+    return Response::Json(200, {{"secret", e.secret}, {"otpauth_uri", e.uri}});
+  }, Access::kPendingSession);
+
+  router.Add("POST", "/api/v1/session/totp/confirm", [&s](Context& c) -> Result<Response> {
+    DOUDI_ASSIGN_OR_RETURN(json body, c.JsonBody());
+    FieldReader r(body, "");
+    std::string code = r.String("code", true);
+    if (!r.ok()) return r.status();
+    DOUDI_RETURN_IF_ERROR(s.auth.ConfirmTotp(*c.principal, code));
+    DOUDI_ASSIGN_OR_RETURN(auto p, s.auth.Authenticate(CookieValue(c.req.cookie, "doudi_session")));
+    return Response::Json(200, {{"user", UserJson(p.user)}, {"csrf_token", p.csrf_token}, {"pending", p.pending}});
+  }, Access::kPendingSession);
 }
 
 void RegisterRegistry(Router& router, Services& s) {

@@ -240,6 +240,13 @@ Response NoRoute(bool path_matched) {
 }  // namespace
 
 Status Router::Check(const Route& route, const Request& req, const auth::Principal& principal) {
+  // A session with a step still to take (a forced password change, TOTP enrolment) reaches
+  // only the routes that take it (Access::kPendingSession).
+  if (route.access == Access::kSession && !principal.pending.empty()) {
+    return principal.pending == "password_change"
+               ? Status(Code::kPermissionDenied, "password_change_required", "请先修改密码")
+               : Status(Code::kPermissionDenied, "totp_enrolment_required", "请先绑定动态验证码");
+  }
   if (Mutating(req.method) && !route.csrf_exempt &&
       (req.csrf_token.size() != principal.csrf_token.size() ||
        sodium_memcmp(req.csrf_token.data(), principal.csrf_token.data(), req.csrf_token.size()) != 0)) {
@@ -266,7 +273,7 @@ Admission Router::Admit(Request& req) {
     a.refusal = NoRoute(path_matched);
     return a;
   }
-  if (route->access == Access::kSession) {
+  if (route->access != Access::kPublic) {
     auto p = auth_.Authenticate(CookieValue(req.cookie, "doudi_session"));
     if (!p.ok()) {
       a.refusal = ErrorResponse(LogIfServerError(req.method, req.path, p.status()));
@@ -297,7 +304,7 @@ Response Router::Handle(const Request& req) {
 
   Context ctx{req, std::move(params), nullptr};
   auth::Principal principal;
-  if (route->access == Access::kSession) {
+  if (route->access != Access::kPublic) {
     if (req.principal) {  // authenticated on the header
       ctx.principal = req.principal.get();
     } else {

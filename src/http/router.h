@@ -78,7 +78,10 @@ using Handler = std::function<Result<Response>(Context&)>;
 using Within = std::function<void(const std::function<void()>&)>;
 using RouteWait = std::function<void(std::function<void(Within)> ready)>;
 
-enum class Access { kPublic, kSession };
+// kSession refuses a session that still has a pending step (auth::Principal::pending: a
+// password to change, a second factor to enrol) with 403 password_change_required or
+// totp_enrolment_required; kPendingSession lets it through (the few routes that do the step).
+enum class Access { kPublic, kSession, kPendingSession };
 
 // What the server does with a request whose header has arrived (Router::Admit).
 struct Admission {

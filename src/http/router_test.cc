@@ -48,7 +48,9 @@ class RouterTest : public ::testing::Test {
     ASSERT_TRUE(storage::Migrate(**conn, &applied).ok());
     ASSERT_TRUE((*conn)->Execute("INSERT INTO regions (code, level, name) VALUES ('370725', 'county', '昌乐县')").ok());
     auth_ = std::make_unique<auth::AuthService>(*db_);
-    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"clerk", "Passw0rd123", "经办员", "county_admin", "370725", ""}).ok());
+    // (Was "Passw0rd123", now refused as a common password; a county reviewer: no TOTP step.)
+    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"clerk", "Keeper-Pw-2026", "经办员", "county_reviewer", "370725", "",
+                                                    false}).ok());
     router_ = std::make_unique<Router>(*auth_);
     router_->Add("POST", "/api/v1/things/{id}", [this](Context& c) -> Result<Response> {
       ++calls_;
@@ -71,7 +73,7 @@ class RouterTest : public ::testing::Test {
 TEST_F(RouterTest, RequiresSessionThenCsrf) {
   Request r = Req("POST", "/api/v1/things/5");
   EXPECT_EQ(router_->Handle(r).status, 401);
-  auto login = auth_->Login("clerk", "Passw0rd123");
+  auto login = auth_->Login("clerk", "Keeper-Pw-2026");
   ASSERT_TRUE(login.ok());
   r.cookie = "doudi_session=" + login->session_token;
   EXPECT_EQ(router_->Handle(r).status, 403);  // no CSRF header
@@ -202,14 +204,38 @@ TEST_F(RouterTest, LockoutAfterFiveFailures) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().reason(), "invalid_credentials");
   }
-  auto locked = auth_->Login("clerk", "Passw0rd123");
+  auto locked = auth_->Login("clerk", "Keeper-Pw-2026");
   ASSERT_FALSE(locked.ok());
   EXPECT_EQ(locked.status().reason(), "account_locked");
   EXPECT_EQ(HttpStatusOf(locked.status()), 423);
 }
 
+// A session with a pending step (here a forced password change) reaches only the routes
+// added with Access::kPendingSession.
+TEST_F(RouterTest, PendingSessionReachesOnlyPendingRoutes) {
+  auto conn = db_->Acquire();
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Execute("UPDATE users SET must_change_password = 1 WHERE username = 'clerk'").ok());
+  router_->Add("GET", "/api/v1/pending-ok", [](Context& c) -> Result<Response> {
+    return Response::Json(200, {{"pending", c.principal->pending}});
+  }, Access::kPendingSession);
+  router_->Add("GET", "/api/v1/normal", [](Context&) -> Result<Response> { return Response::Json(200, {}); });
+  auto login = auth_->Login("clerk", "Keeper-Pw-2026");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->pending, "password_change");
+  Request r = Req("GET", "/api/v1/normal");
+  r.cookie = "doudi_session=" + login->session_token;
+  auto res = router_->Handle(r);
+  EXPECT_EQ(res.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["error"]["code"], "password_change_required");
+  r.path = "/api/v1/pending-ok";
+  res = router_->Handle(r);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["pending"], "password_change");
+}
+
 TEST_F(RouterTest, LogoutEndsSession) {
-  auto login = auth_->Login("clerk", "Passw0rd123");
+  auto login = auth_->Login("clerk", "Keeper-Pw-2026");
   ASSERT_TRUE(login.ok());
   ASSERT_TRUE(auth_->Authenticate(login->session_token).ok());
   ASSERT_TRUE(auth_->Logout(login->session_token).ok());

@@ -632,6 +632,25 @@ SELECT 1;
 ALTER TABLE households SET (fillfactor = 90);
 ALTER TABLE persons SET (fillfactor = 90);
 )SQL"},
+    // Level-3 identification: forced password change (first login, reset), password age,
+    // TOTP second factor. Existing passwords count as changed now (no mass expiry).
+    {12, "auth_level3", R"SQL(
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN password_changed_at {{BIGINT}} NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_last_step {{BIGINT}} NOT NULL DEFAULT 0;
+UPDATE users SET password_changed_at = CAST(strftime('%s', 'now') AS INTEGER);
+CREATE INDEX sessions_created ON sessions(created_at);
+)SQL", R"SQL(
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN password_changed_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+UPDATE users SET password_changed_at = EXTRACT(EPOCH FROM now())::bigint;
+CREATE INDEX sessions_created ON sessions(created_at);
+)SQL"},
     // The audit chain keyed (HMAC-SHA-256 with a key kept outside the database, see
     // src/audit/chain_keys.h) and the read log chained the same way (read_head is its head).
     // A chain written before this migration is re-keyed by `doudi migrate` (audit::SealChain):

@@ -113,7 +113,12 @@ test('doudi seed-demo --json lists the demo users, each able to log in; seeding 
   const out = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(out), ['users']);
   assert.ok(out.users.length >= 8, r.stdout);
-  for (const u of out.users) assert.deepEqual(Object.keys(u).sort(), ['region_code', 'role', 'username'], JSON.stringify(u));
+  // (Adapted for issue 17: the county admin and auditor also carry their TOTP secret and URI.)
+  for (const u of out.users) {
+    const keys = ['county_admin', 'auditor'].includes(u.role)
+      ? ['otpauth_uri', 'region_code', 'role', 'totp_secret', 'username'] : ['region_code', 'role', 'username'];
+    assert.deepEqual(Object.keys(u).sort(), keys, JSON.stringify(u));
+  }
   const roles = new Set(out.users.map(u => u.role));
   for (const role of ['county_admin', 'county_reviewer', 'town_clerk', 'town_reviewer', 'village_assistant',
     'department_liaison', 'supervisor', 'auditor']) assert.ok(roles.has(role), `a demo ${role}`);

@@ -6,9 +6,10 @@
 //   DOUDI_DB        the server's database URL: sqlite:/abs/path.db or postgresql://…
 //   DOUDI_BIN       absolute path of the doudi binary
 //   DOUDI_PASSWORD  password of every demo user
+//   DOUDI_TOTP_SECRETS  JSON {username: base32 TOTP secret} of the demo admin and auditor
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
 
@@ -111,23 +112,114 @@ export class Client {
   del(path, opts) { return this.request('DELETE', path, opts); }
 }
 
-/** Attempts a login; returns {client, res} whatever the outcome. */
-export async function tryLogin(username, password = PASSWORD) {
+// ---------------------------------------------------------------- TOTP (RFC 6238)
+/** TOTP secrets (base32) by username: the demo's from DOUDI_TOTP_SECRETS, and those enrolled here. */
+export const totpSecrets = new Map(Object.entries(JSON.parse(process.env.DOUDI_TOTP_SECRETS || '{}')));
+
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of text.replace(/[=\s]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit code of `secret` (base32) for a 30-second time step. */
+export function totpCode(secret, step = Math.floor(Date.now() / 30000)) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const o = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+const usedSteps = new Map();
+/**
+ * A code for `username` the server has not seen yet: the server accepts the steps now-1..now+1
+ * once each (a replay is refused), so the step after the last used one (the database's record
+ * and this process's) is taken, waiting for the clock when all three are used.
+ */
+export async function nextTotpCode(username, secret = totpSecrets.get(username)) {
+  let last = usedSteps.get(username) ?? 0;
+  try {
+    const rows = dbQuery(`SELECT totp_last_step AS s FROM users WHERE username = ${sqlString(username)}`);
+    last = Math.max(last, Number(rows[0]?.s ?? 0));
+  } catch { /* no database access: this process's record only */ }
+  for (;;) {
+    const t = Date.now() / 1000;
+    const low = Math.floor((t + 3) / 30) - 1;  // still accepted 3 s from now
+    const step = Math.max(low, last + 1);
+    if (step <= Math.floor(t / 30) + 1) {
+      usedSteps.set(username, step);
+      return totpCode(secret, step);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// The password now in force for (username, password given by a test) after a forced change.
+const changedPasswords = new Map();
+/** The password a forced change (login) gives: the given one with a suffix. */
+export function changedPassword(password) { return `${password}Zx7`; }
+
+/**
+ * Attempts a login; returns {client, res} whatever the outcome. Adds the TOTP code for users
+ * whose secret is known (opts.totp: a code of one's own, or false for none), and uses the
+ * password a forced change by login() put in place of `password`.
+ */
+export async function tryLogin(username, password = PASSWORD, opts = {}) {
+  const changed = changedPasswords.get(username);
+  const pw = changed && changed.given === password ? changed.current : password;
   const c = new Client(username);
-  const res = await c.post('/session', { username, password });
+  const body = { username, password: pw };
+  if (typeof opts.totp === 'string') body.totp_code = opts.totp;
+  else if (opts.totp !== false && totpSecrets.has(username)) body.totp_code = await nextTotpCode(username);
+  const res = await c.post('/session', body);
   if (res.status === 200 && res.body && typeof res.body === 'object') {
     c.csrf = res.body.csrf_token;
     c.user = res.body.user;
+    c.pending = res.body.pending ?? '';
   }
   return { client: c, res };
 }
 
-/** Logs in (must succeed) and returns the client. */
+/**
+ * Logs in (must succeed) and returns the client. Does what the session is pending: a forced
+ * password change (to changedPassword(password), remembered: later logins with `password`
+ * use it) and TOTP enrolment (the secret remembered in totpSecrets).
+ */
 export async function login(username, password = PASSWORD) {
   const { client, res } = await tryLogin(username, password);
   assert.equal(res.status, 200, `login ${username}: ${res.status} ${res.text}`);
   assert.ok(client.cookies.get('doudi_session'), `login ${username}: no doudi_session cookie`);
   assert.equal(typeof client.csrf, 'string', `login ${username}: no csrf_token`);
+  if (client.pending === 'password_change') {
+    const changed = changedPasswords.get(username);
+    const current = changed && changed.given === password ? changed.current : password;
+    const next = changedPassword(current);
+    const r = await client.post('/session/password', { old_password: current, new_password: next });
+    assert.equal(r.status, 200, `forced password change of ${username}: ${r.status} ${r.text}`);
+    changedPasswords.set(username, { given: password, current: next });
+    client.user = r.body.user;
+    client.pending = r.body.pending;
+  }
+  if (client.pending === 'totp_enrolment') {
+    const b = await client.post('/session/totp', {});
+    assert.equal(b.status, 200, `TOTP enrolment of ${username}: ${b.status} ${b.text}`);
+    totpSecrets.set(username, b.body.secret);
+    usedSteps.delete(username);
+    const step = Math.floor(Date.now() / 30000);
+    const r = await client.post('/session/totp/confirm', { code: totpCode(b.body.secret, step) });
+    assert.equal(r.status, 200, `TOTP confirmation of ${username}: ${r.status} ${r.text}`);
+    usedSteps.set(username, step);
+    client.user = r.body.user;
+    client.pending = r.body.pending;
+  }
+  assert.equal(client.pending, '', `login ${username}: still pending ${client.pending}`);
   return client;
 }
 
@@ -146,6 +238,7 @@ export const ERROR_CODES = {
   version_conflict: 409, conflict: 409, failed_precondition: 409, invalid_transition: 409, payload_too_large: 413, account_locked: 423, too_many_requests: 429, internal: 500,
   outcome_unknown: 500, committed_unread: 500, unavailable: 503,
   unsupported_media_type: 415, busy: 503,
+  totp_required: 401, password_change_required: 403, totp_enrolment_required: 403,
 };
 
 /** Asserts the error envelope (with a documented code matching the status) and returns it. */
@@ -362,7 +455,7 @@ export function personsWithId(citizenId) {
 }
 
 // ---------------------------------------------------------------- users
-/** A password satisfying the policy (≥ 10 characters, letters and digits). */
+/** A password satisfying the policy (≥ 10 characters, three classes, not common, not the username). */
 export function strongPassword() { return `Pw${randomBytes(6).toString('hex')}9z`; }
 
 /** Admin creates a throwaway user (must succeed); returns {user, username, password}. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   Client, PASSWORD, tryLogin, login, expectError, createUser, expectStatus, dbQuery, dbExec,
   householdInput, VILLAGE1,
+  nextTotpCode,
 } from './lib.mjs';
 
 const DEMO = {
@@ -32,7 +33,8 @@ function checkUser(u, username) {
 
 test('login returns user and csrf_token and sets an HttpOnly SameSite=Strict session cookie', async () => {
   const c = new Client();
-  const res = await c.post('/session', { username: 'admin', password: PASSWORD });
+  // (Adapted for issue 17: the admin logs in with a TOTP code.)
+  const res = await c.post('/session', { username: 'admin', password: PASSWORD, totp_code: await nextTotpCode('admin') });
   assert.equal(res.status, 200, res.text);
   checkUser(res.body.user, 'admin');
   assert.equal(res.body.user.role, 'county_admin');

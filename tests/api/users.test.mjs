@@ -63,12 +63,15 @@ test('weak passwords → 400 field password', async () => {
   assert.equal(dbCount('users'), before);
 });
 
-test('password policy boundary: 10 characters with letters and digits', async () => {
+// Adapted for issue 17 (#16): the rule is now 10 characters with three of the four classes, so
+// 'abcdefghi1' (two classes) is refused and the 10-character boundary is tested with three.
+test('password policy boundary: 10 characters with three character classes', async () => {
   const admin = await as('admin');
   const mk = password => admin.post('/users', { username: uniq('pw'), password, display_name: '口令', role: 'village_assistant', region_code: VILLAGE1, department: '' });
-  expectError(await mk('abcdefgh1'), 400, 'invalid_argument', 'password'); // 9
-  const ok = await mk('abcdefghi1'); // 10
+  expectError(await mk('abcdefgH1'), 400, 'invalid_argument', 'password'); // 9
+  const ok = await mk('abcdefghI1'); // 10
   assert.equal(ok.status, 201, ok.text);
+  expectError(await mk('abcdefghi1'), 400, 'invalid_argument', 'password'); // two classes
   expectError(await mk('abcdefghij'), 400, 'invalid_argument', 'password');
   expectError(await mk('1234567890'), 400, 'invalid_argument', 'password');
 });

@@ -3,6 +3,7 @@
 // Environment:
 //   DOUDI_URL       base URL of a live server that serves web/dist at `/`
 //   DOUDI_PASSWORD  password of every demo user
+//   DOUDI_TOTP_SECRETS  JSON {username: base32 TOTP secret} of the demo admin and auditor
 //   DOUDI_CHROMIUM  optional, default /usr/bin/chromium
 import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
@@ -125,11 +126,34 @@ export async function asUserIn(suite, step, username, viewport, fn) {
 // ---------------------------------------------------------------- page helpers
 export const tid = (id) => `[data-testid="${id}"]`
 
-export async function login(page, username, password = PASSWORD) {
+/** TOTP secrets (base32) of the demo accounts that log in with a second factor. */
+export const TOTP_SECRETS = JSON.parse(process.env.DOUDI_TOTP_SECRETS || '{}')
+
+/**
+ * A TOTP code for `username` the server has not used yet (tests/api/lib.mjs nextTotpCode: it
+ * reads the last used step from the database, DOUDI_DB, which the runner sets).
+ */
+export async function totpCodeFor(username, secret = TOTP_SECRETS[username]) {
+  process.env.DOUDI_URL ??= BASE
+  process.env.DOUDI_PASSWORD ??= PASSWORD
+  const api = await import('../api/lib.mjs')
+  return api.nextTotpCode(username, secret)
+}
+
+/**
+ * Fills the login form and submits it; for an account with a known TOTP secret, waits for the
+ * code step and fills it (opts.totp: false leaves the code step to the caller).
+ */
+export async function login(page, username, password = PASSWORD, opts = {}) {
   await page.goto(`${BASE}/login`)
   await page.locator(tid('login-username')).fill(username)
   await page.locator(tid('login-password')).fill(password)
   await page.locator(tid('login-submit')).click()
+  if (opts.totp !== false && TOTP_SECRETS[username]) {
+    await page.locator(tid('login-totp')).waitFor()
+    await page.locator(tid('login-totp')).fill(await totpCodeFor(username))
+    await page.locator(tid('login-submit')).click()
+  }
 }
 
 /** Picks the option with `optionText` in the el-select carrying data-testid `testId`. */

@@ -31,16 +31,45 @@ export interface User {
   region_name: string
   department: string
   disabled: boolean
+  must_change_credentials?: boolean
+  totp_enabled?: boolean
   version: number
 }
+
+/** What a session must do first: change the password or enrol a second factor (TOTP). */
+export type Pending = '' | 'password_change' | 'totp_enrolment'
 
 export interface SessionInfo {
   user: User
   csrf_token: string
+  pending?: Pending
 }
 
-export function login(username: string, password: string): Promise<SessionInfo> {
-  return http.post<SessionInfo>('/api/v1/session', { username, password }, { noAuthRedirect: true })
+/** Logs in; `totpCode` for accounts with a second factor (the server answers totp_required without it). */
+export function login(username: string, password: string, totpCode = ''): Promise<SessionInfo> {
+  const body: Record<string, string> = { username, password }
+  if (totpCode) body.totp_code = totpCode
+  return http.post<SessionInfo>('/api/v1/session', body, { noAuthRedirect: true })
+}
+
+/** Changes one's own password (POST /api/v1/session/password). */
+export function changePassword(oldPassword: string, newPassword: string): Promise<SessionInfo> {
+  return http.post<SessionInfo>('/api/v1/session/password', { old_password: oldPassword, new_password: newPassword })
+}
+
+export interface TotpEnrolment {
+  secret: string
+  otpauth_uri: string
+}
+
+/** Starts TOTP enrolment: a new secret (not active until confirmed). */
+export function beginTotp(): Promise<TotpEnrolment> {
+  return http.post<TotpEnrolment>('/api/v1/session/totp', {})
+}
+
+/** Confirms TOTP enrolment with a code from the authenticator app. */
+export function confirmTotp(code: string): Promise<SessionInfo> {
+  return http.post<SessionInfo>('/api/v1/session/totp/confirm', { code })
 }
 
 /** Restores the session from the cookie; rejects with ApiError 401 when there is none. */

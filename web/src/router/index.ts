@@ -23,6 +23,13 @@ const routes: RouteRecordRaw[] = [
     component: () => import('@/views/login/index.vue'),
     meta: { public: true, title: 'login.title' },
   },
+  // One's own password and second factor; the only page of a session with a pending step.
+  {
+    path: '/account/security',
+    name: 'account-security',
+    component: () => import('@/views/account/security.vue'),
+    meta: { title: 'account.title' },
+  },
   // Public pages for applicants and villagers: no session, outside the staff layout.
   {
     path: '/apply',
@@ -210,12 +217,15 @@ router.beforeEach(async (to) => {
   const session = useSessionStore()
   await session.restore()
   if (to.meta.public) {
-    if (to.name === 'login' && session.loggedIn) return firstAllowedPage()
+    if (to.name === 'login' && session.loggedIn)
+      return session.pending ? { name: 'account-security' } : firstAllowedPage()
     return true
   }
   if (!session.loggedIn) {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
+  // A password to change or a second factor to enrol comes before everything else.
+  if (session.pending && to.name !== 'account-security') return { name: 'account-security' }
   if (to.meta.perm && !session.can(to.meta.perm)) return firstAllowedPage()
   return true
 })

@@ -3,13 +3,14 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import * as sessionApi from '@/api/session'
-import type { SessionInfo, User } from '@/api/session'
+import type { Pending, SessionInfo, User } from '@/api/session'
 import { isApiError } from '@/api/http'
 import { roleCan, type Permission } from '@/utils/permissions'
 
 export const useSessionStore = defineStore('session', () => {
   const user = ref<User | null>(null)
   const csrfToken = ref('')
+  const pending = ref<Pending>('')
   let restoring: Promise<void> | null = null
 
   const loggedIn = computed(() => user.value !== null)
@@ -17,11 +18,13 @@ export const useSessionStore = defineStore('session', () => {
   function set(s: SessionInfo): void {
     user.value = s.user
     csrfToken.value = s.csrf_token
+    pending.value = s.pending ?? ''
   }
 
   function clear(): void {
     user.value = null
     csrfToken.value = ''
+    pending.value = ''
   }
 
   /** Restores the session once per page load; later calls wait for the same answer. */
@@ -38,8 +41,8 @@ export const useSessionStore = defineStore('session', () => {
     return restoring
   }
 
-  async function login(username: string, password: string): Promise<void> {
-    set(await sessionApi.login(username, password))
+  async function login(username: string, password: string, totpCode = ''): Promise<void> {
+    set(await sessionApi.login(username, password, totpCode))
     restoring = Promise.resolve()
   }
 
@@ -55,5 +58,5 @@ export const useSessionStore = defineStore('session', () => {
     return roleCan(user.value?.role, perm)
   }
 
-  return { user, csrfToken, loggedIn, restore, login, logout, clear, can }
+  return { user, csrfToken, pending, loggedIn, restore, login, logout, clear, can, set }
 })

@@ -13,10 +13,19 @@ export function useLogin() {
   const session = useSessionStore()
 
   const formRef = useTemplateRef<FormInstance>('formRef')
-  const form = reactive({ username: '', password: '' })
+  const form = reactive({ username: '', password: '', totp: '' })
+  // The second step: shown when the server answers totp_required (the account has TOTP).
+  const needTotp = ref(false)
   const rules: FormRules = {
     username: [{ required: true, message: t('login.usernameRequired'), trigger: 'blur' }],
     password: [{ required: true, message: t('login.passwordRequired'), trigger: 'blur' }],
+    totp: [
+      {
+        validator: (_r, v: string, cb) =>
+          cb(needTotp.value && !/^\d{6}$/.test((v ?? '').trim()) ? new Error(t('login.totpRequired')) : undefined),
+        trigger: 'blur',
+      },
+    ],
   }
   const submitting = ref(false)
   const error = ref('')
@@ -25,7 +34,7 @@ export function useLogin() {
     if (!isApiError(e)) return t('error.unexpected')
     switch (e.code) {
       case 'invalid_credentials':
-        return t('login.invalidCredentials')
+        return needTotp.value && e.field === 'totp_code' ? t('login.invalidTotp') : t('login.invalidCredentials')
       case 'account_locked':
         return t('login.accountLocked')
       case 'network':
@@ -41,7 +50,12 @@ export function useLogin() {
     if (!ok) return
     submitting.value = true
     try {
-      await session.login(form.username.trim(), form.password)
+      await session.login(form.username.trim(), form.password, needTotp.value ? form.totp.trim() : '')
+      // A forced password change or a second factor to enrol comes first.
+      if (session.pending) {
+        await router.replace({ name: 'account-security' })
+        return
+      }
       const redirect = typeof route.query.redirect === 'string' ? route.query.redirect : ''
       // Only same-app paths: never an open redirect.
       if (redirect.startsWith('/') && !redirect.startsWith('//') && !redirect.startsWith('/login')) {
@@ -50,12 +64,17 @@ export function useLogin() {
         await router.replace(firstAllowedPage())
       }
     } catch (e) {
+      if (isApiError(e) && e.code === 'totp_required') {
+        needTotp.value = true  // the password was right: keep it, ask for the code
+        return
+      }
       error.value = messageFor(e)
-      form.password = ''
+      form.totp = ''
+      if (!(needTotp.value && isApiError(e) && e.field === 'totp_code')) form.password = ''
     } finally {
       submitting.value = false
     }
   }
 
-  return { form, rules, submitting, error, submit }
+  return { form, rules, submitting, error, submit, needTotp }
 }

@@ -19,9 +19,16 @@ export function regionLevelOfRole(role: Role | ''): 'county' | 'town' | 'village
   return 'county'
 }
 
-/** ≥ 10 characters with letters and digits. */
+/** ≥ 10 characters with three of: upper case, lower case, digits, other (the server also checks the rest). */
 export function passwordProblem(p: string): boolean {
-  return p.length < 10 || !/[A-Za-z]/.test(p) || !/\d/.test(p)
+  const classes = [/[A-Z]/, /[a-z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(p)).length
+  return [...p].length < 10 || classes < 3
+}
+
+/** County admin and auditor accounts are managed only by the server's operator (CLI): 三员分立. */
+export const CLI_ONLY_ROLES: readonly Role[] = ['county_admin', 'auditor']
+export function cliOnly(role: Role): boolean {
+  return CLI_ONLY_ROLES.includes(role)
 }
 
 export function useUsers() {
@@ -186,7 +193,8 @@ export function useUsers() {
 
   return {
     list,
-    roles: ROLES,
+    roles: ROLES.filter((r) => !cliOnly(r)),
+    cliOnly,
     regions,
     createVisible,
     creating,
