@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BASE, BIN, DB, PASSWORD, Client, expectError, expectStatus, login, startServer, stopServer, freePort,
+  nextTotpCode, totpSecrets,
 } from './lib.mjs';
 
 const MiB = 1 << 20;
@@ -91,8 +92,10 @@ function cpuSeconds(pid) {
 
 /** Logs in on a second server; returns {cookie, csrf}. */
 async function loginOn(base, username) {
+  const creds = { username, password: PASSWORD };
+  if (totpSecrets.has(username)) creds.totp_code = await nextTotpCode(username);  // county admin, auditor
   const res = await fetch(`${base}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds),
   });
   assert.equal(res.status, 200, `login ${username}`);
   const body = await res.json();
@@ -374,7 +377,7 @@ test('#15 out of file descriptors (ulimit -n 64), a flood of connections does no
 // ---------------------------------------------------------------- JSON bodies need their media type
 
 test('a JSON body needs Content-Type application/json: a cross-site form (text/plain) cannot log in; 415 unsupported_media_type', async () => {
-  const body = JSON.stringify({ username: 'admin', password: PASSWORD });
+  const body = JSON.stringify({ username: 'town_clerk', password: PASSWORD });  // a password-only account
   for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
     const headers = type ? { 'content-type': type } : {};
     const res = await fetch(`${BASE}/api/v1/session`, { method: 'POST', headers, body: type ? body : Buffer.from(body) });
@@ -399,8 +402,8 @@ test('a JSON body needs Content-Type application/json: a cross-site form (text/p
 
 test('serve --tls-proxy ADDR: Secure cookie and HSTS; X-Forwarded-For is the client address only from that proxy', async () => {
   // Without the option (the suite's server): no Secure, no HSTS.
-  const plain = new Client('admin');
-  const res = await plain.post('/session', { username: 'admin', password: PASSWORD });
+  const plain = new Client('town_clerk');
+  const res = await plain.post('/session', { username: 'town_clerk', password: PASSWORD });
   expectStatus(res, 200);
   assert.ok(res.headers.getSetCookie().every((c) => !/;\s*secure/i.test(c)), res.headers.getSetCookie().join(' | '));
   assert.equal(res.headers.get('strict-transport-security'), null);
