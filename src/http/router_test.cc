@@ -98,10 +98,12 @@ TEST_F(RouterTest, AdmitRefusesOnTheHeader) {
     ++calls_;
     return Response::Json(201, {{"user", c.user().username}});
   });
-  router_->SetBodyRule(8 << 20, {auth::Role::kCountyReviewer}, "只有复核员可以上传");
+  // The fixture's clerk is a county reviewer: only supervisors may upload here.
+  router_->SetBodyRule(8 << 20, {auth::Role::kSupervisor}, "只有监督员可以上传");
   {
     auto conn = db_->Acquire();
-    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"reviewer", "Passw0rd123", "复核员", "county_reviewer", "370725", ""}).ok());
+    ASSERT_TRUE(auth_->CreateUserUnchecked(**conn, {"reviewer", "Keeper-Pw-2026", "监督员", "supervisor", "370725", "",
+                                                    false}).ok());
   }
 
   Request none = Req("POST", "/api/v1/nothing");
@@ -111,7 +113,7 @@ TEST_F(RouterTest, AdmitRefusesOnTheHeader) {
   Request anon = Req("POST", "/api/v1/uploads");
   EXPECT_EQ(router_->Admit(anon).refusal->status, 401);
 
-  auto clerk = auth_->Login("clerk", "Passw0rd123");
+  auto clerk = auth_->Login("clerk", "Keeper-Pw-2026");
   ASSERT_TRUE(clerk.ok());
   Request other = Req("POST", "/api/v1/uploads");
   other.cookie = "doudi_session=" + clerk->session_token;
@@ -119,10 +121,10 @@ TEST_F(RouterTest, AdmitRefusesOnTheHeader) {
   auto refused = router_->Admit(other);
   ASSERT_TRUE(refused.refusal);
   EXPECT_EQ(refused.refusal->status, 403);
-  EXPECT_EQ(nlohmann::json::parse(refused.refusal->body)["error"]["message"], "只有复核员可以上传");
+  EXPECT_EQ(nlohmann::json::parse(refused.refusal->body)["error"]["message"], "只有监督员可以上传");
   EXPECT_EQ(router_->Handle(other).status, 403);  // Handle applies the roles too
 
-  auto reviewer = auth_->Login("reviewer", "Passw0rd123");
+  auto reviewer = auth_->Login("reviewer", "Keeper-Pw-2026");
   ASSERT_TRUE(reviewer.ok());
   Request nocsrf = Req("POST", "/api/v1/uploads");
   nocsrf.cookie = "doudi_session=" + reviewer->session_token;
