@@ -102,7 +102,7 @@ run_node_suite() {  # $1 name, $2 db url, then the files or folders
   local out="$WORK/$1.tap" name="$1" db="$2"
   shift 2
   DOUDI_URL="$URL" DOUDI_DB="$db" DOUDI_BIN="$BIN" DOUDI_PASSWORD="$PASSWORD" DOUDI_SERVER_LOG="$SERVER_LOG" \
-    DOUDI_TOTP_SECRETS="$TOTP_SECRETS" \
+    DOUDI_TOTP_SECRETS="$TOTP_SECRETS" DOUDI_SESSION_CACHE="$WORK/sessions-${URL##*:}" \
     node --test --test-concurrency=1 --test-reporter=tap "$@" >"$out" 2>&1
   grep -E '^not ok|^# (pass|fail)' "$out" | head -40
   grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150

@@ -12,6 +12,8 @@ import net from 'node:net';
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
+import fs from 'node:fs';
+import path from 'node:path';
 
 function env(name) {
   const v = process.env[name];
@@ -193,6 +195,41 @@ export async function tryLogin(username, password = PASSWORD, opts = {}) {
  * use it) and TOTP enrolment (the secret remembered in totpSecrets).
  */
 export async function login(username, password = PASSWORD) {
+  const reused = await reusedSession(username, password);
+  if (reused) return reused;
+  const client = await freshLogin(username, password);
+  saveSession(username, password, client);
+  return client;
+}
+
+// Two-factor accounts (the county admin, the auditor) accept each TOTP time step once, so at
+// most three logins of one of them per 30 s: the suite's files would spend minutes waiting for
+// the clock. Their login() therefore reuses a session one of the suite's processes opened with
+// a real code (DOUDI_SESSION_CACHE, a folder per server that tests/run.sh sets), as long as the
+// server still accepts it (GET /session); the TOTP tests themselves log in with tryLogin().
+const SESSION_CACHE = process.env.DOUDI_SESSION_CACHE || '';
+function sessionFile(username) { return path.join(SESSION_CACHE, `${username}.json`); }
+async function reusedSession(username, password) {
+  if (!SESSION_CACHE || password !== PASSWORD || !totpSecrets.has(username)) return null;
+  let saved;
+  try { saved = JSON.parse(fs.readFileSync(sessionFile(username), 'utf8')); } catch { return null; }
+  const c = new Client(username);
+  for (const [k, v] of Object.entries(saved.cookies)) c.cookies.set(k, v);
+  c.csrf = saved.csrf;
+  const res = await c.get('/session');
+  if (res.status !== 200 || res.body?.pending || res.body?.user?.username !== username) return null;
+  c.user = res.body.user;
+  c.pending = '';
+  return c;
+}
+function saveSession(username, password, client) {
+  if (!SESSION_CACHE || password !== PASSWORD || !totpSecrets.has(username)) return;
+  fs.mkdirSync(SESSION_CACHE, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(sessionFile(username), JSON.stringify({ cookies: Object.fromEntries(client.cookies), csrf: client.csrf }),
+    { mode: 0o600 });
+}
+
+async function freshLogin(username, password) {
   const { client, res } = await tryLogin(username, password);
   assert.equal(res.status, 200, `login ${username}: ${res.status} ${res.text}`);
   assert.ok(client.cookies.get('doudi_session'), `login ${username}: no doudi_session cookie`);
