@@ -4,6 +4,8 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include <atomic>
+
 #include <algorithm>
 #include <cctype>
 #include <thread>
@@ -330,6 +332,16 @@ Result<LoginResult> AuthService::Login(const std::string& username, const std::s
   int64_t now = 0;
   std::optional<storage::Lease> lease;
   storage::ResultSet claim;
+  // Waiting for concurrent tries (below) holds a request thread: at most kMaxLoginWaiters do it
+  // at once, so that a flood of tries on freshly locked names cannot take every thread; the
+  // others answer "locked" at once.
+  static std::atomic<int> waiters{0};
+  struct WaitSlot {
+    bool held = false;
+    ~WaitSlot() {
+      if (held) waiters.fetch_sub(1);
+    }
+  } slot;
   for (int wait = 0;; ++wait) {
     now = NowUnixSeconds();
     {  // the connection goes back to the pool before any wait
@@ -365,6 +377,13 @@ Result<LoginResult> AuthService::Login(const std::string& username, const std::s
     // several concurrent tries still being checked (right passwords among them lift it): wait
     // for them, without holding a connection. Unknown names wait alike.
     if (now - (locked_until - kLockSeconds) >= kSettleSeconds || wait >= 40) return LockedStatus();
+    if (!slot.held) {
+      if (waiters.fetch_add(1) >= kMaxLoginWaiters) {
+        waiters.fetch_sub(1);
+        return LockedStatus();
+      }
+      slot.held = true;
+    }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -114,6 +114,7 @@ class AuthService {
   // Tries refused by a lock younger than this wait (up to 4 s) for the concurrent tries that
   // may lift it (a right password among them), so parallel logins of one user all succeed.
   static constexpr int64_t kSettleSeconds = 2;
+  static constexpr int kMaxLoginWaiters = 2;  // request threads that may wait so at once
 
   explicit AuthService(storage::Database& db) : db_(db) {}
 

@@ -59,6 +59,23 @@ test('#5 an unknown username is locked after 5 failures (423) just like a known 
   }
 });
 
+test('tries on a freshly locked name wait for the tries in flight in at most two request threads: a flood answers at once', async () => {
+  // Locks an unknown name, then sends 20 tries within the 2 s in which a fresh lock makes a try
+  // wait for concurrent ones. Without a bound every try held a request thread for ~2 s, so a
+  // flood of such tries (cheap: any name will do) stopped the server answering anyone.
+  const name = uniq('flood');
+  for (let i = 0; i < 5; i++) await tryLogin(name, 'Wrong-Password-1');
+  const started = Date.now();
+  const times = await Promise.all(Array.from({ length: 20 }, async () => {
+    const { res } = await tryLogin(name, 'Wrong-Password-1');
+    expectError(res, 423, 'account_locked');
+    return Date.now() - started;
+  }));
+  const quick = times.filter((ms) => ms < 1000).length;
+  assert.ok(quick >= 17, `tries answered within 1 s: ${quick} of 20 (${times.join(', ')} ms)`);
+  expectStatus(await new Client().get('/health'), 200);
+});
+
 test('password rules: 10 characters, three classes, not the username, not a common password', async () => {
   const admin = await as('admin');
   const before = dbCount('users');

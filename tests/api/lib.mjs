@@ -167,6 +167,11 @@ export async function nextTotpCode(username, secret = totpSecrets.get(username))
 const changedPasswords = new Map();
 /** The password a forced change (login) gives: the given one with a suffix. */
 export function changedPassword(password) { return `${password}Zx7`; }
+/** The password in force for `username` when a test gives `given` (after a forced change by login()). */
+export function currentPassword(username, given = PASSWORD) {
+  const changed = changedPasswords.get(username);
+  return changed && changed.given === given ? changed.current : given;
+}
 
 /**
  * Attempts a login; returns {client, res} whatever the outcome. Adds the TOTP code for users

@@ -420,7 +420,7 @@ test('serve --tls-proxy ADDR: Secure cookie and HSTS; X-Forwarded-For is the cli
       assert.ok(line, `the access line of ${tag}`);
       return { r, line };
     };
-    const s = await loginOn(proxied.base, 'admin');
+    const s = await loginOn(proxied.base, 'town_clerk');
     assert.ok(s.setCookie.some((c) => /^doudi_session=/.test(c) && /;\s*Secure(;|$)/.test(c)), s.setCookie.join(' | '));
     assert.match(s.headers.get('strict-transport-security') || '', /max-age=\d{7,}/);
     // The peer is the proxy: the address the proxy appended (the last) is the client's.
@@ -432,7 +432,7 @@ test('serve --tls-proxy ADDR: Secure cookie and HSTS; X-Forwarded-For is the cli
     const q = await viaProxy(elsewhere, '203.0.113.8', 'q');
     assert.match(q.line, / ip=127\.0\.0\.1\b/);
     assert.doesNotMatch(elsewhere.log(), /203\.0\.113\.8/);
-    const e = await loginOn(elsewhere.base, 'admin');
+    const e = await loginOn(elsewhere.base, 'town_clerk');
     assert.ok(e.setCookie.some((c) => /;\s*Secure(;|$)/.test(c)), 'still served over TLS by its proxy: Secure');
   } finally {
     await stopServer(proxied).catch(() => {});

@@ -134,10 +134,14 @@ export const TOTP_SECRETS = JSON.parse(process.env.DOUDI_TOTP_SECRETS || '{}')
  * reads the last used step from the database, DOUDI_DB, which the runner sets).
  */
 export async function totpCodeFor(username, secret = TOTP_SECRETS[username]) {
+  const api = await apiLibrary()
+  return api.nextTotpCode(username, secret ?? api.totpSecrets.get(username))
+}
+
+async function apiLibrary() {
   process.env.DOUDI_URL ??= BASE
   process.env.DOUDI_PASSWORD ??= PASSWORD
-  const api = await import('../api/lib.mjs')
-  return api.nextTotpCode(username, secret)
+  return import('../api/lib.mjs')
 }
 
 /**
@@ -145,11 +149,15 @@ export async function totpCodeFor(username, secret = TOTP_SECRETS[username]) {
  * code step and fills it (opts.totp: false leaves the code step to the caller).
  */
 export async function login(page, username, password = PASSWORD, opts = {}) {
+  // An account whose forced steps tests/api/lib.mjs login() took (a password change, TOTP
+  // enrolment) logs in with the password and the secret it put in place.
+  const api = await apiLibrary()
+  password = api.currentPassword(username, password)
   await page.goto(`${BASE}/login`)
   await page.locator(tid('login-username')).fill(username)
   await page.locator(tid('login-password')).fill(password)
   await page.locator(tid('login-submit')).click()
-  if (opts.totp !== false && TOTP_SECRETS[username]) {
+  if (opts.totp !== false && (TOTP_SECRETS[username] || api.totpSecrets.has(username))) {
     await page.locator(tid('login-totp')).waitFor()
     await page.locator(tid('login-totp')).fill(await totpCodeFor(username))
     await page.locator(tid('login-submit')).click()
