@@ -46,21 +46,15 @@ Result<json> ReferralService::List(const auth::User& actor, const std::string& s
     params.push_back(status);
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM referrals" + where, params);
-  if (!count.ok()) return count.status();
-  params.push_back(page.page_size);
-  params.push_back((page.page - 1) * page.page_size);
-  auto rs = conn->Query(
+  DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*) FROM referrals" + where,
       "SELECT id, application_id, household_id, kind, department, department_label, status, due_date, note, triggers, "
       "version, (SELECT p.name FROM persons p WHERE p.household_id = referrals.household_id AND p.relation = 'head'), "
       "(SELECT v.name FROM regions v WHERE v.code = referrals.village_code) "
-      "FROM referrals" + where + " ORDER BY due_date, id LIMIT ? OFFSET ?",
-      params);
-  if (!rs.ok()) return rs.status();
+      "FROM referrals" + where + " ORDER BY due_date, id", params, page));
   DOUDI_ASSIGN_OR_RETURN(auto cal, calendar::ForCounty(*conn, actor.region_code.substr(0, 6)));
   std::string today = TodayShanghai();
   json items = json::array();
-  for (const auto& r : rs->rows) {
+  for (const auto& r : page_rows.rows.rows) {
     std::string due = r.Text(7), st = r.Text(6);
     std::string due_status = st == "closed" ? "" : (today > due ? "overdue" : (cal->WorkingDaysBetween(today, due) <= 2 ? "due_soon" : "ok"));
     items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"household_id", r.Int(2)}, {"kind", r.Text(3)},
@@ -68,10 +62,7 @@ Result<json> ReferralService::List(const auth::User& actor, const std::string& s
                      {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
                      {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)}});
   }
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "referral_list", items, page));
-  return PageJson(std::move(items), total, page);
+  return registry::LoggedPage(std::move(conn), registry_, actor, "referral_list", std::move(items), page_rows.total, page);
 }
 
 Result<json> ReferralService::Act(const auth::User& actor, int64_t id, const json& body) {

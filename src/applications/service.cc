@@ -188,21 +188,14 @@ Result<json> ApplicationService::List(const auth::User& actor, const std::string
     params.push_back("%" + q + "%");
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM applications a" + where, params);
-  if (!count.ok()) return count.status();
   std::string order = sort == "new" ? " ORDER BY a.id DESC"
                                     : " ORDER BY CASE WHEN a.due_date IS NULL THEN 1 ELSE 0 END, a.due_date, a.id";
-  params.push_back(page.page_size);
-  params.push_back((page.page - 1) * page.page_size);
-  auto rs = conn->Query(SelectApps() + where + order + " LIMIT ? OFFSET ?", params);
-  if (!rs.ok()) return rs.status();
+  DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*) FROM applications a" + where,
+      SelectApps() + where + order, params, page));
   DOUDI_ASSIGN_OR_RETURN(auto cal, calendar::ForCounty(*conn, actor.region_code.substr(0, 6)));
   json items = json::array();
-  for (const auto& row : rs->rows) items.push_back(AppSummary(AppFromRow(row), *cal));
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "application_list", items, page));
-  return PageJson(std::move(items), total, page);
+  for (const auto& row : page_rows.rows.rows) items.push_back(AppSummary(AppFromRow(row), *cal));
+  return registry::LoggedPage(std::move(conn), registry_, actor, "application_list", std::move(items), page_rows.total, page);
 }
 
 Result<json> ApplicationService::Act(const auth::User& actor, int64_t id, const json& body) {

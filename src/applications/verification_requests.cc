@@ -35,26 +35,17 @@ Result<json> VerificationRequestService::List(const auth::User& actor, Page page
   if (where.empty()) return PageJson(json::array(), 0, page);
   const std::string from = " FROM verification_requests v JOIN applications a ON a.id = v.application_id WHERE (" + where + ")";
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*)" + from, params);
-  if (!count.ok()) return count.status();
-  params.push_back(page.page_size);
-  params.push_back((page.page - 1) * page.page_size);
-  auto rs = conn->Query(
+  DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*)" + from,
       "SELECT v.id, v.application_id, v.from_county, v.to_county, v.citizen_id, v.applicant_name, v.status, v.answer, "
-      "v.created_at, v.answered_at, v.subject, a.case_no" + from + " ORDER BY v.id DESC LIMIT ? OFFSET ?",
-      params);
-  if (!rs.ok()) return rs.status();
+      "v.created_at, v.answered_at, v.subject, a.case_no" + from + " ORDER BY v.id DESC", params, page));
   json items = json::array();
-  for (const auto& r : rs->rows)
+  for (const auto& r : page_rows.rows.rows)
     items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"from_county", r.Text(2)}, {"to_county", r.Text(3)},
                      {"direction", r.Text(3) == county ? "incoming" : "outgoing"},
                      {"citizen_id", r.Text(4)}, {"applicant_name", r.Text(5)}, {"status", r.Text(6)},
                      {"answer", r.Text(7)}, {"created_at", r.Text(8)}, {"answered_at", r.Text(9)},
                      {"subject", r.Text(10)}, {"case_no", r.Text(11)}});
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "verification_request_list", items, page));
-  return PageJson(std::move(items), total, page);
+  return registry::LoggedPage(std::move(conn), registry_, actor, "verification_request_list", std::move(items), page_rows.total, page);
 }
 
 Result<json> VerificationRequestService::Answer(const auth::User& actor, int64_t id, const json& body) {

@@ -40,27 +40,29 @@ Status RequireCounty(const auth::User& actor) {
 }
 }  // namespace
 
-Result<json> CreditService::ListCredit(const auth::User& actor, Page page) {
+// A page of one of the county's lists (newest first), each row made into JSON, read-logged.
+Result<json> CreditService::CountyPage(const auth::User& actor, Page page, const char* table, const char* columns,
+                                       const char* entity, json (*make)(const storage::Row&)) {
   DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
   DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  std::string county = actor.region_code.substr(0, 6);
-  auto count = conn->Query("SELECT COUNT(*) FROM credit_entries WHERE county_code = ?", {county});
-  if (!count.ok()) return count.status();
-  auto rs = conn->Query(
-      "SELECT id, citizen_id, name, list, reason, owed_fen, repaid_at, created_at FROM credit_entries "
-      "WHERE county_code = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-      {county, page.page_size, (page.page - 1) * page.page_size});
-  if (!rs.ok()) return rs.status();
+  const std::string from = std::string(" FROM ") + table + " WHERE county_code = ?";
+  DOUDI_ASSIGN_OR_RETURN(auto rows, registry::QueryPage(*conn, "SELECT COUNT(*)" + from,
+                                                        std::string("SELECT ") + columns + from + " ORDER BY id DESC",
+                                                        {actor.region_code.substr(0, 6)}, page));
   json items = json::array();
-  for (const auto& r : rs->rows)
-    items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"list", r.Text(3)},
-                     {"reason", r.Text(4)}, {"owed_fen", r.Int(5)},
-                     {"repaid_at", r.IsNull(6) ? json(nullptr) : json(r.Text(6))}, {"created_at", r.Text(7)}});
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "credit_list", items, page));
-  return PageJson(std::move(items), total, page);
+  for (const auto& r : rows.rows.rows) items.push_back(make(r));
+  return registry::LoggedPage(std::move(conn), registry_, actor, entity, std::move(items), rows.total, page);
+}
+
+Result<json> CreditService::ListCredit(const auth::User& actor, Page page) {
+  return CountyPage(actor, page, "credit_entries", "id, citizen_id, name, list, reason, owed_fen, repaid_at, created_at",
+                    "credit_list", [](const storage::Row& r) -> json {
+                      return {{"id", r.Int(0)},          {"citizen_id", r.Text(1)}, {"name", r.Text(2)},
+                              {"list", r.Text(3)},       {"reason", r.Text(4)},     {"owed_fen", r.Int(5)},
+                              {"repaid_at", r.IsNull(6) ? json(nullptr) : json(r.Text(6))},
+                              {"created_at", r.Text(7)}};
+                    });
 }
 
 Result<json> CreditService::AddCredit(const auth::User& actor, const json& body) {
@@ -114,25 +116,11 @@ Result<json> CreditService::Repay(const auth::User& actor, int64_t id) {
 }
 
 Result<json> CreditService::ListRelatives(const auth::User& actor, Page page) {
-  DOUDI_RETURN_IF_ERROR(RequireCounty(actor));
-  DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
-  std::string county = actor.region_code.substr(0, 6);
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM staff_relatives WHERE county_code = ?", {county});
-  if (!count.ok()) return count.status();
-  auto rs = conn->Query(
-      "SELECT id, citizen_id, name, staff_name, relation, created_at FROM staff_relatives WHERE county_code = ? "
-      "ORDER BY id DESC LIMIT ? OFFSET ?",
-      {county, page.page_size, (page.page - 1) * page.page_size});
-  if (!rs.ok()) return rs.status();
-  json items = json::array();
-  for (const auto& r : rs->rows)
-    items.push_back({{"id", r.Int(0)}, {"citizen_id", r.Text(1)}, {"name", r.Text(2)}, {"staff_name", r.Text(3)},
-                     {"relation", r.Text(4)}, {"created_at", r.Text(5)}});
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "staff_relative_list", items, page));
-  return PageJson(std::move(items), total, page);
+  return CountyPage(actor, page, "staff_relatives", "id, citizen_id, name, staff_name, relation, created_at",
+                    "staff_relative_list", [](const storage::Row& r) -> json {
+                      return {{"id", r.Int(0)},         {"citizen_id", r.Text(1)}, {"name", r.Text(2)},
+                              {"staff_name", r.Text(3)}, {"relation", r.Text(4)},   {"created_at", r.Text(5)}};
+                    });
 }
 
 Result<json> CreditService::AddRelative(const auth::User& actor, const json& body) {

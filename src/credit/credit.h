@@ -40,6 +40,9 @@ class CreditService {
   Result<nlohmann::json> AddRelative(const auth::User& actor, const nlohmann::json& body);
 
  private:
+  Result<nlohmann::json> CountyPage(const auth::User& actor, Page page, const char* table, const char* columns,
+                                    const char* entity, nlohmann::json (*make)(const storage::Row&));
+
   storage::Database& db_;
   registry::RegistryService& registry_;
 };

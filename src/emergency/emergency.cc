@@ -132,21 +132,12 @@ Result<json> EmergencyService::List(const auth::User& actor, Page page) {
   Params params;
   const std::string in_scope = EmergencyScope(actor.region_code, &params);
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM emergency_aid e WHERE " + in_scope, params);
-  if (!count.ok()) return count.status();
-  params.push_back(page.page_size);
-  params.push_back((page.page - 1) * page.page_size);
-  auto rs = conn->Query(std::string("SELECT ") + kEmergencyColumns +
-                            " FROM emergency_aid e JOIN regions t ON t.code = e.town_code WHERE " + in_scope +
-                            " ORDER BY e.id DESC LIMIT ? OFFSET ?",
-                        params);
-  if (!rs.ok()) return rs.status();
+  DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*) FROM emergency_aid e WHERE " + in_scope,
+      std::string("SELECT ") + kEmergencyColumns + " FROM emergency_aid e JOIN regions t ON t.code = e.town_code WHERE " +
+          in_scope + " ORDER BY e.id DESC", params, page));
   json items = json::array();
-  for (const auto& r : rs->rows) items.push_back(EmergencyJson(r));
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "emergency_aid_list", items, page));
-  return PageJson(std::move(items), total, page);
+  for (const auto& r : page_rows.rows.rows) items.push_back(EmergencyJson(r));
+  return registry::LoggedPage(std::move(conn), registry_, actor, "emergency_aid_list", std::move(items), page_rows.total, page);
 }
 
 Result<json> EmergencyService::Act(const auth::User& actor, int64_t id, const json& body) {

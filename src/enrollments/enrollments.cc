@@ -141,28 +141,19 @@ Result<json> EnrollmentService::List(const auth::User& actor, const std::string&
     params.push_back(status);
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto count = conn->Query("SELECT COUNT(*) FROM enrollments e" + where, params);
-  if (!count.ok()) return count.status();
-  params.push_back(page.page_size);
-  params.push_back((page.page - 1) * page.page_size);
-  auto rs = conn->Query(
+  DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*) FROM enrollments e" + where,
       "SELECT e.id, e.household_id, e.application_id, e.program, e.covered, e.monthly_fen, e.one_off_fen, "
       "e.first_paid_month, e.status, e.next_review_date, v.name, "
       "(SELECT p.name FROM persons p WHERE p.household_id = e.household_id AND p.relation = 'head') "
       "FROM enrollments e JOIN regions v ON v.code = e.village_code" +
-          where + " ORDER BY e.id DESC LIMIT ? OFFSET ?",
-      params);
-  if (!rs.ok()) return rs.status();
+          where + " ORDER BY e.id DESC", params, page));
   json items = json::array();
-  for (const auto& r : rs->rows)
+  for (const auto& r : page_rows.rows.rows)
     items.push_back({{"id", r.Int(0)}, {"household_id", r.Int(1)}, {"application_id", r.Int(2)}, {"program", r.Text(3)},
                      {"covered", ParseJsonOr(r.Text(4), json::array())}, {"monthly_fen", r.Int(5)},
                      {"one_off_fen", r.Int(6)}, {"first_paid_month", r.Text(7)}, {"status", r.Text(8)},
                      {"next_review_date", r.Text(9)}, {"village_name", r.Text(10)}, {"head_name", r.Text(11)}});
-  const int64_t total = count->rows[0].Int(0);
-  { storage::Lease back = std::move(conn); }  // to the pool before the read log's commit
-  DOUDI_RETURN_IF_ERROR(registry::LogListRead(registry_, actor, "enrollment_list", items, page));
-  return PageJson(std::move(items), total, page);
+  return registry::LoggedPage(std::move(conn), registry_, actor, "enrollment_list", std::move(items), page_rows.total, page);
 }
 
 Result<json> EnrollmentService::Act(const auth::User& actor, int64_t id, const json& body) {
