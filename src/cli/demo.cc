@@ -28,7 +28,7 @@ Result<std::vector<std::string>> Children(storage::Connection& conn, const std::
 }  // namespace
 
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
-                                       registry::RegistryService& registry, cases::CaseService& cases,
+                                       registry::RegistryService& registry, emergency::EmergencyService& emergency,
                                        const std::string& county, const std::string& password,
                                        SeedReport* report) {
   SeedReport ignored;
@@ -165,7 +165,7 @@ Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService&
                              {int64_t{40000 + 7000 * static_cast<int64_t>(i)}, (*towns)[i]});
     if (!upd.ok()) return upd.status();
   }
-  DOUDI_RETURN_IF_ERROR(cases.SeedReserveFunds(*conn, county));
+  DOUDI_RETURN_IF_ERROR(emergency.SeedReserveFunds(*conn, county));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   return users;
 }

@@ -389,8 +389,8 @@ int main(int argc, char** argv) {
   doudi::auth::AuthService auth(*db);
   doudi::registry::RegistryService registry(*db);
   doudi::policy::PolicyService policy(*db, registry, policies_dir);
-  doudi::cases::CaseService cases(*db, registry, policy);
-  doudi::monitoring::MonitorService monitor(*db, registry, policy, cases);
+  doudi::applications::ApplicationService applications(*db, registry, policy);
+  doudi::monitoring::MonitorService monitor(*db, registry, policy, applications);
 
   if (*serve) {
     // glibc gives freed memory at the top of a thread's heap back at once and maps it again
@@ -429,7 +429,7 @@ int main(int argc, char** argv) {
     else spdlog::warn("web app not found in {}: serving the API only", web_dir);
     doudi::monitoring::ScreeningService screening(*db);
     doudi::http::Jobs jobs;
-    doudi::http::Services services{*db, auth, registry, policy, cases, monitor, screening, jobs};
+    doudi::http::Services services{*db, auth, registry, policy, applications, monitor, screening, jobs};
     services.public_limits = public_limits;
     doudi::http::RegisterApi(router, services);
     spdlog::info("database: {}", db->kind());
@@ -463,7 +463,8 @@ int main(int argc, char** argv) {
   }
   if (*seed) {
     doudi::cli::SeedReport report;
-    auto users = doudi::cli::SeedDemo(*db, auth, registry, cases, county, password, &report);
+    doudi::emergency::EmergencyService emergency(*db, registry, policy);
+    auto users = doudi::cli::SeedDemo(*db, auth, registry, emergency, county, password, &report);
     if (!users.ok()) return Fail(users.status());
     if (json_out) {
       nlohmann::json arr = nlohmann::json::array();

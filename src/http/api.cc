@@ -482,7 +482,13 @@ void RegisterPolicy(Router& router, Services& s) {
 
 void RegisterApi(Router& router, Services& services) {
   RegisterPolicy(router, services);
-  RegisterCases(router, services);
+  RegisterApplications(router, services);
+  RegisterEnrollments(router, services);
+  RegisterReferrals(router, services);
+  RegisterEmergency(router, services);
+  RegisterCredit(router, services);
+  RegisterCalendar(router, services);
+  RegisterPublic(router, services);
   RegisterMonitoring(router, services);
   RegisterSession(router, services);
   RegisterRegistry(router, services);

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "auth/auth.h"
-#include "cases/workflow.h"
+#include "applications/applications.h"
 #include "http/jobs.h"
 #include "http/rate_limit.h"
 #include "http/router.h"
@@ -19,7 +19,7 @@ struct Services {
   auth::AuthService& auth;
   registry::RegistryService& registry;
   policy::PolicyService& policy;
-  cases::CaseService& cases;
+  applications::ApplicationService& applications;
   monitoring::MonitorService& monitor;
   monitoring::ScreeningService& screening;
   Jobs& jobs;
@@ -27,8 +27,17 @@ struct Services {
 };
 
 void RegisterApi(Router& router, Services& services);
-// The workflow resources (api_cases.cc).
-void RegisterCases(Router& router, Services& services);
+// The case modules' resources, a file each: applications, notices, attachments and
+// verification requests (api_applications.cc), enrollments and referrals (api_enrollments.cc),
+// emergency help (api_emergency.cc), credit (api_credit.cc), the calendar (api_calendar.cc),
+// the public pages (api_public.cc).
+void RegisterApplications(Router& router, Services& services);
+void RegisterEnrollments(Router& router, Services& services);
+void RegisterReferrals(Router& router, Services& services);
+void RegisterEmergency(Router& router, Services& services);
+void RegisterCredit(Router& router, Services& services);
+void RegisterCalendar(Router& router, Services& services);
+void RegisterPublic(Router& router, Services& services);
 // Feeds, monthly runs and alerts (api_monitoring.cc).
 void RegisterMonitoring(Router& router, Services& services);
 

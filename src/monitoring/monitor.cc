@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "audit/audit_log.h"
-#include "cases/calendar.h"
+#include "calendar/calendar.h"
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "common/json_input.h"
@@ -261,7 +261,7 @@ Result<RunReport> MonitorService::Run(const audit::Actor& actor, const std::stri
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  DOUDI_ASSIGN_OR_RETURN(cases::WorkCalendar cal, cases::WorkCalendar::Load(*conn, county));
+  DOUDI_ASSIGN_OR_RETURN(calendar::WorkCalendar cal, calendar::WorkCalendar::Load(*conn, county));
   std::string now = NowIsoShanghai(), today = TodayShanghai();
   auto run = conn->Query(
       "INSERT INTO monitor_runs (county_code, month, started_at, actor, origin) VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -448,7 +448,7 @@ Result<json> MonitorService::ActAlert(const auth::User& actor, int64_t id, const
       if (!n.ok()) return n.status();
       return *n == 0 ? Status::VersionConflict() : Status::Ok();
     };
-    auto app = cases_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note, lock,
+    auto app = applications_.CreateDiscovery(actor, household_id, "动态监测预警：" + indicator + "；" + note, lock,
                                       [&](storage::Connection& conn, int64_t app_id) { return finish(conn, app_id); });
     if (!app.ok()) return app.status();  // on success `after` names it
   } else {

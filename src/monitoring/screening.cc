@@ -4,7 +4,7 @@
 #include <map>
 
 #include "audit/audit_log.h"
-#include "cases/notices.h"
+#include "notices/notices.h"
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "common/json_input.h"
@@ -88,7 +88,7 @@ Result<std::vector<Household>> Collect(storage::Connection& conn, const std::str
   if (!reviews.ok()) return reviews.status();
   for (const auto& r : reviews->rows)
     out[r.Int(0)].reasons.push_back({{"kind", "review"}, {"program", r.Text(1)},
-                                     {"description", cases::ProgramLabel(r.Text(1)) + "定期复核到期"},
+                                     {"description", notices::ProgramLabel(r.Text(1)) + "定期复核到期"},
                                      {"due_date", r.Text(2)}});
   auto visits = conn.Query(
       "SELECT household_id, result, note, visited_on, visited_by, version FROM screening_visits WHERE " + col +
@@ -308,7 +308,7 @@ Result<Workbook> ScreeningService::Export(const auth::User& actor, const std::st
     for (const auto& r : rs->rows) {
       json covered = json::parse(r.Text(4), nullptr, false);
       int64_t people = covered.is_array() ? static_cast<int64_t>(covered.size()) : 0;
-      sheet.rows.push_back({++n, r.Text(0), r.Text(1), r.Text(2), cases::ProgramLabel(r.Text(3)), people,
+      sheet.rows.push_back({++n, r.Text(0), r.Text(1), r.Text(2), notices::ProgramLabel(r.Text(3)), people,
                             reports::Fen{r.Int(5)}, r.Text(6) >= month + "-01" ? std::string("新增") : std::string()});
     }
   } else {

@@ -1,8 +1,14 @@
-#include "cases/notices.h"
+#include "notices/notices.h"
 
+#include <algorithm>
 #include <map>
 
-namespace doudi::cases {
+#include "audit/audit_log.h"
+#include "common/citizen_id.h"
+#include "common/date.h"
+#include "common/lists.h"
+
+namespace doudi::notices {
 namespace {
 
 const char* kStyle = R"CSS(
@@ -134,4 +140,41 @@ std::string RenderTermination(const NoticeInfo& n, const std::string& reasons, c
   return Page("取消社会救助待遇告知书", n, body, effective);
 }
 
-}  // namespace doudi::cases
+Result<int64_t> Archive(storage::Connection& conn, const auth::User& actor, const NoticeOwner& owner,
+                        const std::string& kind, const std::string& html) {
+  std::string sha = audit::Sha256Hex(html);
+  auto rs = conn.Query(
+      "INSERT INTO notices (application_id, village_code, kind, html, sha256, created_by, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {owner.application_id, owner.village_code, kind, html, sha, actor.username, NowIsoShanghai()});
+  if (!rs.ok()) return rs.status();
+  DOUDI_RETURN_IF_ERROR(
+      audit::RecordWrite(conn, actor.actor(),
+                         {"notice.create", "notice", rs->rows[0].Text(0), owner.village_code, "null",
+                          nlohmann::json{{"kind", kind}, {"application_id", owner.application_id}, {"sha256", sha}}.dump()}));
+  return rs->rows[0].Int(0);
+}
+
+Result<NoticeInfo> InfoOfApplication(storage::Connection& conn, int64_t application_id) {
+  auto rs = conn.Query(
+      "SELECT a.case_no, a.applicant_name, a.applicant_citizen_id, v.name, t.name, a.programs, a.received_at, "
+      "a.accepted_at, a.due_date FROM applications a JOIN regions v ON v.code = a.village_code "
+      "JOIN regions t ON t.code = a.town_code WHERE a.id = ?",
+      {application_id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::NotFound("申请不存在");
+  const auto& r = rs->rows[0];
+  NoticeInfo n;
+  n.case_no = r.Text(0);
+  n.applicant_name = r.Text(1);
+  n.applicant_id_masked = MaskCitizenId(r.Text(2));
+  n.village_name = r.Text(3);
+  n.town_name = r.Text(4);
+  n.programs = SplitList(r.Text(5));
+  n.received_on = r.Text(6).substr(0, 10);
+  n.accepted_on = r.Text(7).substr(0, std::min<size_t>(10, r.Text(7).size()));
+  n.due_date = r.Text(8);
+  return n;
+}
+
+}  // namespace doudi::notices

@@ -10,12 +10,7 @@
 #include "common/status.h"
 #include "storage/database.h"
 
-namespace doudi::cases {
-
-// 0 = Monday … 6 = Sunday, for a valid YYYY-MM-DD.
-int Weekday(const std::string& date);
-// Date plus n calendar days (n may be negative).
-std::string AddDays(const std::string& date, int n);
+namespace doudi::calendar {
 
 class WorkCalendar {
  public:
@@ -33,4 +28,4 @@ class WorkCalendar {
   std::set<std::string> holidays_, workdays_;
 };
 
-}  // namespace doudi::cases
+}  // namespace doudi::calendar

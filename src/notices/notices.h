@@ -1,11 +1,19 @@
-// The written notices of the workflow, rendered once as printable A4 HTML pages in Chinese and
-// archived unchanged (the caller stores the html with its SHA-256).
+// The notices module: the written notices of the workflow and of dynamic management, rendered
+// once as printable A4 HTML pages in Chinese and archived unchanged with their SHA-256.
+//
+// Owns: the `notices` table (Archive writes it, with its "notice.create" audit entry) and the
+// notice templates. Takes: the facts a notice names (NoticeInfo). Errors: only the database's.
+// Depends on: storage, audit, auth. Thread-safe (no state).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-namespace doudi::cases {
+#include "auth/auth.h"
+#include "storage/database.h"
+
+namespace doudi::notices {
 
 struct NoticeInfo {
   std::string case_no, applicant_name, applicant_id_masked, village_name, town_name;
@@ -37,4 +45,19 @@ std::string PrintableNotice(const std::string& archived_html);
 std::string Yuan(int64_t fen);
 std::string HtmlEscape(const std::string& s);
 
-}  // namespace doudi::cases
+// The case a notice belongs to (its scope is the case's village).
+struct NoticeOwner {
+  int64_t application_id = 0;
+  std::string village_code;
+};
+
+// Archives a rendered notice in the caller's transaction: the html unchanged with its SHA-256,
+// and the "notice.create" audit entry. Returns the notice's id.
+Result<int64_t> Archive(storage::Connection& conn, const auth::User& actor, const NoticeOwner& owner,
+                        const std::string& kind, const std::string& html);
+
+// The facts of an application a notice names, read from the database (for a notice written
+// outside the workflow, such as the termination of an enrollment). NotFound without it.
+Result<NoticeInfo> InfoOfApplication(storage::Connection& conn, int64_t application_id);
+
+}  // namespace doudi::notices
