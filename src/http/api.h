@@ -26,10 +26,23 @@ struct Services {
   PublicLimitOptions public_limits{};  // the public routes' rate limits (serve flags)
 };
 
+// Every /api/v1 route, in matching order (api.cc).
 void RegisterApi(Router& router, Services& services);
+
+// One function per resource group, a file each (shared helpers: api_util.h).
+void RegisterSession(Router& router, Services& services);   // api_session.cc: health, login, session
+void RegisterRegistry(Router& router, Services& services);  // api_registry.cc: households, persons, regions
+void RegisterUsers(Router& router, Services& services);     // api_users.cc
+void RegisterAudit(Router& router, Services& services);     // api_audit.cc: audit log, read log, verify
+void RegisterPolicy(Router& router, Services& services);    // api_policy.cc: eval, parameters, simulation
 // The workflow resources (api_cases.cc).
 void RegisterCases(Router& router, Services& services);
-// Feeds, monthly runs and alerts (api_monitoring.cc).
+// Dynamic monitoring (api.cc), in this order: feeds (api_feeds.cc), monthly runs and jobs
+// (api_runs.cc), monthly screening (api_screening.cc), alerts and rectification (api_alerts.cc).
 void RegisterMonitoring(Router& router, Services& services);
+void RegisterFeeds(Router& router, Services& services);
+void RegisterMonitorRuns(Router& router, Services& services);
+void RegisterScreening(Router& router, Services& services);
+void RegisterAlerts(Router& router, Services& services);
 
 }  // namespace doudi::http
