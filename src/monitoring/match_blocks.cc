@@ -282,4 +282,20 @@ void TakeErrors(const std::vector<RowError>& local, uint64_t line_base, size_t m
   }
 }
 
+void AddBlockCounts(const BlockCounts& c, size_t max_errors, ScanReport* report) {
+  TakeErrors(c.errors, report->lines, max_errors, &report->errors);
+  report->lines += c.lines;
+  report->rows += c.rows;
+  report->blank_lines += c.blank;
+  report->invalid += c.invalid;
+}
+
+Result<ScanInput> PrepareScan(const Source& src, const CsvLayout& layout, const ScanOptions& options) {
+  ScanInput in;
+  uint64_t data_begin;
+  DOUDI_RETURN_IF_ERROR(ResolveLayout(src, layout, options, &data_begin, &in.rules));
+  in.plan = BlockPlan(data_begin, src.size(), options.block_bytes);
+  return in;
+}
+
 }  // namespace doudi::monitoring::engine

@@ -168,4 +168,17 @@ uint64_t EstimateRows(const Source& src, uint64_t begin);
 void TakeErrors(const std::vector<RowError>& local, uint64_t line_base, size_t max_errors,
                 std::vector<RowError>* out);
 
+// Adds the next block's counts to the report: its errors (at lines after report->lines, keeping
+// the first max_errors), lines, rows, blank lines and invalid rows.
+void AddBlockCounts(const BlockCounts& c, size_t max_errors, ScanReport* report);
+
+// An input ready to scan: how its rows are read (the resolved layout) and its blocks.
+struct ScanInput {
+  RowRules rules;
+  BlockPlan plan{0, 0, 1};
+};
+
+// Resolves the layout of src (ResolveLayout) and cuts it into blocks of options.block_bytes.
+Result<ScanInput> PrepareScan(const Source& src, const CsvLayout& layout, const ScanOptions& options);
+
 }  // namespace doudi::monitoring::engine

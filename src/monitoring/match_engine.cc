@@ -116,10 +116,9 @@ Result<ScanReport> MatchSource(const RegistryIndex& index, const Source& src,
   if (table == nullptr) return Status::FailedPrecondition("registry index was moved from");
   ScanReport report;
   report.bytes = src.size();
-  uint64_t data_begin;
-  RowRules rules;
-  DOUDI_RETURN_IF_ERROR(ResolveLayout(src, layout, options, &data_begin, &rules));
-  const BlockPlan plan(data_begin, src.size(), options.block_bytes);
+  DOUDI_ASSIGN_OR_RETURN(const ScanInput in, PrepareScan(src, layout, options));
+  const RowRules& rules = in.rules;
+  const BlockPlan& plan = in.plan;
   const bool with_fields = options.with_fields && static_cast<bool>(on_matches);
 
   std::vector<std::unique_ptr<FeedBlock>> results(plan.count);
@@ -145,12 +144,7 @@ Result<ScanReport> MatchSource(const RegistryIndex& index, const Source& src,
     std::unique_ptr<FeedBlock> block = std::move(results[k]);
     if (block != nullptr) {
       const uint64_t line_base = report.lines;
-      const BlockCounts& c = block->counts;
-      TakeErrors(c.errors, line_base, options.max_errors, &report.errors);
-      report.lines += c.lines;
-      report.rows += c.rows;
-      report.blank_lines += c.blank;
-      report.invalid += c.invalid;
+      AddBlockCounts(block->counts, options.max_errors, &report);
       report.matched += block->matches.size();
       if (on_matches && !block->matches.empty()) {
         views.clear();

@@ -193,15 +193,14 @@ Result<RegistryIndex> BuildFromSource(const Source& src, const CsvLayout& layout
                                       const ScanOptions& options, ScanReport* out) {
   ScanReport report;
   report.bytes = src.size();
-  uint64_t data_begin;
-  RowRules rules;
-  DOUDI_RETURN_IF_ERROR(ResolveLayout(src, layout, options, &data_begin, &rules));
-  const BlockPlan plan(data_begin, src.size(), options.block_bytes);
+  DOUDI_ASSIGN_OR_RETURN(const ScanInput in, PrepareScan(src, layout, options));
+  const RowRules& rules = in.rules;
+  const BlockPlan& plan = in.plan;
   const int threads = ThreadCount(options.threads);
   int pbits = 0;
   while ((1 << pbits) < threads && pbits < 6) ++pbits;
   TableBuilder builder;
-  DOUDI_RETURN_IF_ERROR(builder.Start(pbits, EstimateRows(src, data_begin) * 21 / 20));
+  DOUDI_RETURN_IF_ERROR(builder.Start(pbits, EstimateRows(src, plan.data_begin) * 21 / 20));
   const int parts = builder.parts();
 
   std::vector<std::vector<std::vector<Entry>>> entries(plan.count);  // [block][part]
@@ -238,11 +237,7 @@ Result<RegistryIndex> BuildFromSource(const Source& src, const CsvLayout& layout
     lane.line_base += c.lines;
     lane.row_base += c.rows;
     if (p != 0) return;
-    TakeErrors(c.errors, report.lines, options.max_errors, &report.errors);
-    report.lines += c.lines;
-    report.rows += c.rows;
-    report.blank_lines += c.blank;
-    report.invalid += c.invalid;
+    AddBlockCounts(c, options.max_errors, &report);
     if (options.on_progress) options.on_progress(bytes_done, src.size());
   };
   DOUDI_RETURN_IF_ERROR(RunBlocks(src, plan, threads, parts, options, work, done));
