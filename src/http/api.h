@@ -26,7 +26,15 @@ struct Services {
   PublicLimitOptions public_limits{};  // the public routes' rate limits (serve flags)
 };
 
+// Every /api/v1 route, in matching order (api.cc).
 void RegisterApi(Router& router, Services& services);
+
+// One function per resource group, a file each (shared helpers: api_util.h, routes.h).
+void RegisterSession(Router& router, Services& services);   // api_session.cc: health, login, session
+void RegisterRegistry(Router& router, Services& services);  // api_registry.cc: households, persons, regions
+void RegisterUsers(Router& router, Services& services);     // api_users.cc
+void RegisterAudit(Router& router, Services& services);     // api_audit.cc: audit log, read log, verify
+void RegisterPolicy(Router& router, Services& services);    // api_policy.cc: eval, parameters, simulation
 // The case modules' resources, a file each: applications, notices, attachments and
 // verification requests (api_applications.cc), enrollments and referrals (api_enrollments.cc),
 // emergency help (api_emergency.cc), credit (api_credit.cc), the calendar (api_calendar.cc),
@@ -38,7 +46,12 @@ void RegisterEmergency(Router& router, Services& services);
 void RegisterCredit(Router& router, Services& services);
 void RegisterCalendar(Router& router, Services& services);
 void RegisterPublic(Router& router, Services& services);
-// Feeds, monthly runs and alerts (api_monitoring.cc).
+// Dynamic monitoring (api.cc), in this order: feeds (api_feeds.cc), monthly runs and jobs
+// (api_runs.cc), monthly screening (api_screening.cc), alerts and rectification (api_alerts.cc).
 void RegisterMonitoring(Router& router, Services& services);
+void RegisterFeeds(Router& router, Services& services);
+void RegisterMonitorRuns(Router& router, Services& services);
+void RegisterScreening(Router& router, Services& services);
+void RegisterAlerts(Router& router, Services& services);
 
 }  // namespace doudi::http

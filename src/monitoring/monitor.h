@@ -28,6 +28,8 @@ struct Indicator {
   const char* cite;
 };
 const std::vector<Indicator>& Indicators();
+// The indicator with this id, or null.
+const Indicator* FindIndicator(const std::string& id);
 
 struct RunReport {
   int64_t run_id = 0;
