@@ -1,5 +1,7 @@
 // zh-CN messages: the referrals inbox (转介).
-// Combined with the other areas in ../zh-CN.ts; vue-i18n syntax as noted there.
+// Combined with the other areas in ../zh-CN.ts; vue-i18n syntax as noted there. The kinds and
+// triggers are the policy engine's (policy.ts), shown the same on the referrals page.
+import { referralKind, referralTrigger } from './policy'
 
 export const referralTask = {
   department: '承办部门：{name}',
@@ -27,25 +29,6 @@ export const referralTask = {
     accepted: '办理中',
     closed: '已办结',
   },
-  kind: {
-    medical: '医疗救助',
-    education: '教育救助',
-    housing: '住房救助',
-    employment: '就业救助',
-    legal: '法律援助、司法救助',
-    disaster: '受灾人员救助',
-    disability: '助残服务',
-  },
-  trigger: {
-    serious_illness: '家庭成员患重病',
-    medical_expenditure: '有自付医疗费用',
-    illness_poverty: '因病致贫重病患者',
-    in_school: '有在校学生',
-    unemployed_able_member: '有劳动年龄内未就业成员',
-    disability: '家庭成员有残疾',
-    emergency_fire: '遭遇火灾',
-    emergency_disaster: '遭遇自然灾害',
-    emergency_accident: '遭遇意外事故',
-    emergency_illness: '突发疾病',
-  },
+  kind: { ...referralKind },
+  trigger: { ...referralTrigger },
 }
