@@ -1,6 +1,7 @@
 // Straight access to the server's database (the `sqlite3` and `psql` command-line clients), the
 // doudi binary, the table names the tests count, and the audit rows of an entity.
 import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { BIN, DB, DB_KIND } from './env.mjs';
 
 // ---------------------------------------------------------------- database
@@ -50,6 +51,22 @@ export async function withInsertRefused(table, name, when, fn) {
   } finally {
     dbExec(DB_KIND === 'sqlite' ? `DROP TRIGGER ${name}` : `DROP TRIGGER ${name} ON ${table}; DROP FUNCTION ${name}()`);
   }
+}
+
+/**
+ * A month (YYYY-MM) between `fromYear` and `toYear` that no feed, monitoring run or alert of the
+ * database uses yet, picked at random: the suites run repeatedly on the same database.
+ */
+export function unusedMonth(fromYear, toYear) {
+  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
+    UNION SELECT month FROM monitor_runs`).map(r => r.month));
+  const free = [];
+  for (let y = fromYear; y <= toYear; y++) for (let m = 1; m <= 12; m++) {
+    const month = `${y}-${String(m).padStart(2, '0')}`;
+    if (!used.has(month)) free.push(month);
+  }
+  if (free.length === 0) throw new Error(`no unused month left between ${fromYear}-01 and ${toYear}-12`);
+  return free[randomInt(0, free.length)];
 }
 
 /** SELECT count(*) helper. */

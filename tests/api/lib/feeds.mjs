@@ -5,24 +5,13 @@
 // one per test file (each file runs in its own process).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { as } from './client.mjs';
 import { expectStatus } from './checks.mjs';
-import { dbQuery } from './db.mjs';
+import { dbQuery, unusedMonth } from './db.mjs';
 
 export function pad2(n) { return String(n).padStart(2, '0'); }
 
-function pickMonth() {
-  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
-    UNION SELECT month FROM monitor_runs`).map(r => r.month));
-  const candidates = [];
-  for (let y = 2027; y <= 2036; y++) for (let m = 1; m <= 12; m++) candidates.push(`${y}-${pad2(m)}`);
-  const free = candidates.filter(m => !used.has(m));
-  if (free.length === 0) throw new Error('monitoring tests: no unused month left between 2027-01 and 2036-12');
-  return free[randomInt(0, free.length)];
-}
-
-export const MONTH = pickMonth();
+export const MONTH = unusedMonth(2027, 2036);
 export const [MY, MM] = MONTH.split('-').map(Number);
 export const LAST_DAY = `${MONTH}-${pad2(new Date(Date.UTC(MY, MM, 0)).getUTCDate())}`;
 export const D = (day) => `${MONTH}-${pad2(day)}`;
