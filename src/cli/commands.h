@@ -37,14 +37,18 @@ int Fail(const Status& s);
 void AddAuditDirOption(CLI::App* sub, std::string* dir);
 void AddAnchorDirOption(CLI::App* sub, std::string* dir);
 
-// The services over an open database, for the commands that need one.
+// The services over an open database, for the commands that need one (built in this order,
+// each over the ones before it).
 struct Context {
+  Context(storage::Database& database, const std::string& policies_dir)
+      : db(database), auth(db), registry(db), policy(db, registry, policies_dir), cases(db, registry, policy),
+        monitor(db, registry, policy, cases) {}
   storage::Database& db;
-  auth::AuthService& auth;
-  registry::RegistryService& registry;
-  policy::PolicyService& policy;
-  cases::CaseService& cases;
-  monitoring::MonitorService& monitor;
+  auth::AuthService auth;
+  registry::RegistryService registry;
+  policy::PolicyService policy;
+  cases::CaseService cases;
+  monitoring::MonitorService monitor;
 };
 
 // serve (commands_serve.cc).

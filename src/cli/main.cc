@@ -47,12 +47,7 @@ int RunWithDatabase(const CommonOptions& o, Commands& c) {
   int rc = 0;
   auto db = OpenDb(o.db_url, &rc, c.serve.Connections(o.db_url));
   if (!db) return rc;
-  doudi::auth::AuthService auth(*db);
-  doudi::registry::RegistryService registry(*db);
-  doudi::policy::PolicyService policy(*db, registry, o.policies_dir);
-  doudi::cases::CaseService cases(*db, registry, policy);
-  doudi::monitoring::MonitorService monitor(*db, registry, policy, cases);
-  Context ctx{*db, auth, registry, policy, cases, monitor};
+  Context ctx(*db, o.policies_dir);
   if (c.serve.Parsed()) return c.serve.Run(ctx, o);
 
   auto conn = db->Acquire();

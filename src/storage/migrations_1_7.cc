@@ -4,8 +4,9 @@
 
 namespace doudi::storage::internal {
 
-std::span<const Migration> MigrationsOneToSeven() {
-  static constexpr Migration kMigrations[] = {
+namespace {
+
+constexpr Migration kMigrations[] = {
     {1, "foundation", R"SQL(
 CREATE TABLE regions (
   code TEXT PRIMARY KEY,
@@ -487,8 +488,10 @@ ALTER TABLE emergency_aid ADD COLUMN decision_note TEXT;
 ALTER TABLE verification_requests ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 CREATE INDEX verification_requests_from ON verification_requests(from_county, id);
 )SQL"},
-  };
-  return kMigrations;
-}
+};
+
+}  // namespace
+
+std::span<const Migration> MigrationsOneToSeven() { return kMigrations; }
 
 }  // namespace doudi::storage::internal

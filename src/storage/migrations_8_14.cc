@@ -5,8 +5,9 @@
 
 namespace doudi::storage::internal {
 
-std::span<const Migration> MigrationsEightToFourteen() {
-  static constexpr Migration kMigrations[] = {
+namespace {
+
+constexpr Migration kMigrations[] = {
     // The registry generation: bumped, in the writing transaction, by every change that can
     // change which households a region holds or which households a name / citizen id search
     // finds (household or person inserted, deleted or moved; a name, citizen id or household
@@ -245,8 +246,10 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 ALTER TABLE alerts ADD COLUMN proposed_by TEXT;
 ALTER TABLE alerts ADD COLUMN proposed_at TEXT;
 )SQL"},
-  };
-  return kMigrations;
-}
+};
+
+}  // namespace
+
+std::span<const Migration> MigrationsEightToFourteen() { return kMigrations; }
 
 }  // namespace doudi::storage::internal
