@@ -407,6 +407,23 @@ DOUDI_RULE void EvaluateEmergency(Evaluation& e) {
               {{"loss_fen", f.emergency_loss_fen}, {"urban_standard_fen", e.Su}}, "国家临时救助规则（急难型）");
 }
 
+// An expenditure item of TA-2 / TA-3: its kind, rule, band parameters and the fact shown.
+struct ExpenditureRule {
+  const char* kind;
+  const char* rule;
+  const char* min_key;
+  const char* max_key;
+  const char* fact;
+};
+
+DOUDI_RULE void AddExpenditureItem(Evaluation& e, const ExpenditureRule& r, int64_t need, const Rational& min,
+                                   const Rational& max) {
+  bool ok = AddTemporaryItem(e, r.kind, need, min, max);
+  if (e.ex)
+    e.ex->Add("temporary", r.rule, ok, {r.min_key, r.max_key, "dibao.urban_monthly_fen"},
+              {{r.fact, need}, {"urban_standard_fen", e.Su}}, "国家临时救助规则（支出型）");
+}
+
 // TA-2 and TA-3: medical and education expenditure.
 DOUDI_RULE void EvaluateExpenditure(Evaluation& e) {
   const Facts& f = e.f;
@@ -417,22 +434,14 @@ DOUDI_RULE void EvaluateExpenditure(Evaluation& e) {
     any_ill = any_ill || m.serious_illness;
     any_school = any_school || m.in_school;
   }
-  if (e.household_ok && f.medical_fen > 0 && household_below_dy && (any_ill || !p.medical_requires_illness)) {
-    bool ok = AddTemporaryItem(e, "expenditure.medical", f.medical_fen, p.medical_min, p.medical_max);
-    if (e.ex)
-      e.ex->Add("temporary", "TA-2", ok,
-                {"temporary.expenditure.medical.min_multiple", "temporary.expenditure.medical.max_multiple",
-                 "dibao.urban_monthly_fen"},
-                {{"annual_medical_fen", f.medical_fen}, {"urban_standard_fen", e.Su}}, "国家临时救助规则（支出型）");
-  }
-  if (e.household_ok && f.education_fen > 0 && household_below_dy && (any_school || !p.education_requires_school)) {
-    bool ok = AddTemporaryItem(e, "expenditure.education", f.education_fen, p.education_min, p.education_max);
-    if (e.ex)
-      e.ex->Add("temporary", "TA-3", ok,
-                {"temporary.expenditure.education.min_multiple", "temporary.expenditure.education.max_multiple",
-                 "dibao.urban_monthly_fen"},
-                {{"annual_education_fen", f.education_fen}, {"urban_standard_fen", e.Su}}, "国家临时救助规则（支出型）");
-  }
+  if (e.household_ok && f.medical_fen > 0 && household_below_dy && (any_ill || !p.medical_requires_illness))
+    AddExpenditureItem(e, {"expenditure.medical", "TA-2", "temporary.expenditure.medical.min_multiple",
+                           "temporary.expenditure.medical.max_multiple", "annual_medical_fen"},
+                       f.medical_fen, p.medical_min, p.medical_max);
+  if (e.household_ok && f.education_fen > 0 && household_below_dy && (any_school || !p.education_requires_school))
+    AddExpenditureItem(e, {"expenditure.education", "TA-3", "temporary.expenditure.education.min_multiple",
+                           "temporary.expenditure.education.max_multiple", "annual_education_fen"},
+                       f.education_fen, p.education_min, p.education_max);
 }
 
 // TA-4: the total and who approves it.
