@@ -19,6 +19,7 @@ import {
 import { apiErrorMessage, isApiError, newIdempotencyKey } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
 import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
@@ -118,33 +119,30 @@ export function useEmergency() {
   // reused by a resubmit of the same form), so the same aid cannot be paid twice.
   let createKey = newIdempotencyKey()
   async function submitCreate(): Promise<void> {
-    createErrors.clear()
-    const ok = await createRef.value?.validate().catch(() => false)
-    if (!ok) return
-    creating.value = true
-    try {
-      const created = await createEmergency({
-        town_code: regions.chooseTown.value ? createForm.town_code : undefined,
-        person_name: createForm.person_name.trim(),
-        citizen_id: normalizeCitizenId(createForm.citizen_id),
-        hukou_division: createForm.hukou_division.trim(),
-        kind: createForm.kind,
-        loss_fen: yuanToFen(createForm.loss),
-        amount_fen: yuanToFen(createForm.amount),
-        description: createForm.description.trim(),
-      }, createKey)
-      createKey = newIdempotencyKey()
-      lastCreated.value = created
-      ElMessage.success(created.state === 'paid' ? t('emergency.createdPaid') : t('emergency.createdAwaiting'))
-      Object.assign(createForm, emptyCreate())
-      createRef.value?.clearValidate()
-      list.page = 1
-      await Promise.all([list.load(), loadFunds()])
-    } catch (e) {
-      createErrors.show(e)
-    } finally {
-      creating.value = false
-    }
+    await submitForm({
+      form: createRef.value,
+      errors: createErrors,
+      busy: (on) => (creating.value = on),
+      save: async () => {
+        const created = await createEmergency({
+          town_code: regions.chooseTown.value ? createForm.town_code : undefined,
+          person_name: createForm.person_name.trim(),
+          citizen_id: normalizeCitizenId(createForm.citizen_id),
+          hukou_division: createForm.hukou_division.trim(),
+          kind: createForm.kind,
+          loss_fen: yuanToFen(createForm.loss),
+          amount_fen: yuanToFen(createForm.amount),
+          description: createForm.description.trim(),
+        }, createKey)
+        createKey = newIdempotencyKey()
+        lastCreated.value = created
+        ElMessage.success(created.state === 'paid' ? t('emergency.createdPaid') : t('emergency.createdAwaiting'))
+        Object.assign(createForm, emptyCreate())
+        createRef.value?.clearValidate()
+        list.page = 1
+        await Promise.all([list.load(), loadFunds()])
+      },
+    })
   }
 
   // ---- actions ----
@@ -249,19 +247,16 @@ export function useEmergency() {
     depositRef.value?.clearValidate()
   }
   async function submitDeposit(): Promise<void> {
-    depositErrors.clear()
-    const ok = await depositRef.value?.validate().catch(() => false)
-    if (!ok) return
-    deposit.saving = true
-    try {
-      funds.value = await depositReserve(deposit.town, yuanToFen(deposit.amount), deposit.note.trim(), depositKey)
-      deposit.visible = false
-      ElMessage.success(t('emergency.deposited'))
-    } catch (e) {
-      depositErrors.show(e)
-    } finally {
-      deposit.saving = false
-    }
+    await submitForm({
+      form: depositRef.value,
+      errors: depositErrors,
+      busy: (on) => (deposit.saving = on),
+      save: async () => {
+        funds.value = await depositReserve(deposit.town, yuanToFen(deposit.amount), deposit.note.trim(), depositKey)
+        deposit.visible = false
+        ElMessage.success(t('emergency.deposited'))
+      },
+    })
   }
 
   onMounted(() => {

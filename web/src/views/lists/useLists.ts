@@ -17,6 +17,7 @@ import {
 } from '@/api/cases'
 import { apiErrorMessage, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { usePagedList } from '@/composables/usePagedList'
 import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
 import { isValidYuan, yuanToFen } from '@/utils/money'
@@ -67,27 +68,24 @@ export function useLists() {
     creditRef.value?.clearValidate()
   }
   async function submitCredit(): Promise<void> {
-    creditErrors.clear()
-    const ok = await creditRef.value?.validate().catch(() => false)
-    if (!ok) return
-    creditDialog.saving = true
-    try {
-      await addCredit({
-        citizen_id: normalizeCitizenId(creditDialog.citizen_id),
-        name: creditDialog.name.trim(),
-        list: creditDialog.list,
-        reason: creditDialog.reason.trim(),
-        owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
-      }, creditKey)
-      creditDialog.visible = false
-      ElMessage.success(t('creditLists.added'))
-      credit.page = 1
-      await credit.load()
-    } catch (e) {
-      creditErrors.show(e)
-    } finally {
-      creditDialog.saving = false
-    }
+    await submitForm({
+      form: creditRef.value,
+      errors: creditErrors,
+      busy: (on) => (creditDialog.saving = on),
+      save: async () => {
+        await addCredit({
+          citizen_id: normalizeCitizenId(creditDialog.citizen_id),
+          name: creditDialog.name.trim(),
+          list: creditDialog.list,
+          reason: creditDialog.reason.trim(),
+          owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
+        }, creditKey)
+        creditDialog.visible = false
+        ElMessage.success(t('creditLists.added'))
+        credit.page = 1
+        await credit.load()
+      },
+    })
   }
   async function repay(row: CreditEntry): Promise<void> {
     const ok = await ElMessageBox.confirm(t('creditLists.repayConfirm', { name: row.name }), t('creditLists.repay'), {
@@ -124,26 +122,23 @@ export function useLists() {
     relativeRef.value?.clearValidate()
   }
   async function submitRelative(): Promise<void> {
-    relativeErrors.clear()
-    const ok = await relativeRef.value?.validate().catch(() => false)
-    if (!ok) return
-    relativeDialog.saving = true
-    try {
-      await addRelative({
-        citizen_id: normalizeCitizenId(relativeDialog.citizen_id),
-        name: relativeDialog.name.trim(),
-        staff_name: relativeDialog.staff_name.trim(),
-        relation: relativeDialog.relation.trim(),
-      }, relativeKey)
-      relativeDialog.visible = false
-      ElMessage.success(t('creditLists.added'))
-      relatives.page = 1
-      await relatives.load()
-    } catch (e) {
-      relativeErrors.show(e)
-    } finally {
-      relativeDialog.saving = false
-    }
+    await submitForm({
+      form: relativeRef.value,
+      errors: relativeErrors,
+      busy: (on) => (relativeDialog.saving = on),
+      save: async () => {
+        await addRelative({
+          citizen_id: normalizeCitizenId(relativeDialog.citizen_id),
+          name: relativeDialog.name.trim(),
+          staff_name: relativeDialog.staff_name.trim(),
+          relation: relativeDialog.relation.trim(),
+        }, relativeKey)
+        relativeDialog.visible = false
+        ElMessage.success(t('creditLists.added'))
+        relatives.page = 1
+        await relatives.load()
+      },
+    })
   }
 
   void credit.load()

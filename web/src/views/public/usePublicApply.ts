@@ -5,6 +5,7 @@ import { useI18n } from 'vue-i18n'
 import type { FormInstance, FormItemRule, FormRules } from 'element-plus'
 import { PROGRAMS, publicSubmit, type Program } from '@/api/cases'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
 import { regionCascaderProps } from './usePublicRegions'
 
@@ -62,27 +63,24 @@ export function usePublicApply() {
   }))
 
   async function submit(): Promise<void> {
-    errors.clear()
-    const ok = await formRef.value?.validate().catch(() => false)
-    if (!ok) return
-    saving.value = true
-    try {
-      const res = await publicSubmit({
-        name: form.name.trim(),
-        citizen_id: normalizeCitizenId(form.citizen_id),
-        phone: form.phone.trim(),
-        village_code: form.region[1] ?? '',
-        area: form.area,
-        programs: form.programs,
-        description: form.description.trim(),
-      })
-      caseNo.value = res.case_no
-      window.scrollTo({ top: 0 })
-    } catch (e) {
-      errors.show(e)
-    } finally {
-      saving.value = false
-    }
+    await submitForm({
+      form: formRef.value,
+      errors: errors,
+      busy: (on) => (saving.value = on),
+      save: async () => {
+        const res = await publicSubmit({
+          name: form.name.trim(),
+          citizen_id: normalizeCitizenId(form.citizen_id),
+          phone: form.phone.trim(),
+          village_code: form.region[1] ?? '',
+          area: form.area,
+          programs: form.programs,
+          description: form.description.trim(),
+        })
+        caseNo.value = res.case_no
+        window.scrollTo({ top: 0 })
+      },
+    })
   }
 
   function again(): void {

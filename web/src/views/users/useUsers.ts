@@ -7,6 +7,7 @@ import { ROLES, type Role, type User } from '@/api/session'
 import { apiErrorMessage } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
 
@@ -108,28 +109,25 @@ export function useUsers() {
   }
 
   async function submitCreate(): Promise<void> {
-    createErrors.clear()
-    const ok = await createRef.value?.validate().catch(() => false)
-    if (!ok) return
-    creating.value = true
-    try {
-      await createUser({
-        username: createForm.username.trim(),
-        display_name: createForm.display_name.trim(),
-        password: createForm.password,
-        role: createForm.role as Role,
-        region_code: regionCode(),
-        department: needsDepartment.value ? createForm.department : '',
-      })
-      createVisible.value = false
-      ElMessage.success(t('user.created'))
-      list.page = 1
-      await list.load()
-    } catch (e) {
-      createErrors.show(e)
-    } finally {
-      creating.value = false
-    }
+    await submitForm({
+      form: createRef.value,
+      errors: createErrors,
+      busy: (on) => (creating.value = on),
+      save: async () => {
+        await createUser({
+          username: createForm.username.trim(),
+          display_name: createForm.display_name.trim(),
+          password: createForm.password,
+          role: createForm.role as Role,
+          region_code: regionCode(),
+          department: needsDepartment.value ? createForm.department : '',
+        })
+        createVisible.value = false
+        ElMessage.success(t('user.created'))
+        list.page = 1
+        await list.load()
+      },
+    })
   }
 
   // ---- disable / enable ----
@@ -173,20 +171,17 @@ export function useUsers() {
   async function submitReset(): Promise<void> {
     const u = reset.user
     if (!u) return
-    resetErrors.clear()
-    const ok = await resetRef.value?.validate().catch(() => false)
-    if (!ok) return
-    reset.saving = true
-    try {
-      const updated = await patchUser(u.id, { password: reset.password, version: u.version })
-      Object.assign(u, updated)
-      reset.visible = false
-      ElMessage.success(t('user.passwordReset'))
-    } catch (e) {
-      resetErrors.show(e)
-    } finally {
-      reset.saving = false
-    }
+    await submitForm({
+      form: resetRef.value,
+      errors: resetErrors,
+      busy: (on) => (reset.saving = on),
+      save: async () => {
+        const updated = await patchUser(u.id, { password: reset.password, version: u.version })
+        Object.assign(u, updated)
+        reset.visible = false
+        ElMessage.success(t('user.passwordReset'))
+      },
+    })
   }
 
   onMounted(list.load)
