@@ -28,14 +28,9 @@ function idHint(t: (k: string, v?: Record<string, unknown>) => string, id: strin
   return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
 }
 
-export function useLists() {
+/** The credit entry dialog and the repayment of a dishonesty entry, over the `credit` list. */
+function useCreditEntry(credit: ReturnType<typeof usePagedList<CreditEntry>>) {
   const { t } = useI18n()
-  const tab = ref<'credit' | 'relatives'>('credit')
-
-  const credit = usePagedList<CreditEntry>(listCredit)
-  const relatives = usePagedList<StaffRelative>(listRelatives)
-
-  // ---- credit entry ----
   const creditRef = useTemplateRef<FormInstance>('creditForm')
   const creditDialog = reactive({
     visible: false,
@@ -103,7 +98,12 @@ export function useLists() {
     }
   }
 
-  // ---- relatives of staff ----
+  return { creditDialog, creditRules, creditErrors, creditIdHint, openCredit, submitCredit, repay }
+}
+
+/** The dialog that records a relative of staff, over the `relatives` list. */
+function useRelativeEntry(relatives: ReturnType<typeof usePagedList<StaffRelative>>) {
+  const { t } = useI18n()
   const relativeRef = useTemplateRef<FormInstance>('relativeForm')
   const relativeDialog = reactive({ visible: false, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
   const relativeErrors = useFieldErrors((f) => ['citizen_id', 'name', 'staff_name', 'relation'].includes(f))
@@ -141,6 +141,15 @@ export function useLists() {
     })
   }
 
+  return { relativeDialog, relativeRules, relativeErrors, relativeIdHint, openRelative, submitRelative }
+}
+
+export function useLists() {
+  const tab = ref<'credit' | 'relatives'>('credit')
+
+  const credit = usePagedList<CreditEntry>(listCredit)
+  const relatives = usePagedList<StaffRelative>(listRelatives)
+
   void credit.load()
   void relatives.load()
 
@@ -148,18 +157,7 @@ export function useLists() {
     tab,
     credit,
     relatives,
-    creditDialog,
-    creditRules,
-    creditErrors,
-    creditIdHint,
-    openCredit,
-    submitCredit,
-    repay,
-    relativeDialog,
-    relativeRules,
-    relativeErrors,
-    relativeIdHint,
-    openRelative,
-    submitRelative,
+    ...useCreditEntry(credit),
+    ...useRelativeEntry(relatives),
   }
 }

@@ -32,49 +32,57 @@ export function cliOnly(role: Role): boolean {
   return CLI_ONLY_ROLES.includes(role)
 }
 
-export function useUsers() {
+type Translate = ReturnType<typeof useI18n>['t']
+
+function passwordRule(t: Translate): FormItemRule {
+  return {
+    validator: (_r, v: string, cb) => cb(passwordProblem(v ?? '') ? new Error(t('user.passwordRule')) : undefined),
+    trigger: 'blur',
+  }
+}
+
+/** The create form's rules: the region and department asked for depend on the role. */
+function createUserRules(t: Translate, level: 'county' | 'town' | 'village', needsDepartment: boolean): FormRules {
+  return {
+    username: [{ required: true, message: t('user.usernameRequired'), trigger: 'blur' }],
+    display_name: [{ required: true, message: t('user.displayNameRequired'), trigger: 'blur' }],
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule(t)],
+    role: [{ required: true, message: t('user.roleRequired'), trigger: 'change' }],
+    town_code:
+      level !== 'county' ? [{ required: true, message: t('user.townRequired'), trigger: 'change' }] : [],
+    village_code:
+      level === 'village' ? [{ required: true, message: t('user.villageRequired'), trigger: 'change' }] : [],
+    department: needsDepartment
+      ? [{ required: true, message: t('user.departmentRequired'), trigger: 'change' }]
+      : [],
+  }
+}
+
+const emptyUser = () => ({
+  username: '',
+  display_name: '',
+  password: '',
+  role: '' as Role | '',
+  town_code: '',
+  village_code: '',
+  department: '',
+})
+
+/** The create dialog; `created` shows the list with the new account. */
+function useCreateUser(regions: ReturnType<typeof useRegionChoices>, created: () => Promise<void>) {
   const { t } = useI18n()
   const session = useSessionStore()
-  const regions = useRegionChoices()
-
-  const list = usePagedList<User>(listUsers)
-
-  // ---- create ----
   const createRef = useTemplateRef<FormInstance>('createRef')
   const createVisible = ref(false)
   const creating = ref(false)
-  const createForm = reactive({
-    username: '',
-    display_name: '',
-    password: '',
-    role: '' as Role | '',
-    town_code: '',
-    village_code: '',
-    department: '',
-  })
+  const createForm = reactive(emptyUser())
   const createErrors = useFieldErrors((f) =>
     ['username', 'display_name', 'password', 'role', 'region_code', 'department'].includes(f),
   )
   const roleLevel = computed(() => regionLevelOfRole(createForm.role))
   const needsDepartment = computed(() => createForm.role === 'department_liaison')
 
-  const passwordRule: FormItemRule = {
-    validator: (_r, v: string, cb) => cb(passwordProblem(v ?? '') ? new Error(t('user.passwordRule')) : undefined),
-    trigger: 'blur',
-  }
-  const createRules = computed<FormRules>(() => ({
-    username: [{ required: true, message: t('user.usernameRequired'), trigger: 'blur' }],
-    display_name: [{ required: true, message: t('user.displayNameRequired'), trigger: 'blur' }],
-    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
-    role: [{ required: true, message: t('user.roleRequired'), trigger: 'change' }],
-    town_code:
-      roleLevel.value !== 'county' ? [{ required: true, message: t('user.townRequired'), trigger: 'change' }] : [],
-    village_code:
-      roleLevel.value === 'village' ? [{ required: true, message: t('user.villageRequired'), trigger: 'change' }] : [],
-    department: needsDepartment.value
-      ? [{ required: true, message: t('user.departmentRequired'), trigger: 'change' }]
-      : [],
-  }))
+  const createRules = computed(() => createUserRules(t, roleLevel.value, needsDepartment.value))
 
   function regionCode(): string {
     if (roleLevel.value === 'village') return createForm.village_code
@@ -83,15 +91,7 @@ export function useUsers() {
   }
 
   function openCreate(): void {
-    Object.assign(createForm, {
-      username: '',
-      display_name: '',
-      password: '',
-      role: '',
-      town_code: '',
-      village_code: '',
-      department: '',
-    })
+    Object.assign(createForm, emptyUser())
     createErrors.clear()
     createVisible.value = true
     createRef.value?.clearValidate()
@@ -124,40 +124,34 @@ export function useUsers() {
         })
         createVisible.value = false
         ElMessage.success(t('user.created'))
-        list.page = 1
-        await list.load()
+        await created()
       },
     })
   }
 
-  // ---- disable / enable ----
-  async function toggleDisabled(u: User): Promise<void> {
-    const disabling = !u.disabled
-    try {
-      await ElMessageBox.confirm(
-        t(disabling ? 'user.disableConfirm' : 'user.enableConfirm', { name: u.display_name }),
-        t(disabling ? 'user.disable' : 'user.enable'),
-        { type: 'warning', confirmButtonText: t('common.confirm'), cancelButtonText: t('common.cancel') },
-      )
-    } catch {
-      return
-    }
-    try {
-      const updated = await patchUser(u.id, { disabled: disabling, version: u.version })
-      Object.assign(u, updated)
-      ElMessage.success(t(disabling ? 'user.disabledDone' : 'user.enabledDone'))
-    } catch (e) {
-      ElMessage.error(apiErrorMessage(e))
-      await list.load()
-    }
+  return {
+    createVisible,
+    creating,
+    createForm,
+    createRules,
+    createErrors,
+    roleLevel,
+    needsDepartment,
+    openCreate,
+    onCreateTownChange,
+    onRoleChange,
+    submitCreate,
   }
+}
 
-  // ---- reset password ----
+/** The reset-password dialog of one account. */
+function useResetPassword() {
+  const { t } = useI18n()
   const resetRef = useTemplateRef<FormInstance>('resetRef')
   const reset = reactive({ visible: false, saving: false, user: null as User | null, password: '' })
   const resetErrors = useFieldErrors((f) => f === 'password')
   const resetRules = computed<FormRules>(() => ({
-    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule(t)],
   }))
 
   function openReset(u: User): void {
@@ -184,6 +178,42 @@ export function useUsers() {
     })
   }
 
+  return { reset, resetErrors, resetRules, openReset, submitReset }
+}
+
+export function useUsers() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+
+  const list = usePagedList<User>(listUsers)
+  const create = useCreateUser(regions, async () => {
+    list.page = 1
+    await list.load()
+  })
+
+  // ---- disable / enable ----
+  async function toggleDisabled(u: User): Promise<void> {
+    const disabling = !u.disabled
+    try {
+      await ElMessageBox.confirm(
+        t(disabling ? 'user.disableConfirm' : 'user.enableConfirm', { name: u.display_name }),
+        t(disabling ? 'user.disable' : 'user.enable'),
+        { type: 'warning', confirmButtonText: t('common.confirm'), cancelButtonText: t('common.cancel') },
+      )
+    } catch {
+      return
+    }
+    try {
+      const updated = await patchUser(u.id, { disabled: disabling, version: u.version })
+      Object.assign(u, updated)
+      ElMessage.success(t(disabling ? 'user.disabledDone' : 'user.enabledDone'))
+    } catch (e) {
+      ElMessage.error(apiErrorMessage(e))
+      await list.load()
+    }
+  }
+
   onMounted(list.load)
 
   return {
@@ -191,23 +221,9 @@ export function useUsers() {
     roles: ROLES.filter((r) => !cliOnly(r)),
     cliOnly,
     regions,
-    createVisible,
-    creating,
-    createForm,
-    createRules,
-    createErrors,
-    roleLevel,
-    needsDepartment,
-    openCreate,
-    onCreateTownChange,
-    onRoleChange,
-    submitCreate,
+    ...create,
     toggleDisabled,
-    reset,
-    resetErrors,
-    resetRules,
-    openReset,
-    submitReset,
+    ...useResetPassword(),
     countyName: computed(() => session.user?.region_name ?? ''),
   }
 }
