@@ -22,7 +22,7 @@ import { useFieldErrors } from '@/composables/useFieldErrors'
 import { submitForm } from '@/composables/submitForm'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
-import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { citizenIdAdvice, normalizeCitizenId } from '@/utils/citizenId'
 import { fenToYuan, isValidYuan, yuanToFen } from '@/utils/money'
 
 export const CONFERENCE_MIN = 3
@@ -109,11 +109,7 @@ function useEmergencyCreate(regions: ReturnType<typeof useRegionChoices>, create
   }
 
   /** Advisory only: the server decides (README § Rules). */
-  const citizenIdHint = computed(() => {
-    const p = citizenIdProblem(createForm.citizen_id)
-    if (!p || p.kind === 'empty') return ''
-    return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
-  })
+  const citizenIdHint = computed(() => citizenIdAdvice(t, createForm.citizen_id))
 
   const createRules = computed(() => createAidRules(t, regions.chooseTown.value))
 

@@ -19,14 +19,8 @@ import { apiErrorMessage, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { submitForm } from '@/composables/submitForm'
 import { usePagedList } from '@/composables/usePagedList'
-import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { citizenIdAdvice, normalizeCitizenId } from '@/utils/citizenId'
 import { isValidYuan, yuanToFen } from '@/utils/money'
-
-function idHint(t: (k: string, v?: Record<string, unknown>) => string, id: string): string {
-  const p = citizenIdProblem(id)
-  if (!p || p.kind === 'empty') return ''
-  return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
-}
 
 /** The credit entry dialog and the repayment of a dishonesty entry, over the `credit` list. */
 function useCreditEntry(credit: ReturnType<typeof usePagedList<CreditEntry>>) {
@@ -42,7 +36,7 @@ function useCreditEntry(credit: ReturnType<typeof usePagedList<CreditEntry>>) {
     owed: '',
   })
   const creditErrors = useFieldErrors((f) => ['citizen_id', 'name', 'list', 'reason', 'owed_fen'].includes(f))
-  const creditIdHint = computed(() => idHint(t, creditDialog.citizen_id))
+  const creditIdHint = computed(() => citizenIdAdvice(t, creditDialog.citizen_id))
   const creditRules = computed<FormRules>(() => ({
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],
@@ -107,7 +101,7 @@ function useRelativeEntry(relatives: ReturnType<typeof usePagedList<StaffRelativ
   const relativeRef = useTemplateRef<FormInstance>('relativeForm')
   const relativeDialog = reactive({ visible: false, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
   const relativeErrors = useFieldErrors((f) => ['citizen_id', 'name', 'staff_name', 'relation'].includes(f))
-  const relativeIdHint = computed(() => idHint(t, relativeDialog.citizen_id))
+  const relativeIdHint = computed(() => citizenIdAdvice(t, relativeDialog.citizen_id))
   const relativeRules = computed<FormRules>(() => ({
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],

@@ -6,37 +6,14 @@ import type { FormInstance, FormItemRule, FormRules } from 'element-plus'
 import { PROGRAMS, publicSubmit, type Program } from '@/api/cases'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { submitForm } from '@/composables/submitForm'
-import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { citizenIdAdvice, normalizeCitizenId } from '@/utils/citizenId'
 import { regionCascaderProps } from './usePublicRegions'
 
 const FIELDS = ['name', 'citizen_id', 'phone', 'village_code', 'area', 'programs', 'description']
 
-export function usePublicApply() {
-  const { t } = useI18n()
-  const formRef = useTemplateRef<FormInstance>('applyForm')
-  const form = reactive({
-    name: '',
-    citizen_id: '',
-    phone: '',
-    region: [] as string[],
-    area: 'rural' as 'rural' | 'urban',
-    programs: [...PROGRAMS] as Program[],
-    description: '',
-    consent: false,
-  })
-  const saving = ref(false)
-  const caseNo = ref('')
-  const regionError = ref('')
-  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f))
-  const cascaderProps = regionCascaderProps((m) => (regionError.value = m))
-
-  const citizenIdHint = computed(() => {
-    const p = citizenIdProblem(form.citizen_id)
-    if (!p || p.kind === 'empty') return ''
-    return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
-  })
-
-  const rules = computed<FormRules>(() => ({
+/** The application form's rules (the server checks again). */
+function applyRules(t: ReturnType<typeof useI18n>['t']): FormRules {
+  return {
     name: [{ required: true, whitespace: true, message: t('publicSite.apply.nameRequired'), trigger: 'blur' }],
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     phone: [
@@ -60,7 +37,31 @@ export function usePublicApply() {
         trigger: 'change',
       },
     ],
-  }))
+  }
+}
+
+export function usePublicApply() {
+  const { t } = useI18n()
+  const formRef = useTemplateRef<FormInstance>('applyForm')
+  const form = reactive({
+    name: '',
+    citizen_id: '',
+    phone: '',
+    region: [] as string[],
+    area: 'rural' as 'rural' | 'urban',
+    programs: [...PROGRAMS] as Program[],
+    description: '',
+    consent: false,
+  })
+  const saving = ref(false)
+  const caseNo = ref('')
+  const regionError = ref('')
+  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f))
+  const cascaderProps = regionCascaderProps((m) => (regionError.value = m))
+
+  const citizenIdHint = computed(() => citizenIdAdvice(t, form.citizen_id))
+
+  const rules = computed(() => applyRules(t))
 
   async function submit(): Promise<void> {
     await submitForm({
