@@ -28,3 +28,13 @@ export function citizenIdProblem(raw: string): CitizenIdProblem | null {
   if (id[17] !== expected) return { kind: 'checksum', expected }
   return null
 }
+
+/**
+ * The advisory line under a citizen id input: '' when the id is empty or looks valid, otherwise
+ * the format message or the check character expected (`t` is vue-i18n's).
+ */
+export function citizenIdAdvice(t: (key: string, values?: Record<string, unknown>) => string, id: string): string {
+  const p = citizenIdProblem(id)
+  if (!p || p.kind === 'empty') return ''
+  return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
+}

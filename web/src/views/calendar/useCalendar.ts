@@ -6,6 +6,7 @@ import { ElMessage, ElMessageBox, type FormInstance, type FormRules } from 'elem
 import { deleteHoliday, listHolidays, setHoliday, workingDays, type DayKind, type Holiday } from '@/api/calendar'
 import { isApiError } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { useSessionStore } from '@/stores/session'
 import { todayIso } from '@/utils/format'
 
@@ -63,21 +64,18 @@ export function useCalendar() {
     formRef.value?.clearValidate()
   }
   async function save(): Promise<void> {
-    errors.clear()
-    const ok = await formRef.value?.validate().catch(() => false)
-    if (!ok) return
-    dialog.saving = true
-    try {
-      await setHoliday(dialog.day, dialog.kind, dialog.name.trim())
-      dialog.visible = false
-      ElMessage.success(t('common.saved'))
-      if (dialog.day.slice(0, 4) !== year.value) year.value = dialog.day.slice(0, 4)
-      else await load()
-    } catch (e) {
-      errors.show(e)
-    } finally {
-      dialog.saving = false
-    }
+    await submitForm({
+      form: formRef.value,
+      errors: errors,
+      busy: (on) => (dialog.saving = on),
+      save: async () => {
+        await setHoliday(dialog.day, dialog.kind, dialog.name.trim())
+        dialog.visible = false
+        ElMessage.success(t('common.saved'))
+        if (dialog.day.slice(0, 4) !== year.value) year.value = dialog.day.slice(0, 4)
+        else await load()
+      },
+    })
   }
   async function remove(h: Holiday): Promise<void> {
     const ok = await ElMessageBox.confirm(t('holidays.removeConfirm', { day: h.day, name: h.name }), t('common.remove'), {

@@ -17,24 +17,14 @@ import {
 } from '@/api/credit'
 import { apiErrorMessage, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { usePagedList } from '@/composables/usePagedList'
-import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { citizenIdAdvice, normalizeCitizenId } from '@/utils/citizenId'
 import { isValidYuan, yuanToFen } from '@/utils/money'
 
-function idHint(t: (k: string, v?: Record<string, unknown>) => string, id: string): string {
-  const p = citizenIdProblem(id)
-  if (!p || p.kind === 'empty') return ''
-  return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
-}
-
-export function useLists() {
+/** The credit entry dialog and the repayment of a dishonesty entry, over the `credit` list. */
+function useCreditEntry(credit: ReturnType<typeof usePagedList<CreditEntry>>) {
   const { t } = useI18n()
-  const tab = ref<'credit' | 'relatives'>('credit')
-
-  const credit = usePagedList<CreditEntry>(listCredit)
-  const relatives = usePagedList<StaffRelative>(listRelatives)
-
-  // ---- credit entry ----
   const creditRef = useTemplateRef<FormInstance>('creditForm')
   const creditDialog = reactive({
     visible: false,
@@ -46,7 +36,7 @@ export function useLists() {
     owed: '',
   })
   const creditErrors = useFieldErrors((f) => ['citizen_id', 'name', 'list', 'reason', 'owed_fen'].includes(f))
-  const creditIdHint = computed(() => idHint(t, creditDialog.citizen_id))
+  const creditIdHint = computed(() => citizenIdAdvice(t, creditDialog.citizen_id))
   const creditRules = computed<FormRules>(() => ({
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],
@@ -67,27 +57,24 @@ export function useLists() {
     creditRef.value?.clearValidate()
   }
   async function submitCredit(): Promise<void> {
-    creditErrors.clear()
-    const ok = await creditRef.value?.validate().catch(() => false)
-    if (!ok) return
-    creditDialog.saving = true
-    try {
-      await addCredit({
-        citizen_id: normalizeCitizenId(creditDialog.citizen_id),
-        name: creditDialog.name.trim(),
-        list: creditDialog.list,
-        reason: creditDialog.reason.trim(),
-        owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
-      }, creditKey)
-      creditDialog.visible = false
-      ElMessage.success(t('creditLists.added'))
-      credit.page = 1
-      await credit.load()
-    } catch (e) {
-      creditErrors.show(e)
-    } finally {
-      creditDialog.saving = false
-    }
+    await submitForm({
+      form: creditRef.value,
+      errors: creditErrors,
+      busy: (on) => (creditDialog.saving = on),
+      save: async () => {
+        await addCredit({
+          citizen_id: normalizeCitizenId(creditDialog.citizen_id),
+          name: creditDialog.name.trim(),
+          list: creditDialog.list,
+          reason: creditDialog.reason.trim(),
+          owed_fen: creditDialog.list === 'dishonesty' ? yuanToFen(creditDialog.owed) : 0,
+        }, creditKey)
+        creditDialog.visible = false
+        ElMessage.success(t('creditLists.added'))
+        credit.page = 1
+        await credit.load()
+      },
+    })
   }
   async function repay(row: CreditEntry): Promise<void> {
     const ok = await ElMessageBox.confirm(t('creditLists.repayConfirm', { name: row.name }), t('creditLists.repay'), {
@@ -105,11 +92,16 @@ export function useLists() {
     }
   }
 
-  // ---- relatives of staff ----
+  return { creditDialog, creditRules, creditErrors, creditIdHint, openCredit, submitCredit, repay }
+}
+
+/** The dialog that records a relative of staff, over the `relatives` list. */
+function useRelativeEntry(relatives: ReturnType<typeof usePagedList<StaffRelative>>) {
+  const { t } = useI18n()
   const relativeRef = useTemplateRef<FormInstance>('relativeForm')
   const relativeDialog = reactive({ visible: false, saving: false, citizen_id: '', name: '', staff_name: '', relation: '' })
   const relativeErrors = useFieldErrors((f) => ['citizen_id', 'name', 'staff_name', 'relation'].includes(f))
-  const relativeIdHint = computed(() => idHint(t, relativeDialog.citizen_id))
+  const relativeIdHint = computed(() => citizenIdAdvice(t, relativeDialog.citizen_id))
   const relativeRules = computed<FormRules>(() => ({
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     name: [{ required: true, whitespace: true, message: t('member.nameRequired'), trigger: 'blur' }],
@@ -124,27 +116,33 @@ export function useLists() {
     relativeRef.value?.clearValidate()
   }
   async function submitRelative(): Promise<void> {
-    relativeErrors.clear()
-    const ok = await relativeRef.value?.validate().catch(() => false)
-    if (!ok) return
-    relativeDialog.saving = true
-    try {
-      await addRelative({
-        citizen_id: normalizeCitizenId(relativeDialog.citizen_id),
-        name: relativeDialog.name.trim(),
-        staff_name: relativeDialog.staff_name.trim(),
-        relation: relativeDialog.relation.trim(),
-      }, relativeKey)
-      relativeDialog.visible = false
-      ElMessage.success(t('creditLists.added'))
-      relatives.page = 1
-      await relatives.load()
-    } catch (e) {
-      relativeErrors.show(e)
-    } finally {
-      relativeDialog.saving = false
-    }
+    await submitForm({
+      form: relativeRef.value,
+      errors: relativeErrors,
+      busy: (on) => (relativeDialog.saving = on),
+      save: async () => {
+        await addRelative({
+          citizen_id: normalizeCitizenId(relativeDialog.citizen_id),
+          name: relativeDialog.name.trim(),
+          staff_name: relativeDialog.staff_name.trim(),
+          relation: relativeDialog.relation.trim(),
+        }, relativeKey)
+        relativeDialog.visible = false
+        ElMessage.success(t('creditLists.added'))
+        relatives.page = 1
+        await relatives.load()
+      },
+    })
   }
+
+  return { relativeDialog, relativeRules, relativeErrors, relativeIdHint, openRelative, submitRelative }
+}
+
+export function useLists() {
+  const tab = ref<'credit' | 'relatives'>('credit')
+
+  const credit = usePagedList<CreditEntry>(listCredit)
+  const relatives = usePagedList<StaffRelative>(listRelatives)
 
   void credit.load()
   void relatives.load()
@@ -153,18 +151,7 @@ export function useLists() {
     tab,
     credit,
     relatives,
-    creditDialog,
-    creditRules,
-    creditErrors,
-    creditIdHint,
-    openCredit,
-    submitCredit,
-    repay,
-    relativeDialog,
-    relativeRules,
-    relativeErrors,
-    relativeIdHint,
-    openRelative,
-    submitRelative,
+    ...useCreditEntry(credit),
+    ...useRelativeEntry(relatives),
   }
 }

@@ -6,37 +6,15 @@ import type { FormInstance, FormItemRule, FormRules } from 'element-plus'
 import { PROGRAMS, type Program } from '@/api/applications'
 import { publicSubmit } from '@/api/public'
 import { useFieldErrors } from '@/composables/useFieldErrors'
-import { citizenIdProblem, normalizeCitizenId } from '@/utils/citizenId'
+import { submitForm } from '@/composables/submitForm'
+import { citizenIdAdvice, normalizeCitizenId } from '@/utils/citizenId'
 import { regionCascaderProps } from './usePublicRegions'
 
 const FIELDS = ['name', 'citizen_id', 'phone', 'village_code', 'area', 'programs', 'description']
 
-export function usePublicApply() {
-  const { t } = useI18n()
-  const formRef = useTemplateRef<FormInstance>('applyForm')
-  const form = reactive({
-    name: '',
-    citizen_id: '',
-    phone: '',
-    region: [] as string[],
-    area: 'rural' as 'rural' | 'urban',
-    programs: [...PROGRAMS] as Program[],
-    description: '',
-    consent: false,
-  })
-  const saving = ref(false)
-  const caseNo = ref('')
-  const regionError = ref('')
-  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f))
-  const cascaderProps = regionCascaderProps((m) => (regionError.value = m))
-
-  const citizenIdHint = computed(() => {
-    const p = citizenIdProblem(form.citizen_id)
-    if (!p || p.kind === 'empty') return ''
-    return p.kind === 'format' ? t('member.citizenIdFormat') : t('member.citizenIdChecksumHint', { expected: p.expected })
-  })
-
-  const rules = computed<FormRules>(() => ({
+/** The application form's rules (the server checks again). */
+function applyRules(t: ReturnType<typeof useI18n>['t']): FormRules {
+  return {
     name: [{ required: true, whitespace: true, message: t('publicSite.apply.nameRequired'), trigger: 'blur' }],
     citizen_id: [{ required: true, whitespace: true, message: t('member.citizenIdRequired'), trigger: 'blur' }],
     phone: [
@@ -60,30 +38,51 @@ export function usePublicApply() {
         trigger: 'change',
       },
     ],
-  }))
+  }
+}
+
+export function usePublicApply() {
+  const { t } = useI18n()
+  const formRef = useTemplateRef<FormInstance>('applyForm')
+  const form = reactive({
+    name: '',
+    citizen_id: '',
+    phone: '',
+    region: [] as string[],
+    area: 'rural' as 'rural' | 'urban',
+    programs: [...PROGRAMS] as Program[],
+    description: '',
+    consent: false,
+  })
+  const saving = ref(false)
+  const caseNo = ref('')
+  const regionError = ref('')
+  const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f))
+  const cascaderProps = regionCascaderProps((m) => (regionError.value = m))
+
+  const citizenIdHint = computed(() => citizenIdAdvice(t, form.citizen_id))
+
+  const rules = computed(() => applyRules(t))
 
   async function submit(): Promise<void> {
-    errors.clear()
-    const ok = await formRef.value?.validate().catch(() => false)
-    if (!ok) return
-    saving.value = true
-    try {
-      const res = await publicSubmit({
-        name: form.name.trim(),
-        citizen_id: normalizeCitizenId(form.citizen_id),
-        phone: form.phone.trim(),
-        village_code: form.region[1] ?? '',
-        area: form.area,
-        programs: form.programs,
-        description: form.description.trim(),
-      })
-      caseNo.value = res.case_no
-      window.scrollTo({ top: 0 })
-    } catch (e) {
-      errors.show(e)
-    } finally {
-      saving.value = false
-    }
+    await submitForm({
+      form: formRef.value,
+      errors: errors,
+      busy: (on) => (saving.value = on),
+      save: async () => {
+        const res = await publicSubmit({
+          name: form.name.trim(),
+          citizen_id: normalizeCitizenId(form.citizen_id),
+          phone: form.phone.trim(),
+          village_code: form.region[1] ?? '',
+          area: form.area,
+          programs: form.programs,
+          description: form.description.trim(),
+        })
+        caseNo.value = res.case_no
+        window.scrollTo({ top: 0 })
+      },
+    })
   }
 
   function again(): void {

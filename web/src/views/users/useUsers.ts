@@ -7,6 +7,7 @@ import { ROLES, type Role, type User } from '@/api/session'
 import { apiErrorMessage } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
+import { submitForm } from '@/composables/submitForm'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { useSessionStore } from '@/stores/session'
 
@@ -31,49 +32,57 @@ export function cliOnly(role: Role): boolean {
   return CLI_ONLY_ROLES.includes(role)
 }
 
-export function useUsers() {
+type Translate = ReturnType<typeof useI18n>['t']
+
+function passwordRule(t: Translate): FormItemRule {
+  return {
+    validator: (_r, v: string, cb) => cb(passwordProblem(v ?? '') ? new Error(t('user.passwordRule')) : undefined),
+    trigger: 'blur',
+  }
+}
+
+/** The create form's rules: the region and department asked for depend on the role. */
+function createUserRules(t: Translate, level: 'county' | 'town' | 'village', needsDepartment: boolean): FormRules {
+  return {
+    username: [{ required: true, message: t('user.usernameRequired'), trigger: 'blur' }],
+    display_name: [{ required: true, message: t('user.displayNameRequired'), trigger: 'blur' }],
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule(t)],
+    role: [{ required: true, message: t('user.roleRequired'), trigger: 'change' }],
+    town_code:
+      level !== 'county' ? [{ required: true, message: t('user.townRequired'), trigger: 'change' }] : [],
+    village_code:
+      level === 'village' ? [{ required: true, message: t('user.villageRequired'), trigger: 'change' }] : [],
+    department: needsDepartment
+      ? [{ required: true, message: t('user.departmentRequired'), trigger: 'change' }]
+      : [],
+  }
+}
+
+const emptyUser = () => ({
+  username: '',
+  display_name: '',
+  password: '',
+  role: '' as Role | '',
+  town_code: '',
+  village_code: '',
+  department: '',
+})
+
+/** The create dialog; `created` shows the list with the new account. */
+function useCreateUser(regions: ReturnType<typeof useRegionChoices>, created: () => Promise<void>) {
   const { t } = useI18n()
   const session = useSessionStore()
-  const regions = useRegionChoices()
-
-  const list = usePagedList<User>(listUsers)
-
-  // ---- create ----
   const createRef = useTemplateRef<FormInstance>('createRef')
   const createVisible = ref(false)
   const creating = ref(false)
-  const createForm = reactive({
-    username: '',
-    display_name: '',
-    password: '',
-    role: '' as Role | '',
-    town_code: '',
-    village_code: '',
-    department: '',
-  })
+  const createForm = reactive(emptyUser())
   const createErrors = useFieldErrors((f) =>
     ['username', 'display_name', 'password', 'role', 'region_code', 'department'].includes(f),
   )
   const roleLevel = computed(() => regionLevelOfRole(createForm.role))
   const needsDepartment = computed(() => createForm.role === 'department_liaison')
 
-  const passwordRule: FormItemRule = {
-    validator: (_r, v: string, cb) => cb(passwordProblem(v ?? '') ? new Error(t('user.passwordRule')) : undefined),
-    trigger: 'blur',
-  }
-  const createRules = computed<FormRules>(() => ({
-    username: [{ required: true, message: t('user.usernameRequired'), trigger: 'blur' }],
-    display_name: [{ required: true, message: t('user.displayNameRequired'), trigger: 'blur' }],
-    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
-    role: [{ required: true, message: t('user.roleRequired'), trigger: 'change' }],
-    town_code:
-      roleLevel.value !== 'county' ? [{ required: true, message: t('user.townRequired'), trigger: 'change' }] : [],
-    village_code:
-      roleLevel.value === 'village' ? [{ required: true, message: t('user.villageRequired'), trigger: 'change' }] : [],
-    department: needsDepartment.value
-      ? [{ required: true, message: t('user.departmentRequired'), trigger: 'change' }]
-      : [],
-  }))
+  const createRules = computed(() => createUserRules(t, roleLevel.value, needsDepartment.value))
 
   function regionCode(): string {
     if (roleLevel.value === 'village') return createForm.village_code
@@ -82,15 +91,7 @@ export function useUsers() {
   }
 
   function openCreate(): void {
-    Object.assign(createForm, {
-      username: '',
-      display_name: '',
-      password: '',
-      role: '',
-      town_code: '',
-      village_code: '',
-      department: '',
-    })
+    Object.assign(createForm, emptyUser())
     createErrors.clear()
     createVisible.value = true
     createRef.value?.clearValidate()
@@ -108,29 +109,88 @@ export function useUsers() {
   }
 
   async function submitCreate(): Promise<void> {
-    createErrors.clear()
-    const ok = await createRef.value?.validate().catch(() => false)
-    if (!ok) return
-    creating.value = true
-    try {
-      await createUser({
-        username: createForm.username.trim(),
-        display_name: createForm.display_name.trim(),
-        password: createForm.password,
-        role: createForm.role as Role,
-        region_code: regionCode(),
-        department: needsDepartment.value ? createForm.department : '',
-      })
-      createVisible.value = false
-      ElMessage.success(t('user.created'))
-      list.page = 1
-      await list.load()
-    } catch (e) {
-      createErrors.show(e)
-    } finally {
-      creating.value = false
-    }
+    await submitForm({
+      form: createRef.value,
+      errors: createErrors,
+      busy: (on) => (creating.value = on),
+      save: async () => {
+        await createUser({
+          username: createForm.username.trim(),
+          display_name: createForm.display_name.trim(),
+          password: createForm.password,
+          role: createForm.role as Role,
+          region_code: regionCode(),
+          department: needsDepartment.value ? createForm.department : '',
+        })
+        createVisible.value = false
+        ElMessage.success(t('user.created'))
+        await created()
+      },
+    })
   }
+
+  return {
+    createVisible,
+    creating,
+    createForm,
+    createRules,
+    createErrors,
+    roleLevel,
+    needsDepartment,
+    openCreate,
+    onCreateTownChange,
+    onRoleChange,
+    submitCreate,
+  }
+}
+
+/** The reset-password dialog of one account. */
+function useResetPassword() {
+  const { t } = useI18n()
+  const resetRef = useTemplateRef<FormInstance>('resetRef')
+  const reset = reactive({ visible: false, saving: false, user: null as User | null, password: '' })
+  const resetErrors = useFieldErrors((f) => f === 'password')
+  const resetRules = computed<FormRules>(() => ({
+    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule(t)],
+  }))
+
+  function openReset(u: User): void {
+    reset.user = u
+    reset.password = ''
+    resetErrors.clear()
+    reset.visible = true
+    resetRef.value?.clearValidate()
+  }
+
+  async function submitReset(): Promise<void> {
+    const u = reset.user
+    if (!u) return
+    await submitForm({
+      form: resetRef.value,
+      errors: resetErrors,
+      busy: (on) => (reset.saving = on),
+      save: async () => {
+        const updated = await patchUser(u.id, { password: reset.password, version: u.version })
+        Object.assign(u, updated)
+        reset.visible = false
+        ElMessage.success(t('user.passwordReset'))
+      },
+    })
+  }
+
+  return { reset, resetErrors, resetRules, openReset, submitReset }
+}
+
+export function useUsers() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+
+  const list = usePagedList<User>(listUsers)
+  const create = useCreateUser(regions, async () => {
+    list.page = 1
+    await list.load()
+  })
 
   // ---- disable / enable ----
   async function toggleDisabled(u: User): Promise<void> {
@@ -154,41 +214,6 @@ export function useUsers() {
     }
   }
 
-  // ---- reset password ----
-  const resetRef = useTemplateRef<FormInstance>('resetRef')
-  const reset = reactive({ visible: false, saving: false, user: null as User | null, password: '' })
-  const resetErrors = useFieldErrors((f) => f === 'password')
-  const resetRules = computed<FormRules>(() => ({
-    password: [{ required: true, message: t('user.passwordRequired'), trigger: 'blur' }, passwordRule],
-  }))
-
-  function openReset(u: User): void {
-    reset.user = u
-    reset.password = ''
-    resetErrors.clear()
-    reset.visible = true
-    resetRef.value?.clearValidate()
-  }
-
-  async function submitReset(): Promise<void> {
-    const u = reset.user
-    if (!u) return
-    resetErrors.clear()
-    const ok = await resetRef.value?.validate().catch(() => false)
-    if (!ok) return
-    reset.saving = true
-    try {
-      const updated = await patchUser(u.id, { password: reset.password, version: u.version })
-      Object.assign(u, updated)
-      reset.visible = false
-      ElMessage.success(t('user.passwordReset'))
-    } catch (e) {
-      resetErrors.show(e)
-    } finally {
-      reset.saving = false
-    }
-  }
-
   onMounted(list.load)
 
   return {
@@ -196,23 +221,9 @@ export function useUsers() {
     roles: ROLES.filter((r) => !cliOnly(r)),
     cliOnly,
     regions,
-    createVisible,
-    creating,
-    createForm,
-    createRules,
-    createErrors,
-    roleLevel,
-    needsDepartment,
-    openCreate,
-    onCreateTownChange,
-    onRoleChange,
-    submitCreate,
+    ...create,
     toggleDisabled,
-    reset,
-    resetErrors,
-    resetRules,
-    openReset,
-    submitReset,
+    ...useResetPassword(),
     countyName: computed(() => session.user?.region_name ?? ''),
   }
 }

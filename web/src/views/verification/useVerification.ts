@@ -2,7 +2,7 @@
 // (an application here whose applicant's hukou is in another county) and received (to this
 // county). Town window staff send one by registering a residence-permit application with the
 // hukou county; the county staff of the hukou county answer.
-import { computed, reactive, ref, useTemplateRef, watch } from 'vue'
+import { computed, reactive, ref, useTemplateRef, watch, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS } from '@/api/applications'
@@ -20,24 +20,39 @@ import { useSessionStore } from '@/stores/session'
 
 const CREATE_FIELDS = ['household_id', 'applicant_person_id', 'hukou_county', 'verification_subject', 'authorization', 'commitment']
 
-export function useVerification() {
+type Translate = ReturnType<typeof useI18n>['t']
+
+/** The send form's rules; the hukou county must be another county than `ownCounty`. */
+function sendRules(t: Translate, ownCounty: string): FormRules {
+  const mustBeChecked =
+    (key: string): FormItemRule['validator'] =>
+    (_r, v: boolean, cb) =>
+      v ? cb() : cb(new Error(t(key)))
+  return {
+    hukou_county: [
+      {
+        required: true,
+        validator: (_r, v: string, cb) => {
+          const code = (v ?? '').trim()
+          if (!/^\d{6}$/.test(code)) return cb(new Error(t('verification.hukouCountyFormat')))
+          if (code === ownCounty) return cb(new Error(t('verification.hukouCountyOwn')))
+          cb()
+        },
+        trigger: 'blur',
+      },
+    ],
+    household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
+    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
+    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+  }
+}
+
+/**
+ * The send dialog: a residence-permit application that asks the hukou county (not `ownCounty`)
+ * to verify; `showOutgoing` then shows the requests sent.
+ */
+function useSendRequest(ownCounty: Ref<string>, showOutgoing: () => void) {
   const { t } = useI18n()
-  const session = useSessionStore()
-  const canCreate = computed(() => session.can('verification.create'))
-  const canAnswer = computed(() => session.can('verification.answer'))
-  const ownCounty = computed(() => (session.user?.region_code ?? '').slice(0, 6))
-
-  // ---- list ----
-  const tab = ref<VerificationDirection>(canAnswer.value ? 'incoming' : 'outgoing')
-  const list = usePagedList<VerificationRequest>(({ page, page_size }): Promise<Page<VerificationRequest>> =>
-    listVerificationRequests({ page, page_size, direction: tab.value }),
-  )
-  watch(tab, () => list.search())
-  const emptyText = computed(() => (tab.value === 'outgoing' ? t('verification.emptyOutgoing') : t('verification.emptyIncoming')))
-  /** The other county of a request, as its division code. */
-  const otherCounty = (r: VerificationRequest) => (r.direction === 'outgoing' ? r.to_county : r.from_county)
-
-  // ---- send (a residence-permit application with the hukou county) ----
   const createRef = useTemplateRef<FormInstance>('createForm')
   const create = reactive({
     visible: false,
@@ -52,27 +67,7 @@ export function useVerification() {
   const createErrors = useFieldErrors((f) => CREATE_FIELDS.includes(f))
   const { members, loadingMembers, onHouseholdPicked } = useApplicantChoice(create, createErrors)
 
-  const mustBeChecked =
-    (key: string): FormItemRule['validator'] =>
-    (_r, v: boolean, cb) =>
-      v ? cb() : cb(new Error(t(key)))
-  const createRules = computed<FormRules>(() => ({
-    hukou_county: [
-      {
-        required: true,
-        validator: (_r, v: string, cb) => {
-          const code = (v ?? '').trim()
-          if (!/^\d{6}$/.test(code)) return cb(new Error(t('verification.hukouCountyFormat')))
-          if (code === ownCounty.value) return cb(new Error(t('verification.hukouCountyOwn')))
-          cb()
-        },
-        trigger: 'blur',
-      },
-    ],
-    household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
-    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
-    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
-  }))
+  const createRules = computed<FormRules>(() => sendRules(t, ownCounty.value))
 
   // One Idempotency-Key per opened form: a resubmit of it cannot file the application twice.
   let createKey = newIdempotencyKey()
@@ -112,8 +107,7 @@ export function useVerification() {
       }, createKey)
       create.visible = false
       ElMessage.success(t('verification.created', { caseNo: app.case_no, county }))
-      if (tab.value === 'outgoing') list.search()
-      else tab.value = 'outgoing'
+      showOutgoing()
     } catch (e) {
       createErrors.show(e)
     } finally {
@@ -121,7 +115,21 @@ export function useVerification() {
     }
   }
 
-  // ---- answer ----
+  return {
+    create,
+    createRules,
+    createErrors,
+    members,
+    loadingMembers,
+    openCreate,
+    onHouseholdPicked,
+    submitCreate,
+  }
+}
+
+/** The answer dialog of a request received; `list` is reloaded after it, answered or not. */
+function useAnswerRequest(list: { load: () => Promise<void> }) {
+  const { t } = useI18n()
   const answerRef = useTemplateRef<FormInstance>('answerForm')
   const answering = reactive({ visible: false, saving: false, row: null as VerificationRequest | null, answer: '' })
   const answerErrors = useFieldErrors((f) => f === 'answer')
@@ -154,6 +162,31 @@ export function useVerification() {
     }
   }
 
+  return { answering, answerRules, answerErrors, openAnswer, submitAnswer }
+}
+
+export function useVerification() {
+  const { t } = useI18n()
+  const session = useSessionStore()
+  const canCreate = computed(() => session.can('verification.create'))
+  const canAnswer = computed(() => session.can('verification.answer'))
+  const ownCounty = computed(() => (session.user?.region_code ?? '').slice(0, 6))
+
+  // ---- list ----
+  const tab = ref<VerificationDirection>(canAnswer.value ? 'incoming' : 'outgoing')
+  const list = usePagedList<VerificationRequest>(({ page, page_size }): Promise<Page<VerificationRequest>> =>
+    listVerificationRequests({ page, page_size, direction: tab.value }),
+  )
+  watch(tab, () => list.search())
+  const emptyText = computed(() => (tab.value === 'outgoing' ? t('verification.emptyOutgoing') : t('verification.emptyIncoming')))
+  /** The other county of a request, as its division code. */
+  const otherCounty = (r: VerificationRequest) => (r.direction === 'outgoing' ? r.to_county : r.from_county)
+
+  const send = useSendRequest(ownCounty, () => {
+    if (tab.value === 'outgoing') list.search()
+    else tab.value = 'outgoing'
+  })
+
   void list.load()
 
   return {
@@ -163,18 +196,7 @@ export function useVerification() {
     list,
     emptyText,
     otherCounty,
-    create,
-    createRules,
-    createErrors,
-    members,
-    loadingMembers,
-    openCreate,
-    onHouseholdPicked,
-    submitCreate,
-    answering,
-    answerRules,
-    answerErrors,
-    openAnswer,
-    submitAnswer,
+    ...send,
+    ...useAnswerRequest(list),
   }
 }
