@@ -17,7 +17,29 @@ export function valueText(v: ParamValue | null | undefined): string {
   return String(v)
 }
 
-export function usePolicyFormat() {
+/**
+ * The unit of a parameter known only by its key (reasons carry no unit): `_fen` money,
+ * `multiple` multiples, `share`/`rate` ratios, `months`/`days`/`hours`/`age`, `true`/`false` booleans.
+ */
+export function guessUnit(key: string, value: ParamValue): ParamUnit | 'text' {
+  const last = key.split('.').pop() ?? key
+  const s = valueText(value)
+  if (typeof value === 'boolean' || s === 'true' || s === 'false') return 'bool'
+  if (last.endsWith('_fen')) return 'fen'
+  if (last.includes('multiple')) return 'multiple'
+  if (/(^|_)(share|rate)(_|$)/.test(last)) return 'ratio'
+  if (last.endsWith('_working_days')) return 'working_days'
+  if (last.endsWith('_months')) return 'months'
+  if (last.endsWith('_days')) return 'days'
+  if (last.endsWith('_hours')) return 'hours'
+  if (last.endsWith('_age') || last === 'adult_age') return 'age_years'
+  if (/^[a-z_]+(,[a-z_]+)+$/.test(s)) return 'list'
+  if (/^[a-z][a-z_]*$/.test(s)) return 'enum'
+  return 'text'
+}
+
+/** Chinese names of the engine's identifiers: programmes, rules, sources, citations, facts. */
+function usePolicyLabels() {
   const { t, te } = useI18n()
 
   /** t(`${group}.${id}`) when such a message exists, else `fallback` (default: the id). */
@@ -36,11 +58,6 @@ export function usePolicyFormat() {
   }
   const approverLabel = (a: string | null | undefined) => (a ? lookup('approver', a) : t('common.none'))
   const coverageLabel = (c: string | null | undefined) => (c ? lookup('coverage', c) : t('common.none'))
-  const temporaryItemLabel = (kind: string) => lookup('temporaryItem', kind)
-  const referralKindLabel = (kind: string) => lookup('referralKind', kind)
-  const referralTriggerLabel = (trigger: string) => lookup('referralTrigger', trigger)
-  const groupLabel = (group: string) => lookup('paramGroup', group)
-  const originLabel = (origin: string) => lookup('paramOrigin', origin)
 
   function sourceLabel(source: string): string {
     return source === LOCAL_SETTING ? t('paramSource.local_setting') : lookup('paramSource', source)
@@ -57,8 +74,33 @@ export function usePolicyFormat() {
     return cite === LOCAL_SETTING ? t('paramSource.local_setting') : cite
   }
 
-  /** An identifier value (enum), in Chinese where known. */
-  const idLabel = (id: string) => lookup('paramValue', id)
+  return {
+    lookup,
+    programmeLabel,
+    ruleLabel,
+    ruleTitle,
+    approverLabel,
+    coverageLabel,
+    temporaryItemLabel: (kind: string) => lookup('temporaryItem', kind),
+    referralKindLabel: (kind: string) => lookup('referralKind', kind),
+    referralTriggerLabel: (trigger: string) => lookup('referralTrigger', trigger),
+    groupLabel: (group: string) => lookup('paramGroup', group),
+    originLabel: (origin: string) => lookup('paramOrigin', origin),
+    sourceLabel,
+    sourceTagType,
+    citeLabel,
+    /** An identifier value (enum), in Chinese where known. */
+    idLabel: (id: string) => lookup('paramValue', id),
+    /** Chinese name of a reason fact; unknown keys as they are. */
+    factLabel: (key: string) => lookup('fact', key),
+  }
+}
+
+type PolicyLabels = ReturnType<typeof usePolicyLabels>
+
+/** Parameter values as shown to users, by their unit (or by their key, for reasons' facts). */
+function usePolicyValues({ idLabel, approverLabel, programmeLabel }: PolicyLabels) {
+  const { t } = useI18n()
 
   function yuan(fen: number): string {
     return `${fenToYuan(fen)} ${t('common.yuan')}`
@@ -107,33 +149,9 @@ export function usePolicyFormat() {
     }
   }
 
-  /**
-   * The unit of a parameter known only by its key (reasons carry no unit): `_fen` money,
-   * `multiple` multiples, `share`/`rate` ratios, `months`/`days`/`hours`/`age`, `true`/`false` booleans.
-   */
-  function guessUnit(key: string, value: ParamValue): ParamUnit | 'text' {
-    const last = key.split('.').pop() ?? key
-    const s = valueText(value)
-    if (typeof value === 'boolean' || s === 'true' || s === 'false') return 'bool'
-    if (last.endsWith('_fen')) return 'fen'
-    if (last.includes('multiple')) return 'multiple'
-    if (/(^|_)(share|rate)(_|$)/.test(last)) return 'ratio'
-    if (last.endsWith('_working_days')) return 'working_days'
-    if (last.endsWith('_months')) return 'months'
-    if (last.endsWith('_days')) return 'days'
-    if (last.endsWith('_hours')) return 'hours'
-    if (last.endsWith('_age') || last === 'adult_age') return 'age_years'
-    if (/^[a-z_]+(,[a-z_]+)+$/.test(s)) return 'list'
-    if (/^[a-z][a-z_]*$/.test(s)) return 'enum'
-    return 'text'
-  }
-
   function formatByKey(key: string, value: ParamValue): string {
     return formatValue(value, guessUnit(key, value))
   }
-
-  /** Chinese name of a reason fact; unknown keys as they are. */
-  const factLabel = (key: string) => lookup('fact', key)
 
   /**
    * A reason fact: `_fen` keys as 元, booleans 是/否, `member` (a citizen id) as the member's
@@ -154,27 +172,10 @@ export function usePolicyFormat() {
     return String(value)
   }
 
-  return {
-    lookup,
-    programmeLabel,
-    ruleLabel,
-    ruleTitle,
-    approverLabel,
-    coverageLabel,
-    temporaryItemLabel,
-    referralKindLabel,
-    referralTriggerLabel,
-    groupLabel,
-    originLabel,
-    sourceLabel,
-    sourceTagType,
-    citeLabel,
-    idLabel,
-    yuan,
-    formatValue,
-    guessUnit,
-    formatByKey,
-    factLabel,
-    formatFact,
-  }
+  return { yuan, formatValue, formatByKey, formatFact }
+}
+
+export function usePolicyFormat() {
+  const labels = usePolicyLabels()
+  return { ...labels, ...usePolicyValues(labels), guessUnit }
 }

@@ -3,7 +3,7 @@
 // with a finding: a confirmed need starts a discovery application, a confirmed wrong or duplicate
 // payment suspends the household's dibao/tekun enrollments. A village assistant's confirmation of a
 // wrong payment is only a proposal: the town (or county) confirms it, or sends it back.
-import { computed, onMounted, reactive, ref } from 'vue'
+import { computed, onMounted, reactive, ref, type Ref } from 'vue'
 import { useRoute } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, ElMessageBox } from 'element-plus'
@@ -29,17 +29,16 @@ import { useMonitoringFormat } from './useMonitoringFormat'
 export const STATUS_FILTERS = ['open', 'new', 'verifying', 'proposed', 'resolved', 'all'] as const
 export type StatusChoice = (typeof STATUS_FILTERS)[number]
 
-export function useAlerts() {
+type Translate = ReturnType<typeof useI18n>['t']
+/** The list the actions reload after a change (or a conflict). */
+type AlertList = { load: () => Promise<void> }
+/** What the last resolution or confirmation did, for the banner above the list. */
+type LastResult = Ref<(AlertActionResult & { person: string }) | null>
+
+/** The filters (from the route's query at first) and the alert list they select. */
+function useAlertList() {
   const { t } = useI18n()
   const route = useRoute()
-  const session = useSessionStore()
-  const fmt = useMonitoringFormat()
-  const canAct = computed(() => session.can('registry.write'))
-  /** Town and county staff confirm what a village assistant proposed. */
-  const canConfirm = computed(() => canAct.value && session.user?.role !== 'village_assistant')
-  const isVillage = computed(() => session.user?.role === 'village_assistant')
-
-  // ---- list ----
   const q = (k: string) => (typeof route.query[k] === 'string' ? (route.query[k] as string) : undefined)
   const initialStatus = q('status') as StatusChoice | undefined
   const filters = reactive({
@@ -52,8 +51,11 @@ export function useAlerts() {
   const emptyText = computed(() =>
     filters.status === 'open' && !filters.indicator ? t('monitoring.alerts.emptyOpen') : t('monitoring.alerts.empty'),
   )
+  return { filters, list, emptyText }
+}
 
-  // ---- indicators (filter options) ----
+/** The indicators offered by the filter. */
+function useIndicatorOptions() {
   const indicators = ref<Indicator[]>([])
   async function loadIndicators(): Promise<void> {
     try {
@@ -62,8 +64,12 @@ export function useAlerts() {
       // The filter then offers no indicator; the list still works.
     }
   }
+  return { indicators, loadIndicators }
+}
 
-  // ---- verify ----
+/** Verify an alert, and confirm or send back a village assistant's proposal: actions on a row. */
+function useRowActions(list: AlertList, lastResult: LastResult) {
+  const { t } = useI18n()
   const acting = ref<number | null>(null)
   /** One action on a row from the list: runs it, says what it did, reloads the list. */
   async function rowAction(row: Alert, act: () => Promise<unknown>, done: string): Promise<void> {
@@ -82,65 +88,6 @@ export function useAlerts() {
   function verify(row: Alert): Promise<void> {
     return rowAction(row, () => verifyAlert(row.id, row.version), t('monitoring.alerts.verified', { name: row.person_name }))
   }
-
-  // ---- resolve ----
-  const resolveErrors = useFieldErrors((f) => ['note', 'confirmed'].includes(f))
-  const resolving = reactive({
-    visible: false,
-    row: null as Alert | null,
-    confirmed: undefined as boolean | undefined,
-    note: '',
-    saving: false,
-  })
-  function openResolve(row: Alert): void {
-    resolveErrors.clear()
-    resolving.row = row
-    resolving.confirmed = undefined
-    resolving.note = ''
-    resolving.visible = true
-  }
-  /** What the chosen finding will do, in words. */
-  const resolveEffect = computed(() => {
-    const row = resolving.row
-    if (!row || resolving.confirmed === undefined) return ''
-    if (!resolving.confirmed) return t('monitoring.alerts.effectUnconfirmed')
-    if (row.category === 'missing') return t('monitoring.alerts.effectMissing')
-    return isVillage.value ? t('monitoring.alerts.effectPropose') : t('monitoring.alerts.effectSuspend')
-  })
-  const lastResult = ref<(AlertActionResult & { person: string }) | null>(null)
-
-  async function submitResolve(): Promise<void> {
-    const row = resolving.row
-    if (!row) return
-    resolveErrors.clear()
-    let ok = true
-    if (resolving.confirmed === undefined) {
-      resolveErrors.fields.confirmed = t('monitoring.alerts.confirmedRequired')
-      ok = false
-    }
-    if (!resolving.note.trim()) {
-      resolveErrors.fields.note = t('monitoring.alerts.noteRequired')
-      ok = false
-    }
-    if (!ok) return
-    resolving.saving = true
-    try {
-      const res = await resolveAlert(row.id, row.version, resolving.confirmed === true, resolving.note.trim())
-      resolving.visible = false
-      lastResult.value = { ...res, person: row.person_name }
-      ElMessage.success(
-        t(res.status === 'proposed' ? 'monitoring.alerts.proposedMessage' : 'monitoring.alerts.resolvedMessage', { name: row.person_name }),
-      )
-      await list.load()
-    } catch (e) {
-      resolveErrors.show(e)
-      if (isApiError(e) && e.code === 'version_conflict') resolveErrors.general.value = t('monitoring.alerts.versionConflict')
-      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
-    } finally {
-      resolving.saving = false
-    }
-  }
-  // ---- a village assistant's proposal: confirm or send back ----
   function confirmProposal(row: Alert): Promise<void> {
     return rowAction(
       row,
@@ -164,6 +111,84 @@ export function useAlerts() {
     }
     await rowAction(row, () => rejectAlert(row.id, row.version, note), t('monitoring.alerts.rejectedMessage', { name: row.person_name }))
   }
+  return { acting, verify, confirmProposal, rejectProposal }
+}
+
+/** The resolve form's missing answers, by field (empty when it may be sent). */
+function resolveProblems(t: Translate, confirmed: boolean | undefined, note: string): Record<string, string> {
+  const problems: Record<string, string> = {}
+  if (confirmed === undefined) problems.confirmed = t('monitoring.alerts.confirmedRequired')
+  if (!note.trim()) problems.note = t('monitoring.alerts.noteRequired')
+  return problems
+}
+
+/** The resolve dialog: a finding (confirmed or not) and a note. */
+function useResolveDialog(list: AlertList, isVillage: Ref<boolean>, lastResult: LastResult) {
+  const { t } = useI18n()
+  const resolveErrors = useFieldErrors((f) => ['note', 'confirmed'].includes(f))
+  const resolving = reactive({
+    visible: false,
+    row: null as Alert | null,
+    confirmed: undefined as boolean | undefined,
+    note: '',
+    saving: false,
+  })
+  function openResolve(row: Alert): void {
+    resolveErrors.clear()
+    resolving.row = row
+    resolving.confirmed = undefined
+    resolving.note = ''
+    resolving.visible = true
+  }
+  /** What the chosen finding will do, in words. */
+  const resolveEffect = computed(() => {
+    const row = resolving.row
+    if (!row || resolving.confirmed === undefined) return ''
+    if (!resolving.confirmed) return t('monitoring.alerts.effectUnconfirmed')
+    if (row.category === 'missing') return t('monitoring.alerts.effectMissing')
+    return isVillage.value ? t('monitoring.alerts.effectPropose') : t('monitoring.alerts.effectSuspend')
+  })
+
+  async function submitResolve(): Promise<void> {
+    const row = resolving.row
+    if (!row) return
+    resolveErrors.clear()
+    const problems = resolveProblems(t, resolving.confirmed, resolving.note)
+    Object.assign(resolveErrors.fields, problems)
+    if (Object.keys(problems).length) return
+    resolving.saving = true
+    try {
+      const res = await resolveAlert(row.id, row.version, resolving.confirmed === true, resolving.note.trim())
+      resolving.visible = false
+      lastResult.value = { ...res, person: row.person_name }
+      ElMessage.success(
+        t(res.status === 'proposed' ? 'monitoring.alerts.proposedMessage' : 'monitoring.alerts.resolvedMessage', { name: row.person_name }),
+      )
+      await list.load()
+    } catch (e) {
+      resolveErrors.show(e)
+      if (isApiError(e) && e.code === 'version_conflict') resolveErrors.general.value = t('monitoring.alerts.versionConflict')
+      if (isApiError(e) && (e.code === 'version_conflict' || e.code === 'invalid_transition')) void list.load()
+    } finally {
+      resolving.saving = false
+    }
+  }
+  return { resolving, resolveErrors, resolveEffect, openResolve, submitResolve }
+}
+
+export function useAlerts() {
+  const session = useSessionStore()
+  const fmt = useMonitoringFormat()
+  const canAct = computed(() => session.can('registry.write'))
+  /** Town and county staff confirm what a village assistant proposed. */
+  const canConfirm = computed(() => canAct.value && session.user?.role !== 'village_assistant')
+  const isVillage = computed(() => session.user?.role === 'village_assistant')
+
+  const { filters, list, emptyText } = useAlertList()
+  const { indicators, loadIndicators } = useIndicatorOptions()
+  const lastResult: LastResult = ref(null)
+  const { acting, verify, confirmProposal, rejectProposal } = useRowActions(list, lastResult)
+  const resolve = useResolveDialog(list, isVillage, lastResult)
 
   function dismissLast(): void {
     lastResult.value = null
@@ -187,11 +212,7 @@ export function useAlerts() {
     indicators,
     acting,
     verify,
-    resolving,
-    resolveErrors,
-    resolveEffect,
-    openResolve,
-    submitResolve,
+    ...resolve,
     lastResult,
     dismissLast,
   }

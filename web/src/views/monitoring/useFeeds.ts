@@ -3,7 +3,7 @@
 import { computed, onMounted, reactive, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage } from 'element-plus'
-import { listFeeds, uploadFeed, type FeedFile, type FeedReport, type FeedUpload } from '@/api/monitoring'
+import { listFeeds, uploadFeed, type FeedFile, type FeedReport, type FeedUpload, type Job } from '@/api/monitoring'
 import { isApiError } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
@@ -17,12 +17,47 @@ export const MAX_FILE_BYTES = 40 * 1024 * 1024
 
 export type UploadPhase = 'idle' | 'reading' | 'uploading' | 'importing' | 'done' | 'failed'
 
-export function useFeeds() {
-  const { t } = useI18n()
-  const session = useSessionStore()
-  const fmt = useMonitoringFormat()
+type Translate = ReturnType<typeof useI18n>['t']
 
-  // ---- form ----
+/** Why the chosen file cannot be imported (none, not CSV or Excel, empty, too large), or ''. */
+function fileProblem(t: Translate, f: File | null): string {
+  if (!f) return t('monitoring.feeds.fileRequired')
+  if (fileKind(f.name) === 'unknown') return t('monitoring.feeds.fileType')
+  if (f.size === 0) return t('monitoring.feeds.fileEmpty')
+  if (f.size > MAX_FILE_BYTES) return t('monitoring.feeds.fileTooLarge', { mb: MAX_FILE_BYTES / 1024 / 1024 })
+  return ''
+}
+
+/** The upload's body: a CSV file as its bytes (base64), an Excel file converted to CSV text. */
+async function feedBody(t: Translate, f: File, source: string, month: string): Promise<FeedUpload> {
+  const base = { source, month, filename: f.name }
+  const bytes = await f.arrayBuffer()
+  if (fileKind(f.name) === 'csv') return { ...base, content_base64: bytesToBase64(new Uint8Array(bytes)) }
+  let csv: string
+  try {
+    csv = await xlsxToCsv(bytes)
+  } catch {
+    throw new Error(t('monitoring.feeds.excelUnreadable'))
+  }
+  if (!csv.trim()) throw new Error(t('monitoring.feeds.excelEmpty'))
+  return { ...base, csv_text: csv }
+}
+
+/**
+ * Why an import failed: the job's error (`field` when it names one of the form's fields, where
+ * `message` goes), else the polling problem; `text` for above the form.
+ */
+function importFailure(t: Translate, final: Job<FeedReport> | null, pollError: string) {
+  const err = final?.error
+  const unknown = t('monitoring.job.failedUnknown')
+  if (!err) return { field: '', message: '', text: pollError || unknown }
+  const field = err.field && ['source', 'month', 'file'].includes(err.field) ? err.field : ''
+  return { field, message: err.message, text: err.message || unknown }
+}
+
+/** The form: a source, a month and the file to import. */
+function useFeedForm(fmt: ReturnType<typeof useMonitoringFormat>) {
+  const { t } = useI18n()
   const form = reactive({ source: '', month: previousMonth() })
   const file = ref<File | null>(null)
   const fileInputKey = ref(0)
@@ -40,33 +75,29 @@ export function useFeeds() {
 
   function validate(): boolean {
     errors.clear()
-    let ok = true
-    if (!form.source) {
-      errors.fields.source = t('monitoring.feeds.sourceRequired')
-      ok = false
-    }
-    if (!MONTH_RE.test(form.month ?? '')) {
-      errors.fields.month = t('monitoring.monthRequired')
-      ok = false
-    }
-    const f = file.value
-    if (!f) {
-      errors.fields.file = t('monitoring.feeds.fileRequired')
-      ok = false
-    } else if (fileKind(f.name) === 'unknown') {
-      errors.fields.file = t('monitoring.feeds.fileType')
-      ok = false
-    } else if (f.size === 0) {
-      errors.fields.file = t('monitoring.feeds.fileEmpty')
-      ok = false
-    } else if (f.size > MAX_FILE_BYTES) {
-      errors.fields.file = t('monitoring.feeds.fileTooLarge', { mb: MAX_FILE_BYTES / 1024 / 1024 })
-      ok = false
-    }
-    return ok
+    const monthOk = MONTH_RE.test(form.month ?? '')
+    const problem = fileProblem(t, file.value)
+    if (!form.source) errors.fields.source = t('monitoring.feeds.sourceRequired')
+    if (!monthOk) errors.fields.month = t('monitoring.monthRequired')
+    if (problem) errors.fields.file = problem
+    return !!form.source && monthOk && !problem
   }
 
-  // ---- upload and import ----
+  /** After an import the file input is emptied for the next file. */
+  function clearFile(): void {
+    file.value = null
+    fileInputKey.value++
+  }
+
+  return { form, file, fileInputKey, errors, chosenSource, onFileChange, validate, clearFile }
+}
+
+type FeedForm = ReturnType<typeof useFeedForm>
+
+/** Upload of the form's file and its import as a background job: the phase, progress and report. */
+function useFeedImport({ form, file, errors, validate, clearFile }: FeedForm, imported: () => void) {
+  const { t } = useI18n()
+  const session = useSessionStore()
   const phase = ref<UploadPhase>('idle')
   const uploadPercent = ref(0)
   const uploadBytes = ref(0)
@@ -77,18 +108,53 @@ export function useFeeds() {
   /** The upload bar is worth showing only for files that take a moment to send. */
   const showUploadProgress = computed(() => phase.value === 'uploading' && uploadBytes.value > 256 * 1024)
 
-  async function buildBody(f: File): Promise<FeedUpload> {
-    const base = { source: form.source, month: form.month, filename: f.name }
-    const bytes = await f.arrayBuffer()
-    if (fileKind(f.name) === 'csv') return { ...base, content_base64: bytesToBase64(new Uint8Array(bytes)) }
-    let csv: string
+  /** Reads the file into a body; null (the error shown at the file) when it cannot be read. */
+  async function read(f: File): Promise<FeedUpload | null> {
+    phase.value = 'reading'
     try {
-      csv = await xlsxToCsv(bytes)
-    } catch {
-      throw new Error(t('monitoring.feeds.excelUnreadable'))
+      return await feedBody(t, f, form.source, form.month)
+    } catch (e) {
+      phase.value = 'failed'
+      errors.fields.file = e instanceof Error ? e.message : t('error.unexpected')
+      return null
     }
-    if (!csv.trim()) throw new Error(t('monitoring.feeds.excelEmpty'))
-    return { ...base, csv_text: csv }
+  }
+
+  /** Sends the body; the import job it started, or null (the failure shown) when refused. */
+  async function upload(body: FeedUpload): Promise<Job<FeedReport> | null> {
+    phase.value = 'uploading'
+    uploadPercent.value = 0
+    uploadBytes.value = (body.csv_text?.length ?? 0) + (body.content_base64?.length ?? 0)
+    try {
+      const started = await uploadFeed(body, session.csrfToken, (loaded, total) => {
+        uploadPercent.value = total ? Math.floor((loaded * 100) / total) : 0
+      })
+      uploadPercent.value = 100
+      return started
+    } catch (e) {
+      phase.value = 'failed'
+      if (isApiError(e) && e.code === 'conflict') failure.value = t('monitoring.feeds.busy')
+      else if (!errors.show(e)) failure.value = errors.general.value
+      errors.general.value = ''
+      return null
+    }
+  }
+
+  /** The job's end: its report, or its error (at the field it names, and above the form). */
+  function finish(final: Job<FeedReport> | null): void {
+    if (final?.status === 'done' && final.result) {
+      report.value = final.result
+      phase.value = 'done'
+      if (final.result.already_imported) ElMessage.info(t('monitoring.feeds.alreadyImported'))
+      else ElMessage.success(t('monitoring.feeds.importedMessage', { n: final.result.imported }))
+      clearFile()
+      imported()
+      return
+    }
+    phase.value = 'failed'
+    const err = importFailure(t, final, pollError.value)
+    if (err.field) errors.fields[err.field] = err.message
+    failure.value = err.text
   }
 
   async function submit(): Promise<void> {
@@ -96,55 +162,23 @@ export function useFeeds() {
     report.value = null
     failure.value = ''
     resetJob()
-    phase.value = 'reading'
-    let body: FeedUpload
-    try {
-      body = await buildBody(file.value)
-    } catch (e) {
-      phase.value = 'failed'
-      errors.fields.file = e instanceof Error ? e.message : t('error.unexpected')
-      return
-    }
-    phase.value = 'uploading'
-    uploadPercent.value = 0
-    uploadBytes.value = (body.csv_text?.length ?? 0) + (body.content_base64?.length ?? 0)
-    let started
-    try {
-      started = await uploadFeed(body, session.csrfToken, (loaded, total) => {
-        uploadPercent.value = total ? Math.floor((loaded * 100) / total) : 0
-      })
-    } catch (e) {
-      phase.value = 'failed'
-      if (isApiError(e) && e.code === 'conflict') failure.value = t('monitoring.feeds.busy')
-      else if (!errors.show(e)) failure.value = errors.general.value
-      errors.general.value = ''
-      return
-    }
-    uploadPercent.value = 100
+    const body = await read(file.value)
+    if (!body) return
+    const started = await upload(body)
+    if (!started) return
     phase.value = 'importing'
-    const final = await follow(started)
-    if (final?.status === 'done' && final.result) {
-      report.value = final.result
-      phase.value = 'done'
-      if (final.result.already_imported) ElMessage.info(t('monitoring.feeds.alreadyImported'))
-      else ElMessage.success(t('monitoring.feeds.importedMessage', { n: final.result.imported }))
-      file.value = null
-      fileInputKey.value++
-      history.search()
-    } else {
-      phase.value = 'failed'
-      const err = final?.error
-      if (err) {
-        if (err.field && ['source', 'month', 'file'].includes(err.field)) errors.fields[err.field] = err.message
-        failure.value = err.message || t('monitoring.job.failedUnknown')
-      } else {
-        failure.value = pollError.value || t('monitoring.job.failedUnknown')
-      }
-    }
+    finish(await follow(started))
   }
 
-  // ---- history ----
+  return { phase, busy, uploadPercent, showUploadProgress, job, jobPercent, report, failure, submit }
+}
+
+export function useFeeds() {
+  const fmt = useMonitoringFormat()
+  const feedForm = useFeedForm(fmt)
+  const { form, file, fileInputKey, errors, chosenSource, onFileChange } = feedForm
   const history = usePagedList<FeedFile>(listFeeds, { pageSize: 10 })
+  const feedImport = useFeedImport(feedForm, () => history.search())
 
   onMounted(async () => {
     void history.load()
@@ -160,15 +194,7 @@ export function useFeeds() {
     errors,
     chosenSource,
     onFileChange,
-    phase,
-    busy,
-    uploadPercent,
-    showUploadProgress,
-    job,
-    jobPercent,
-    report,
-    failure,
-    submit,
+    ...feedImport,
     history,
   }
 }

@@ -1,22 +1,18 @@
 // 月度比对: county staff start the month's comparison of the registry with the department feeds
 // (a background job); everyone sees the history of runs and the indicators the run applies.
-import { computed, onMounted, ref } from 'vue'
+import { computed, onMounted, ref, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage } from 'element-plus'
-import { listIndicators, listRuns, startRun, type Indicator, type MonitorRun, type RunReport } from '@/api/monitoring'
+import { listIndicators, listRuns, startRun, type Indicator, type Job, type MonitorRun, type RunReport } from '@/api/monitoring'
 import { apiErrorMessage, isApiError } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useSessionStore } from '@/stores/session'
 import { useJob } from './useJob'
 import { MONTH_RE, previousMonth, useMonitoringFormat } from './useMonitoringFormat'
 
-export function useRuns() {
+/** Starting the month's run (a background job) and following it to its report. */
+function useRunStart(finished: () => void) {
   const { t } = useI18n()
-  const session = useSessionStore()
-  const fmt = useMonitoringFormat()
-  const canRun = computed(() => session.can('monitor.run'))
-
-  // ---- start a run ----
   const month = ref(previousMonth())
   const monthError = ref('')
   const starting = ref(false)
@@ -24,6 +20,20 @@ export function useRuns() {
   const report = ref<RunReport | null>(null)
   const failure = ref('')
   const busy = computed(() => starting.value || running.value)
+
+  /** The job's end: its report, or its error (at the month, and above the form). */
+  function finish(final: Job<RunReport> | null): void {
+    if (final?.status === 'done' && final.result) {
+      report.value = final.result
+      ElMessage.success(t('monitoring.runs.doneMessage', { n: final.result.alerts_raised }))
+      finished()
+    } else if (final?.error) {
+      if (final.error.field === 'month') monthError.value = final.error.message
+      failure.value = final.error.message || t('monitoring.job.failedUnknown')
+    } else {
+      failure.value = pollError.value || t('monitoring.job.failedUnknown')
+    }
+  }
 
   async function start(): Promise<void> {
     if (busy.value) return
@@ -47,20 +57,14 @@ export function useRuns() {
     } finally {
       starting.value = false
     }
-    const final = await follow(started)
-    if (final?.status === 'done' && final.result) {
-      report.value = final.result
-      ElMessage.success(t('monitoring.runs.doneMessage', { n: final.result.alerts_raised }))
-      list.search()
-    } else if (final?.error) {
-      if (final.error.field === 'month') monthError.value = final.error.message
-      failure.value = final.error.message || t('monitoring.job.failedUnknown')
-    } else {
-      failure.value = pollError.value || t('monitoring.job.failedUnknown')
-    }
+    finish(await follow(started))
   }
 
-  // ---- indicators ----
+  return { month, monthError, starting, busy, job, percent, report, failure, start }
+}
+
+/** The indicators the run applies, and the last report's alerts counted by indicator. */
+function useIndicatorTable(report: Ref<RunReport | null>) {
   const indicators = ref<Indicator[]>([])
   const indicatorsLoading = ref(false)
   const indicatorsError = ref('')
@@ -81,9 +85,16 @@ export function useRuns() {
       .map(([id, count]) => ({ id, count, description: indicatorText(id) }))
       .sort((a, b) => b.count - a.count),
   )
+  return { indicators, indicatorsLoading, indicatorsError, loadIndicators, byIndicatorRows }
+}
 
-  // ---- history ----
+export function useRuns() {
+  const session = useSessionStore()
+  const fmt = useMonitoringFormat()
+  const canRun = computed(() => session.can('monitor.run'))
   const list = usePagedList<MonitorRun>(listRuns, { pageSize: 10 })
+  const run = useRunStart(() => list.search())
+  const { indicators, indicatorsLoading, indicatorsError, loadIndicators, byIndicatorRows } = useIndicatorTable(run.report)
 
   onMounted(() => {
     void list.load()
@@ -94,15 +105,7 @@ export function useRuns() {
   return {
     fmt,
     canRun,
-    month,
-    monthError,
-    starting,
-    busy,
-    job,
-    percent,
-    report,
-    failure,
-    start,
+    ...run,
     indicators,
     indicatorsLoading,
     indicatorsError,

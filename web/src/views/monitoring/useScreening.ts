@@ -26,13 +26,13 @@ export { VISIT_RESULTS }
 
 const VISIT_FIELDS = ['result', 'note', 'visited_on', 'month', 'household_id']
 
-export function useScreening() {
-  const { t } = useI18n()
-  const session = useSessionStore()
-  const regions = useRegionChoices()
-  const canVisit = computed(() => session.can('registry.write'))
+type Translate = ReturnType<typeof useI18n>['t']
+type ScreeningFilters = { month: string }
+/** The list the visit form reloads after a change (or a conflict). */
+type ScreeningList = { load: () => Promise<void> }
 
-  // ---- list ----
+/** The month, region and status filters, the households they select and the month's figures. */
+function useScreeningList(regions: ReturnType<typeof useRegionChoices>) {
   const filters = reactive({
     month: currentMonth(),
     town: '',
@@ -63,7 +63,22 @@ export function useScreening() {
     list.search()
   }
 
-  // ---- visit form ----
+  return { filters, summary, list, completion, futureMonth, onTownChange }
+}
+
+/** The visit form's problems by field: the date within [first day of the month, today], the note. */
+function visitProblems(t: Translate, visitedOn: string, firstDay: string, note: string | null): Record<string, string> {
+  const problems: Record<string, string> = {}
+  if (!visitedOn) problems.visited_on = t('monitoring.screening.visitedOnRequired')
+  else if (visitedOn > todayIso() || visitedOn < firstDay)
+    problems.visited_on = t('monitoring.screening.visitedOnRange', { from: firstDay })
+  if (note !== null && !note.trim()) problems.note = t('monitoring.screening.noteRequired')
+  return problems
+}
+
+/** The visit dialog: records a household's visit for the month, or corrects the one recorded. */
+function useVisitDialog(filters: ScreeningFilters, list: ScreeningList) {
+  const { t } = useI18n()
   const visitErrors = useFieldErrors((f) => VISIT_FIELDS.includes(f))
   const visit = reactive({
     visible: false,
@@ -87,17 +102,11 @@ export function useScreening() {
   function openVisit(row: ScreeningItem): void {
     visitErrors.clear()
     visit.row = row
-    if (row.visit) {
-      visit.result = row.visit.result
-      visit.note = row.visit.note
-      visit.visited_on = row.visit.visited_on
-      visit.version = row.visit.version
-    } else {
-      visit.result = 'no_change'
-      visit.note = ''
-      visit.visited_on = todayIso()
-      visit.version = undefined
-    }
+    const v = row.visit
+    visit.result = v ? v.result : 'no_change'
+    visit.note = v ? v.note : ''
+    visit.visited_on = v ? v.visited_on : todayIso()
+    visit.version = v ? v.version : undefined
     visit.visible = true
   }
 
@@ -105,19 +114,9 @@ export function useScreening() {
     const row = visit.row
     if (!row) return
     visitErrors.clear()
-    let ok = true
-    if (!visit.visited_on) {
-      visitErrors.fields.visited_on = t('monitoring.screening.visitedOnRequired')
-      ok = false
-    } else if (visit.visited_on > todayIso() || visit.visited_on < firstDay.value) {
-      visitErrors.fields.visited_on = t('monitoring.screening.visitedOnRange', { from: firstDay.value })
-      ok = false
-    }
-    if (noteRequired.value && !visit.note.trim()) {
-      visitErrors.fields.note = t('monitoring.screening.noteRequired')
-      ok = false
-    }
-    if (!ok) return
+    const problems = visitProblems(t, visit.visited_on, firstDay.value, noteRequired.value ? visit.note : null)
+    Object.assign(visitErrors.fields, problems)
+    if (Object.keys(problems).length) return
     visit.saving = true
     try {
       const res = await recordVisit({
@@ -146,7 +145,12 @@ export function useScreening() {
     }
   }
 
-  // ---- exports ----
+  return { visit, visitErrors, noteRequired, disabledVisitDate, openVisit, submitVisit }
+}
+
+/** The month's Excel exports (清单 / 公示名单 / 月报告). */
+function useScreeningExports(filters: ScreeningFilters) {
+  const { t } = useI18n()
   const exporting = ref<ScreeningExportKind | null>(null)
   async function exportXlsx(kind: ScreeningExportKind): Promise<void> {
     if (!MONTH_RE.test(filters.month ?? '')) return
@@ -160,6 +164,15 @@ export function useScreening() {
       exporting.value = null
     }
   }
+  return { exporting, exportXlsx }
+}
+
+export function useScreening() {
+  const session = useSessionStore()
+  const regions = useRegionChoices()
+  const canVisit = computed(() => session.can('registry.write'))
+  const screeningList = useScreeningList(regions)
+  const { filters, list } = screeningList
 
   onMounted(() => {
     void regions.loadTowns()
@@ -170,19 +183,8 @@ export function useScreening() {
   return {
     regions,
     canVisit,
-    filters,
-    list,
-    summary,
-    completion,
-    futureMonth,
-    onTownChange,
-    visit,
-    visitErrors,
-    noteRequired,
-    disabledVisitDate,
-    openVisit,
-    submitVisit,
-    exporting,
-    exportXlsx,
+    ...screeningList,
+    ...useVisitDialog(filters, list),
+    ...useScreeningExports(filters),
   }
 }

@@ -1,7 +1,7 @@
 // 政策参数: the county's parameters in force on a date (GET /api/v1/policy), grouped and
 // searchable, with history, constraint violations and the constraint list; the county admin
 // adds dated `local setting` entries (POST /api/v1/policy/entries).
-import { computed, reactive, ref, useTemplateRef, watch } from 'vue'
+import { computed, reactive, ref, useTemplateRef, watch, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
 import { isApiError } from '@/api/http'
@@ -55,16 +55,46 @@ export function groupOf(key: string): string {
   return key.split('.')[0] ?? key
 }
 
-export function usePolicy() {
-  const { t } = useI18n()
-  const session = useSessionStore()
-  const fmt = usePolicyFormat()
+/** Parameters by group (first key segment), the groups in GROUP_ORDER, each group's in their given order. */
+export function groupParams(params: readonly PolicyParameter[]): [string, PolicyParameter[]][] {
+  const byGroup = new Map<string, PolicyParameter[]>()
+  for (const p of params) {
+    const g = groupOf(p.key)
+    if (!byGroup.has(g)) byGroup.set(g, [])
+    byGroup.get(g)!.push(p)
+  }
+  const order = (g: string) => {
+    const i = (GROUP_ORDER as readonly string[]).indexOf(g)
+    return i < 0 ? GROUP_ORDER.length : i
+  }
+  return [...byGroup.entries()].sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
+}
 
+type Translate = ReturnType<typeof useI18n>['t']
+type HistoryState = 'inForce' | 'pending' | 'past'
+
+/** History newest first, each marked in force / pending on the date `d`. */
+function historyStates(history: readonly PolicyHistoryEntry[], d: string): (PolicyHistoryEntry & { state: HistoryState })[] {
+  const list = [...history].sort((a, b) => b.from.localeCompare(a.from))
+  let inForceSeen = false
+  return list.map((h) => {
+    let state: HistoryState = 'past'
+    if (h.from > d) state = 'pending'
+    else if (!inForceSeen) {
+      state = 'inForce'
+      inForceSeen = true
+    }
+    return { ...h, state }
+  })
+}
+
+/** The parameters in force on the chosen date (reloaded when it changes; a late answer is dropped). */
+function usePolicyPack() {
+  const { t } = useI18n()
   const date = ref(todayIso())
   const pack = ref<PolicyPack | null>(null)
   const loading = ref(false)
   const error = ref('')
-  const canEdit = computed(() => session.can('policy.edit'))
 
   let seq = 0
   async function load(): Promise<void> {
@@ -84,7 +114,12 @@ export function usePolicy() {
   }
   watch(date, () => void load(), { immediate: true })
 
-  // ---- search and grouping ----
+  return { date, pack, loading, error, load }
+}
+
+/** The search words and source filter, and the parameters they leave, grouped. */
+function useParamSearch(pack: Ref<PolicyPack | null>) {
+  const fmt = usePolicyFormat()
   const search = ref('')
   const sourceFilter = ref('')
 
@@ -105,23 +140,15 @@ export function usePolicy() {
     })
   })
 
-  const groups = computed<ParamGroup[]>(() => {
-    const byGroup = new Map<string, PolicyParameter[]>()
-    for (const p of filtered.value) {
-      const g = groupOf(p.key)
-      if (!byGroup.has(g)) byGroup.set(g, [])
-      byGroup.get(g)!.push(p)
-    }
-    const order = (g: string) => {
-      const i = (GROUP_ORDER as readonly string[]).indexOf(g)
-      return i < 0 ? GROUP_ORDER.length : i
-    }
-    return [...byGroup.entries()]
-      .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
-      .map(([key, params]) => ({ key, params: [...params].sort((x, y) => x.key.localeCompare(y.key)) }))
-  })
+  const groups = computed<ParamGroup[]>(() =>
+    groupParams(filtered.value).map(([key, params]) => ({ key, params: [...params].sort((x, y) => x.key.localeCompare(y.key)) })),
+  )
 
-  // ---- history rows (expanded) ----
+  return { search, sourceFilter, filtered, groups }
+}
+
+/** The rows whose history is open, by group; `pageDate` is the date the history is marked on. */
+function useHistoryRows(pageDate: () => string) {
   const expanded = reactive<Record<string, string[]>>({})
   function isExpanded(group: string, key: string): boolean {
     return (expanded[group] ?? []).includes(key)
@@ -135,26 +162,56 @@ export function usePolicy() {
     const open = Array.isArray(state) ? state.some((r) => r.key === row.key) : state
     if (open !== isExpanded(group, row.key)) toggleHistory(group, row.key)
   }
-  /** History newest first, each marked in force / pending on the page's date. */
-  function historyRows(p: PolicyParameter): (PolicyHistoryEntry & { state: 'inForce' | 'pending' | 'past' })[] {
-    const d = pack.value?.date ?? date.value
-    const list = [...p.history].sort((a, b) => b.from.localeCompare(a.from))
-    let inForceSeen = false
-    return list.map((h) => {
-      let state: 'inForce' | 'pending' | 'past' = 'past'
-      if (h.from > d) state = 'pending'
-      else if (!inForceSeen) {
-        state = 'inForce'
-        inForceSeen = true
-      }
-      return { ...h, state }
-    })
+  /** Opens a row's history (left open when it is). */
+  function showHistory(key: string): void {
+    const g = groupOf(key)
+    if (!isExpanded(g, key)) toggleHistory(g, key)
   }
+  const historyRows = (p: PolicyParameter) => historyStates(p.history, pageDate())
 
-  const violations = computed<PolicyViolation[]>(() => pack.value?.violations ?? [])
-  const constraints = computed(() => pack.value?.constraints ?? [])
+  return { expanded, isExpanded, toggleHistory, onExpandChange, historyRows, showHistory }
+}
 
-  // ---- edit dialog (county admin) ----
+/** The edit form's rules: the value checked by the parameter's unit, a date and a note required. */
+function policyEditRules(t: Translate, param: PolicyParameter | null): FormRules {
+  return {
+    value: [
+      {
+        validator: (_r: unknown, v: string, cb: (e?: Error) => void) => {
+          const key = param ? inputError(param.unit, v ?? '') : ''
+          cb(key ? new Error(t(key)) : undefined)
+        },
+        trigger: 'blur',
+      },
+    ],
+    from: [{ required: true, message: t('policy.effectiveFromRequired'), trigger: 'change' }],
+    note: [{ required: true, whitespace: true, message: t('policy.editNoteRequired'), trigger: 'blur' }],
+  }
+}
+
+/** Dates before today cannot be chosen (the picker works in the browser's local days). */
+function disabledFrom(d: Date): boolean {
+  const local = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+  return local < todayIso()
+}
+
+/** The violations on `from`, when there are any (the check is only informative: a failure is none). */
+async function violationsOn(from: string): Promise<{ from: string; violations: PolicyViolation[] } | null> {
+  try {
+    const then = await getPolicy(from)
+    if (then.violations.length) return { from, violations: then.violations }
+  } catch {
+    // The page itself is up to date; the extra check is only informative.
+  }
+  return null
+}
+
+/**
+ * The county admin's edit dialog: a dated `local setting` entry for one parameter. After saving,
+ * the page reloads (`saved`) with the row's history open (`showHistory`).
+ */
+function useEditDialog(pageDate: () => string, saved: () => Promise<void>, showHistory: (key: string) => void) {
+  const { t } = useI18n()
   const editFormRef = useTemplateRef<FormInstance>('editFormRef')
   const edit = reactive({
     visible: false,
@@ -167,37 +224,14 @@ export function usePolicy() {
   const editErrors = useFieldErrors((f) => ['value', 'from', 'basis', 'note'].includes(f))
   /** After an edit: the violations on its `from` date, when that differs from the page's date. */
   const afterEdit = ref<{ from: string; violations: PolicyViolation[] } | null>(null)
-
   const editKind = computed(() => (edit.param ? inputKind(edit.param.unit) : 'text'))
-
-  const editRules = computed<FormRules>(() => ({
-    value: [
-      {
-        validator: (_r: unknown, v: string, cb: (e?: Error) => void) => {
-          const key = edit.param ? inputError(edit.param.unit, v ?? '') : ''
-          cb(key ? new Error(t(key)) : undefined)
-        },
-        trigger: 'blur',
-      },
-    ],
-    from: [{ required: true, message: t('policy.effectiveFromRequired'), trigger: 'change' }],
-    note: [{ required: true, whitespace: true, message: t('policy.editNoteRequired'), trigger: 'blur' }],
-  }))
-
-  /** Dates before today cannot be chosen (the picker works in the browser's local days). */
-  function disabledFrom(d: Date): boolean {
-    const local = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
-    return local < todayIso()
-  }
+  const editRules = computed(() => policyEditRules(t, edit.param))
 
   function openEdit(p: PolicyParameter): void {
     edit.param = p
     edit.constraintError = ''
     editErrors.clear()
-    editForm.value = inputFromValue(p.unit, p.value)
-    editForm.from = todayIso()
-    editForm.basis = ''
-    editForm.note = ''
+    Object.assign(editForm, { value: inputFromValue(p.unit, p.value), from: todayIso(), basis: '', note: '' })
     edit.visible = true
     editFormRef.value?.clearValidate()
   }
@@ -211,7 +245,7 @@ export function usePolicy() {
     if (!valid) return
     edit.saving = true
     try {
-      const saved = await addPolicyEntry({
+      const entry = await addPolicyEntry({
         key: p.key,
         from: editForm.from,
         value: valueFromInput(p.unit, editForm.value),
@@ -221,19 +255,11 @@ export function usePolicy() {
       edit.visible = false
       const from = editForm.from
       ElMessage.success(t('policy.saved', { from }))
-      await load()
+      await saved()
       // Keep the edited row's history open so that the new entry shows.
-      const g = groupOf(saved.key)
-      if (!isExpanded(g, saved.key)) toggleHistory(g, saved.key)
+      showHistory(entry.key)
       afterEdit.value = null
-      if (from !== (pack.value?.date ?? date.value)) {
-        try {
-          const then = await getPolicy(from)
-          if (then.violations.length) afterEdit.value = { from, violations: then.violations }
-        } catch {
-          // The page itself is up to date; the extra check is only informative.
-        }
-      }
+      if (from !== pageDate()) afterEdit.value = await violationsOn(from)
     } catch (e) {
       if (isApiError(e) && e.code === 'failed_precondition') edit.constraintError = e.message
       else editErrors.show(e)
@@ -242,32 +268,24 @@ export function usePolicy() {
     }
   }
 
+  return { edit, editForm, editErrors, editRules, editKind, disabledFrom, openEdit, saveEdit, afterEdit }
+}
+
+export function usePolicy() {
+  const session = useSessionStore()
+  const canEdit = computed(() => session.can('policy.edit'))
+  const policyPack = usePolicyPack()
+  const { date, pack, load } = policyPack
+  const pageDate = () => pack.value?.date ?? date.value
+  const { showHistory, ...history } = useHistoryRows(pageDate)
+
   return {
-    date,
-    pack,
-    loading,
-    error,
-    load,
+    ...policyPack,
     canEdit,
-    search,
-    sourceFilter,
-    filtered,
-    groups,
-    expanded,
-    isExpanded,
-    toggleHistory,
-    onExpandChange,
-    historyRows,
-    violations,
-    constraints,
-    edit,
-    editForm,
-    editErrors,
-    editRules,
-    editKind,
-    disabledFrom,
-    openEdit,
-    saveEdit,
-    afterEdit,
+    ...useParamSearch(pack),
+    ...history,
+    violations: computed<PolicyViolation[]>(() => pack.value?.violations ?? []),
+    constraints: computed(() => pack.value?.constraints ?? []),
+    ...useEditDialog(pageDate, load, showHistory),
   }
 }

@@ -1,13 +1,13 @@
 // 政策模拟: change parameters on a date and re-evaluate every registered household of the county
 // (POST /api/v1/policy/simulate); nothing is saved. Results by town and in total.
-import { computed, reactive, ref, watch } from 'vue'
+import { computed, reactive, ref, watch, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { isApiError } from '@/api/http'
 import { getPolicy, simulatePolicy, type PolicyParameter, type SimulationResult } from '@/api/policy'
 import { usePolicyFormat } from '@/composables/usePolicyFormat'
 import { todayIso } from '@/utils/format'
 import { inputError, inputFromValue, inputKind, valueFromInput } from './paramInput'
-import { GROUP_ORDER, groupOf } from './usePolicy'
+import { groupParams } from './usePolicy'
 
 export interface ChangeRow {
   /** stable id for v-for */
@@ -17,10 +17,13 @@ export interface ChangeRow {
   error: string
 }
 
-export function useSimulation() {
+type Translate = ReturnType<typeof useI18n>['t']
+type ParamOf = (key: string) => PolicyParameter | null
+
+/** The parameters in force on the chosen date, found by key and offered grouped like the policy page. */
+function useSimulationParams() {
   const { t } = useI18n()
   const fmt = usePolicyFormat()
-
   const date = ref(todayIso())
   const params = ref<PolicyParameter[]>([])
   const loadingParams = ref(false)
@@ -40,25 +43,18 @@ export function useSimulation() {
   watch(date, () => void loadParams(), { immediate: true })
 
   const byKey = computed(() => new Map(params.value.map((p) => [p.key, p])))
-  const paramOf = (key: string) => byKey.value.get(key) ?? null
+  const paramOf: ParamOf = (key) => byKey.value.get(key) ?? null
 
   /** Options of the parameter select, grouped like the policy page. */
-  const options = computed(() => {
-    const groups = new Map<string, PolicyParameter[]>()
-    for (const p of params.value) {
-      const g = groupOf(p.key)
-      if (!groups.has(g)) groups.set(g, [])
-      groups.get(g)!.push(p)
-    }
-    const order = (g: string) => {
-      const i = (GROUP_ORDER as readonly string[]).indexOf(g)
-      return i < 0 ? GROUP_ORDER.length : i
-    }
-    return [...groups.entries()]
-      .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
-      .map(([g, list]) => ({ group: g, label: fmt.groupLabel(g), params: list }))
-  })
+  const options = computed(() =>
+    groupParams(params.value).map(([g, list]) => ({ group: g, label: fmt.groupLabel(g), params: list })),
+  )
 
+  return { date, params, loadingParams, paramsError, options, paramOf }
+}
+
+/** The changed parameters: one row each (a key and the value typed), at least one row. */
+function useChangeRows(paramOf: ParamOf) {
   let nextId = 1
   const rows = reactive<ChangeRow[]>([{ id: nextId++, key: '', value: '', error: '' }])
 
@@ -87,28 +83,40 @@ export function useSimulation() {
     return new Set(rows.filter((r) => r !== row && r.key).map((r) => r.key))
   }
 
+  return { rows, addRow, removeRow, onPick, kindOf, unitOf, takenBy }
+}
+
+/** The rows as the request's `set` (key → value text); null when a value is wrong (its row says why). */
+function changeSet(t: Translate, rows: ChangeRow[], paramOf: ParamOf): Record<string, string> | null {
+  const set: Record<string, string> = {}
+  let ok = true
+  for (const row of rows) {
+    row.error = ''
+    if (!row.key) continue
+    const p = paramOf(row.key)
+    if (!p) continue
+    const err = inputError(p.unit, row.value)
+    if (err) {
+      row.error = t(err)
+      ok = false
+      continue
+    }
+    set[row.key] = valueFromInput(p.unit, row.value)
+  }
+  return ok ? set : null
+}
+
+/** Running the simulation on the date with the rows' changes, and its result. */
+function useSimulationRun(date: Ref<string>, rows: ChangeRow[], paramOf: ParamOf) {
+  const { t } = useI18n()
   const running = ref(false)
   const runError = ref('')
   const result = ref<SimulationResult | null>(null)
 
   async function run(): Promise<void> {
     runError.value = ''
-    const set: Record<string, string> = {}
-    let ok = true
-    for (const row of rows) {
-      row.error = ''
-      if (!row.key) continue
-      const p = paramOf(row.key)
-      if (!p) continue
-      const err = inputError(p.unit, row.value)
-      if (err) {
-        row.error = t(err)
-        ok = false
-        continue
-      }
-      set[row.key] = valueFromInput(p.unit, row.value)
-    }
-    if (!ok) return
+    const set = changeSet(t, rows, paramOf)
+    if (!set) return
     if (!Object.keys(set).length) {
       runError.value = t('simulate.needParam')
       return
@@ -138,6 +146,15 @@ export function useSimulation() {
     return withHouseholds.length ? withHouseholds : towns
   })
 
+  return { running, runError, result, run, chartTowns }
+}
+
+export function useSimulation() {
+  const fmt = usePolicyFormat()
+  const simParams = useSimulationParams()
+  const { date, paramOf } = simParams
+  const changes = useChangeRows(paramOf)
+
   function changeLabel(key: string): string {
     return paramOf(key)?.label ?? key
   }
@@ -147,24 +164,9 @@ export function useSimulation() {
   }
 
   return {
-    date,
-    params,
-    loadingParams,
-    paramsError,
-    options,
-    paramOf,
-    rows,
-    addRow,
-    removeRow,
-    onPick,
-    kindOf,
-    unitOf,
-    takenBy,
-    running,
-    runError,
-    result,
-    run,
-    chartTowns,
+    ...simParams,
+    ...changes,
+    ...useSimulationRun(date, changes.rows, paramOf),
     changeLabel,
     changeValue,
   }
