@@ -66,13 +66,99 @@ function emptyForm() {
   }
 }
 
-export function useCaseActions(app: Ref<Application | null>, onDone: (a: Application) => void, reload: () => Promise<void>) {
-  const { t } = useI18n()
-  const visible = ref(false)
-  const saving = ref(false)
-  const action = ref<CaseAction | null>(null)
-  const form = reactive(emptyForm())
-  const formRef = useTemplateRef<FormInstance>('actionForm')
+type ActionForm = ReturnType<typeof emptyForm>
+type Translate = ReturnType<typeof useI18n>['t']
+
+/** The rules of the form of action `a` (actions without required fields have none). */
+function actionRules(t: Translate, a: CaseAction | null): FormRules {
+  const checked =
+    (key: string): FormItemRule['validator'] =>
+    (_r, v: boolean, cb) =>
+      v ? cb() : cb(new Error(t(key)))
+  const required = (key: string): FormItemRule => ({ required: true, whitespace: true, message: t(key), trigger: 'blur' })
+  switch (a) {
+    case 'link_household':
+      return { household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }] }
+    case 'record_signatures':
+      return {
+        authorization: [{ required: true, validator: checked('cases.create.authorizationRequired'), trigger: 'change' }],
+        commitment: [{ required: true, validator: checked('cases.create.commitmentRequired'), trigger: 'change' }],
+      }
+    case 'request_documents':
+      return { missing_items: [required('cases.form.missingItemsRequired')] }
+    case 'record_visit':
+      return {
+        visited_on: [{ required: true, message: t('cases.form.visitedOnRequired'), trigger: 'change' }],
+        staff: [
+          {
+            required: true,
+            validator: (_r, v: string[], cb) =>
+              v.filter((s) => s.trim()).length >= STAFF_MIN ? cb() : cb(new Error(t('cases.form.staffMin', { n: STAFF_MIN }))),
+            trigger: 'blur',
+          },
+        ],
+        findings: [required('cases.form.findingsRequired')],
+      }
+    case 'town_opinion':
+      return { opinion: [required('cases.form.opinionRequired')] }
+    case 'record_objection':
+      return { content: [required('cases.form.objectionContentRequired')] }
+    case 'answer_objection':
+      return {
+        objection_id: [{ required: true, message: t('cases.form.objectionRequired'), trigger: 'change' }],
+        answer: [required('cases.form.answerRequired')],
+      }
+    case 'refuse':
+      return { reasons: [required('cases.form.reasonsRequired')] }
+    case 'extend':
+      return { reason: [required('cases.form.extendReasonRequired')] }
+    default:
+      return {}
+  }
+}
+
+/** What action `a` sends: the fields of its form, trimmed. */
+function actionPayload(a: CaseAction, form: ActionForm): ActionPayload {
+  switch (a) {
+    case 'link_household':
+      return { household_id: form.household_id ?? undefined }
+    case 'record_signatures':
+      return { authorization: form.authorization, commitment: form.commitment }
+    case 'request_documents':
+      return { missing_items: lines(form.missing_items) }
+    case 'accept': {
+      const items = lines(form.accept_missing)
+      return items.length ? { missing_items: items } : {}
+    }
+    case 'record_visit':
+      return {
+        visited_on: form.visited_on,
+        staff: form.staff.map((s) => s.trim()).filter(Boolean),
+        findings: form.findings.trim(),
+      }
+    case 'record_verification':
+      return { findings: form.verification_findings.trim() }
+    case 'town_opinion':
+      return { recommend: form.recommend, opinion: form.opinion.trim(), escalate: form.escalate }
+    case 'record_objection':
+      return { content: form.content.trim(), by: form.by.trim() }
+    case 'answer_objection':
+      return { objection_id: form.objection_id ?? undefined, answer: form.answer.trim() }
+    case 'approve':
+      return { opinion: form.approve_opinion.trim() }
+    case 'refuse':
+      return { reasons: form.reasons.trim() }
+    case 'extend':
+      return { reason: form.reason.trim() }
+    case 'withdraw':
+      return { reason: form.reason.trim() }
+    default:
+      return {}
+  }
+}
+
+/** The server's errors of the action form, and whether the answer asks for a reload. */
+function useActionErrors() {
   const errors = useFieldErrors((f) => FIELDS.includes(baseField(f)))
   // The record changed, or this very action may have been saved: reload rather than resend.
   const needsRefresh = computed(
@@ -86,54 +172,20 @@ export function useCaseActions(app: Ref<Application | null>, onDone: (a: Applica
     return ''
   }
 
-  const unanswered = computed(() => (app.value?.objections ?? []).filter((o) => o.answer === null))
+  return { errors, needsRefresh, errorOf }
+}
 
-  const checked =
-    (key: string): FormItemRule['validator'] =>
-    (_r, v: boolean, cb) =>
-      v ? cb() : cb(new Error(t(key)))
-  const required = (key: string): FormItemRule => ({ required: true, whitespace: true, message: t(key), trigger: 'blur' })
-  const rules = computed<FormRules>(() => {
-    switch (action.value) {
-      case 'link_household':
-        return { household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }] }
-      case 'record_signatures':
-        return {
-          authorization: [{ required: true, validator: checked('cases.create.authorizationRequired'), trigger: 'change' }],
-          commitment: [{ required: true, validator: checked('cases.create.commitmentRequired'), trigger: 'change' }],
-        }
-      case 'request_documents':
-        return { missing_items: [required('cases.form.missingItemsRequired')] }
-      case 'record_visit':
-        return {
-          visited_on: [{ required: true, message: t('cases.form.visitedOnRequired'), trigger: 'change' }],
-          staff: [
-            {
-              required: true,
-              validator: (_r, v: string[], cb) =>
-                v.filter((s) => s.trim()).length >= STAFF_MIN ? cb() : cb(new Error(t('cases.form.staffMin', { n: STAFF_MIN }))),
-              trigger: 'blur',
-            },
-          ],
-          findings: [required('cases.form.findingsRequired')],
-        }
-      case 'town_opinion':
-        return { opinion: [required('cases.form.opinionRequired')] }
-      case 'record_objection':
-        return { content: [required('cases.form.objectionContentRequired')] }
-      case 'answer_objection':
-        return {
-          objection_id: [{ required: true, message: t('cases.form.objectionRequired'), trigger: 'change' }],
-          answer: [required('cases.form.answerRequired')],
-        }
-      case 'refuse':
-        return { reasons: [required('cases.form.reasonsRequired')] }
-      case 'extend':
-        return { reason: [required('cases.form.extendReasonRequired')] }
-      default:
-        return {}
-    }
-  })
+export function useCaseActions(app: Ref<Application | null>, onDone: (a: Application) => void, reload: () => Promise<void>) {
+  const { t } = useI18n()
+  const visible = ref(false)
+  const saving = ref(false)
+  const action = ref<CaseAction | null>(null)
+  const form = reactive(emptyForm())
+  const formRef = useTemplateRef<FormInstance>('actionForm')
+  const { errors, needsRefresh, errorOf } = useActionErrors()
+
+  const unanswered = computed(() => (app.value?.objections ?? []).filter((o) => o.answer === null))
+  const rules = computed<FormRules>(() => actionRules(t, action.value))
 
   function open(a: CaseAction, objectionId?: number): void {
     Object.assign(form, emptyForm())
@@ -151,45 +203,6 @@ export function useCaseActions(app: Ref<Application | null>, onDone: (a: Applica
     if (form.staff.length > STAFF_MIN) form.staff.splice(i, 1)
   }
 
-  function payload(a: CaseAction): ActionPayload {
-    switch (a) {
-      case 'link_household':
-        return { household_id: form.household_id ?? undefined }
-      case 'record_signatures':
-        return { authorization: form.authorization, commitment: form.commitment }
-      case 'request_documents':
-        return { missing_items: lines(form.missing_items) }
-      case 'accept': {
-        const items = lines(form.accept_missing)
-        return items.length ? { missing_items: items } : {}
-      }
-      case 'record_visit':
-        return {
-          visited_on: form.visited_on,
-          staff: form.staff.map((s) => s.trim()).filter(Boolean),
-          findings: form.findings.trim(),
-        }
-      case 'record_verification':
-        return { findings: form.verification_findings.trim() }
-      case 'town_opinion':
-        return { recommend: form.recommend, opinion: form.opinion.trim(), escalate: form.escalate }
-      case 'record_objection':
-        return { content: form.content.trim(), by: form.by.trim() }
-      case 'answer_objection':
-        return { objection_id: form.objection_id ?? undefined, answer: form.answer.trim() }
-      case 'approve':
-        return { opinion: form.approve_opinion.trim() }
-      case 'refuse':
-        return { reasons: form.reasons.trim() }
-      case 'extend':
-        return { reason: form.reason.trim() }
-      case 'withdraw':
-        return { reason: form.reason.trim() }
-      default:
-        return {}
-    }
-  }
-
   async function submit(): Promise<void> {
     const a = action.value
     const current = app.value
@@ -199,7 +212,7 @@ export function useCaseActions(app: Ref<Application | null>, onDone: (a: Applica
     if (ok === false) return
     saving.value = true
     try {
-      const updated = await actOnApplication(current.id, a, current.version, payload(a))
+      const updated = await actOnApplication(current.id, a, current.version, actionPayload(a, form))
       visible.value = false
       ElMessage.success(t('cases.form.done', { action: t(`caseAction.${a}`) }))
       onDone(updated)

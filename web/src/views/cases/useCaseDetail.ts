@@ -1,7 +1,7 @@
 // Case page: the application with its household, step records, notices and the timeline from
 // the audit chain; which actions this user may take now (`allowed_actions`, narrowed by the
 // rules the server checks on top of the transition table).
-import { computed, ref, watch } from 'vue'
+import { computed, ref, watch, type Ref } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import {
@@ -34,13 +34,12 @@ const STATE_STEP: Record<string, number> = {
 
 const COUNTY_ROLES = ['county_admin', 'county_reviewer']
 
-export function useCaseDetail() {
-  const { t } = useI18n()
-  const route = useRoute()
-  const router = useRouter()
-  const session = useSessionStore()
+type Translate = ReturnType<typeof useI18n>['t']
+type Step = { key: StepKey; status: StepStatus; description: string }
 
-  const id = computed(() => String(route.params.id ?? ''))
+/** The application and its timeline, loaded by id; the timeline is reloaded after each action. */
+function useCaseRecord(id: Ref<string>) {
+  const { t } = useI18n()
   const app = ref<Application | null>(null)
   const timeline = ref<TimelineEntry[]>([])
   const loading = ref(false)
@@ -78,6 +77,13 @@ export function useCaseDetail() {
     void loadTimeline()
   }
 
+  return { app, timeline, timelineError, loading, loadError, load, applyUpdate }
+}
+
+/** The actions the panel offers this user now, and why a decision is left to the county. */
+function useOfferedActions(app: Ref<Application | null>, timeline: Ref<TimelineEntry[]>) {
+  const { t } = useI18n()
+  const session = useSessionStore()
   const isCounty = computed(() => COUNTY_ROLES.includes(session.user?.role ?? ''))
 
   /**
@@ -121,36 +127,50 @@ export function useCaseDetail() {
     return a.escalated ? t('cases.detail.escalatedToCounty') : t('cases.detail.decidedByCounty')
   })
 
-  /** Status of each step for the step bar. */
-  const steps = computed<{ key: StepKey; status: StepStatus; description: string }[]>(() => {
-    const a = app.value
-    if (!a) return []
-    let current = STATE_STEP[a.state] ?? 0
-    if (a.state === 'withdrawn') {
-      current = !a.accepted_at ? 0 : !a.visit ? 1 : !a.verification ? 2 : 3
-    }
-    const noticeSkipped = a.town_opinion?.recommend === 'refuse'
-    const desc: Record<StepKey, string> = {
-      accept: a.accepted_at ? a.accepted_at.slice(0, 10) : a.state === 'documents_requested' ? t('caseState.documents_requested') : '',
-      visit: a.visit?.visited_on ?? '',
-      verify: a.verification?.date ?? '',
-      town: a.town_opinion ? a.town_opinion.at.slice(0, 10) : '',
-      notice: noticeSkipped
-        ? t('cases.steps.skipped')
-        : a.notice_starts
-          ? t('cases.steps.noticePeriod', { from: a.notice_starts, to: a.notice_ends ?? '' })
-          : '',
-      decide: a.decided_at && a.state !== 'withdrawn' ? a.decided_at.slice(0, 10) : '',
-      result: a.state === 'enrolled' || a.state === 'refused' || a.state === 'withdrawn' ? a.state_label : '',
-    }
-    return STEP_KEYS.map((key, i) => {
-      let status: StepStatus = i < current ? 'success' : i === current ? 'process' : 'wait'
-      if (a.state === 'withdrawn' && i === current) status = 'error'
-      if (key === 'result' && a.state === 'refused') status = 'error'
-      if (key === 'result' && a.state === 'enrolled') status = 'success'
-      return { key, status, description: desc[key] }
-    })
+  return { actions, countyOnlyHint }
+}
+
+/** Status and description of each step of application `a` for the step bar. */
+function caseSteps(t: Translate, a: Application): Step[] {
+  let current = STATE_STEP[a.state] ?? 0
+  if (a.state === 'withdrawn') {
+    current = !a.accepted_at ? 0 : !a.visit ? 1 : !a.verification ? 2 : 3
+  }
+  const noticeSkipped = a.town_opinion?.recommend === 'refuse'
+  const desc: Record<StepKey, string> = {
+    accept: a.accepted_at ? a.accepted_at.slice(0, 10) : a.state === 'documents_requested' ? t('caseState.documents_requested') : '',
+    visit: a.visit?.visited_on ?? '',
+    verify: a.verification?.date ?? '',
+    town: a.town_opinion ? a.town_opinion.at.slice(0, 10) : '',
+    notice: noticeSkipped
+      ? t('cases.steps.skipped')
+      : a.notice_starts
+        ? t('cases.steps.noticePeriod', { from: a.notice_starts, to: a.notice_ends ?? '' })
+        : '',
+    decide: a.decided_at && a.state !== 'withdrawn' ? a.decided_at.slice(0, 10) : '',
+    result: a.state === 'enrolled' || a.state === 'refused' || a.state === 'withdrawn' ? a.state_label : '',
+  }
+  return STEP_KEYS.map((key, i) => {
+    let status: StepStatus = i < current ? 'success' : i === current ? 'process' : 'wait'
+    if (a.state === 'withdrawn' && i === current) status = 'error'
+    if (key === 'result' && a.state === 'refused') status = 'error'
+    if (key === 'result' && a.state === 'enrolled') status = 'success'
+    return { key, status, description: desc[key] }
   })
+}
+
+export function useCaseDetail() {
+  const { t } = useI18n()
+  const route = useRoute()
+  const router = useRouter()
+
+  const id = computed(() => String(route.params.id ?? ''))
+  const record = useCaseRecord(id)
+  const { app } = record
+  const offered = useOfferedActions(app, record.timeline)
+
+  /** Status of each step for the step bar. */
+  const steps = computed<Step[]>(() => (app.value ? caseSteps(t, app.value) : []))
   const activeStep = computed(() => {
     const i = steps.value.findIndex((s) => s.status === 'process' || s.status === 'error')
     return i < 0 ? STEP_KEYS.length : i
@@ -176,21 +196,14 @@ export function useCaseDetail() {
   watch(
     id,
     (v) => {
-      if (v && route.name === 'case-detail') void load()
+      if (v && route.name === 'case-detail') void record.load()
     },
     { immediate: true },
   )
 
   return {
-    app,
-    timeline,
-    timelineError,
-    loading,
-    loadError,
-    load,
-    applyUpdate,
-    actions,
-    countyOnlyHint,
+    ...record,
+    ...offered,
     steps,
     activeStep,
     nameById,

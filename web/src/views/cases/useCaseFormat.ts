@@ -19,9 +19,11 @@ const STATE_TAG: Record<string, 'primary' | 'success' | 'warning' | 'danger' | '
   withdrawn: 'info',
 }
 
-export function useCaseFormat() {
-  const { t, te } = useI18n()
+type Translate = ReturnType<typeof useI18n>['t']
+type CaseLabels = ReturnType<typeof caseLabels>
 
+/** The Chinese names of programmes, channels, states, actions, notices and due statuses. */
+function caseLabels(t: Translate, te: ReturnType<typeof useI18n>['te']) {
   function known(key: string, fallback: string): string {
     return te(key) ? t(key) : fallback
   }
@@ -51,79 +53,6 @@ export function useCaseFormat() {
     return null
   }
 
-  /** Short lines describing what a timeline entry recorded (who and when are shown apart). */
-  function timelineDetails(e: TimelineEntry): string[] {
-    const d = (e.details ?? {}) as Record<string, unknown>
-    const lines: string[] = []
-    const str = (v: unknown) => (typeof v === 'string' ? v : '')
-    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string').join('、') : '')
-    switch (e.action) {
-      case 'submit':
-        if (d.channel) lines.push(t('caseTimeline.channel', { channel: channelLabel(str(d.channel)) }))
-        if (Array.isArray(d.programs)) lines.push(t('caseTimeline.programs', { programs: programsLabel(d.programs as string[]) }))
-        if (d.staff_relative === true) lines.push(t('cases.flags.staffRelative'))
-        break
-      case 'request_documents':
-        if (list(d.missing_items)) lines.push(t('caseTimeline.missingItems', { items: list(d.missing_items) }))
-        break
-      case 'accept':
-        if (d.due_date) lines.push(t('caseTimeline.due', { date: str(d.due_date), n: String(d.working_days ?? '') }))
-        if (list(d.accepted_with_missing_items))
-          lines.push(t('caseTimeline.acceptedWithMissing', { items: list(d.accepted_with_missing_items) }))
-        break
-      case 'record_visit': {
-        const v = (d.visit ?? {}) as Record<string, unknown>
-        lines.push(t('caseTimeline.visit', { date: str(v.visited_on), staff: list(v.staff) }))
-        if (v.findings) lines.push(str(v.findings))
-        break
-      }
-      case 'record_verification': {
-        const v = (d.verification ?? {}) as Record<string, unknown>
-        lines.push(t('caseTimeline.verification', { date: str(v.date) }))
-        if (v.findings) lines.push(str(v.findings))
-        break
-      }
-      case 'town_opinion': {
-        const o = (d.opinion ?? {}) as Record<string, unknown>
-        lines.push(
-          t('caseTimeline.opinion', {
-            recommend: o.recommend === 'approve' ? t('cases.record.recommendApprove') : t('cases.record.recommendRefuse'),
-            opinion: str(o.opinion),
-          }),
-        )
-        if (o.escalate === true) lines.push(t('cases.flags.escalated'))
-        if (d.notice_ends) lines.push(t('caseTimeline.noticeEnds', { date: str(d.notice_ends) }))
-        break
-      }
-      case 'record_objection':
-        lines.push(t('caseTimeline.objection', { content: str(d.content) }))
-        break
-      case 'answer_objection':
-        lines.push(t('caseTimeline.answer', { answer: str(d.answer) }))
-        break
-      case 'approve':
-        if (typeof d.enrollments === 'number') lines.push(t('caseTimeline.enrollments', { n: d.enrollments }))
-        if (d.first_paid_month) lines.push(t('caseTimeline.firstPaidMonth', { month: str(d.first_paid_month) }))
-        break
-      case 'refuse':
-        if (d.reasons) lines.push(t('caseTimeline.reasons', { reasons: str(d.reasons) }))
-        break
-      case 'extend':
-        if (d.due_date) lines.push(t('caseTimeline.extendedTo', { date: str(d.due_date) }))
-        if (d.reason) lines.push(t('caseTimeline.reason', { reason: str(d.reason) }))
-        break
-      case 'withdraw':
-        if (d.reason) lines.push(t('caseTimeline.reason', { reason: str(d.reason) }))
-        break
-      case 'link_household':
-        if (d.household_id) lines.push(t('caseTimeline.household', { id: String(d.household_id) }))
-        break
-      default:
-        if (e.note) lines.push(e.note)
-    }
-    return lines.filter(Boolean)
-  }
-
   return {
     programLabel,
     programsLabel,
@@ -135,6 +64,85 @@ export function useCaseFormat() {
     noticeLabel,
     yuan,
     dueTag,
-    timelineDetails,
   }
+}
+
+/** Short lines describing what a timeline entry recorded (who and when are shown apart). */
+function timelineDetails(t: Translate, labels: CaseLabels, e: TimelineEntry): string[] {
+  const { channelLabel, programsLabel } = labels
+  const d = (e.details ?? {}) as Record<string, unknown>
+  const lines: string[] = []
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string').join('、') : '')
+  switch (e.action) {
+    case 'submit':
+      if (d.channel) lines.push(t('caseTimeline.channel', { channel: channelLabel(str(d.channel)) }))
+      if (Array.isArray(d.programs)) lines.push(t('caseTimeline.programs', { programs: programsLabel(d.programs as string[]) }))
+      if (d.staff_relative === true) lines.push(t('cases.flags.staffRelative'))
+      break
+    case 'request_documents':
+      if (list(d.missing_items)) lines.push(t('caseTimeline.missingItems', { items: list(d.missing_items) }))
+      break
+    case 'accept':
+      if (d.due_date) lines.push(t('caseTimeline.due', { date: str(d.due_date), n: String(d.working_days ?? '') }))
+      if (list(d.accepted_with_missing_items))
+        lines.push(t('caseTimeline.acceptedWithMissing', { items: list(d.accepted_with_missing_items) }))
+      break
+    case 'record_visit': {
+      const v = (d.visit ?? {}) as Record<string, unknown>
+      lines.push(t('caseTimeline.visit', { date: str(v.visited_on), staff: list(v.staff) }))
+      if (v.findings) lines.push(str(v.findings))
+      break
+    }
+    case 'record_verification': {
+      const v = (d.verification ?? {}) as Record<string, unknown>
+      lines.push(t('caseTimeline.verification', { date: str(v.date) }))
+      if (v.findings) lines.push(str(v.findings))
+      break
+    }
+    case 'town_opinion': {
+      const o = (d.opinion ?? {}) as Record<string, unknown>
+      lines.push(
+        t('caseTimeline.opinion', {
+          recommend: o.recommend === 'approve' ? t('cases.record.recommendApprove') : t('cases.record.recommendRefuse'),
+          opinion: str(o.opinion),
+        }),
+      )
+      if (o.escalate === true) lines.push(t('cases.flags.escalated'))
+      if (d.notice_ends) lines.push(t('caseTimeline.noticeEnds', { date: str(d.notice_ends) }))
+      break
+    }
+    case 'record_objection':
+      lines.push(t('caseTimeline.objection', { content: str(d.content) }))
+      break
+    case 'answer_objection':
+      lines.push(t('caseTimeline.answer', { answer: str(d.answer) }))
+      break
+    case 'approve':
+      if (typeof d.enrollments === 'number') lines.push(t('caseTimeline.enrollments', { n: d.enrollments }))
+      if (d.first_paid_month) lines.push(t('caseTimeline.firstPaidMonth', { month: str(d.first_paid_month) }))
+      break
+    case 'refuse':
+      if (d.reasons) lines.push(t('caseTimeline.reasons', { reasons: str(d.reasons) }))
+      break
+    case 'extend':
+      if (d.due_date) lines.push(t('caseTimeline.extendedTo', { date: str(d.due_date) }))
+      if (d.reason) lines.push(t('caseTimeline.reason', { reason: str(d.reason) }))
+      break
+    case 'withdraw':
+      if (d.reason) lines.push(t('caseTimeline.reason', { reason: str(d.reason) }))
+      break
+    case 'link_household':
+      if (d.household_id) lines.push(t('caseTimeline.household', { id: String(d.household_id) }))
+      break
+    default:
+      if (e.note) lines.push(e.note)
+  }
+  return lines.filter(Boolean)
+}
+
+export function useCaseFormat() {
+  const { t, te } = useI18n()
+  const labels = caseLabels(t, te)
+  return { ...labels, timelineDetails: (e: TimelineEntry) => timelineDetails(t, labels, e) }
 }

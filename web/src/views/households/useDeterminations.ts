@@ -40,6 +40,54 @@ export interface ReasonGroup {
   passed: number
 }
 
+/** The row of programme `key` in the determinations `d`; `nameOf` names a covered member. */
+function programmeRow(d: Determinations, key: Programme, nameOf: (citizenId: string) => string): ProgrammeRow {
+  const p = d[key] as ProgrammeDetermination & Record<string, unknown>
+  const recurring = key === 'dibao' || key === 'tekun'
+  const monthly = typeof p.monthly_fen === 'number' ? p.monthly_fen : null
+  const row: ProgrammeRow = {
+    key,
+    eligible: !!p.eligible,
+    monthlyFen: p.eligible && monthly !== null && (recurring || monthly > 0) ? monthly : null,
+    baseFen: null,
+    supplementFen: null,
+    coverage: p.eligible && typeof p.coverage === 'string' ? p.coverage : null,
+    coveredNames: [],
+    rule: null,
+    failedRule: p.eligible ? null : (p.reasons ?? []).find((r) => !r.passed)?.rule ?? null,
+    amountFen: null,
+    approver: null,
+    items: [],
+  }
+  if (p.eligible && Array.isArray(p.covered) && (key !== 'dibao' || p.coverage === 'single_persons')) {
+    row.coveredNames = p.covered.map(nameOf)
+  }
+  if (key === 'dibao') {
+    const db = d.dibao
+    row.rule = p.eligible && db.rule ? db.rule : null
+    if (p.eligible && (db.supplement_monthly_fen ?? 0) > 0) {
+      row.baseFen = db.base_monthly_fen ?? null
+      row.supplementFen = db.supplement_monthly_fen ?? null
+    }
+  }
+  if (key === 'marginal' && p.eligible && !row.coverage) row.coverage = 'whole_household'
+  if (key === 'temporary') {
+    const tp = d.temporary
+    row.amountFen = tp.eligible ? tp.amount_fen : null
+    row.approver = tp.eligible ? tp.approver : null
+    row.items = tp.items ?? []
+  }
+  return row
+}
+
+/** The reasons per programme, then the shared ones; groups without reasons left out. */
+function reasonGroupsOf(d: Determinations): ReasonGroup[] {
+  const groups: ReasonGroup[] = PROGRAMMES.map((key) => ({ key, reasons: d[key].reasons ?? [], passed: 0 }))
+  groups.push({ key: 'general', reasons: d.reasons ?? [], passed: 0 })
+  for (const g of groups) g.passed = g.reasons.filter((r) => r.passed).length
+  return groups.filter((g) => g.reasons.length > 0)
+}
+
 export function useDeterminations(householdId: Ref<string>, members: Ref<Person[]>) {
   const { t } = useI18n()
   const date = ref(todayIso())
@@ -76,58 +124,11 @@ export function useDeterminations(householdId: Ref<string>, members: Ref<Person[
 
   const rows = computed<ProgrammeRow[]>(() => {
     const d = data.value
-    if (!d) return []
-    return PROGRAMMES.map((key) => {
-      const p = d[key] as ProgrammeDetermination & Record<string, unknown>
-      const recurring = key === 'dibao' || key === 'tekun'
-      const monthly = typeof p.monthly_fen === 'number' ? p.monthly_fen : null
-      const row: ProgrammeRow = {
-        key,
-        eligible: !!p.eligible,
-        monthlyFen: p.eligible && monthly !== null && (recurring || monthly > 0) ? monthly : null,
-        baseFen: null,
-        supplementFen: null,
-        coverage: p.eligible && typeof p.coverage === 'string' ? p.coverage : null,
-        coveredNames: [],
-        rule: null,
-        failedRule: p.eligible ? null : (p.reasons ?? []).find((r) => !r.passed)?.rule ?? null,
-        amountFen: null,
-        approver: null,
-        items: [],
-      }
-      if (p.eligible && Array.isArray(p.covered) && (key !== 'dibao' || p.coverage === 'single_persons')) {
-        row.coveredNames = p.covered.map(nameOf)
-      }
-      if (key === 'dibao') {
-        const db = d.dibao
-        row.rule = p.eligible && db.rule ? db.rule : null
-        if (p.eligible && (db.supplement_monthly_fen ?? 0) > 0) {
-          row.baseFen = db.base_monthly_fen ?? null
-          row.supplementFen = db.supplement_monthly_fen ?? null
-        }
-      }
-      if (key === 'marginal' && p.eligible && !row.coverage) row.coverage = 'whole_household'
-      if (key === 'temporary') {
-        const tp = d.temporary
-        row.amountFen = tp.eligible ? tp.amount_fen : null
-        row.approver = tp.eligible ? tp.approver : null
-        row.items = tp.items ?? []
-      }
-      return row
-    })
+    return d ? PROGRAMMES.map((key) => programmeRow(d, key, nameOf)) : []
   })
-
   const referrals = computed(() => data.value?.referrals ?? [])
   const zeroEmployment = computed(() => !!data.value?.zero_employment_household)
-
-  const reasonGroups = computed<ReasonGroup[]>(() => {
-    const d = data.value
-    if (!d) return []
-    const groups: ReasonGroup[] = PROGRAMMES.map((key) => ({ key, reasons: d[key].reasons ?? [], passed: 0 }))
-    groups.push({ key: 'general', reasons: d.reasons ?? [], passed: 0 })
-    for (const g of groups) g.passed = g.reasons.filter((r) => r.passed).length
-    return groups.filter((g) => g.reasons.length > 0)
-  })
+  const reasonGroups = computed<ReasonGroup[]>(() => (data.value ? reasonGroupsOf(data.value) : []))
 
   watch(date, () => void load())
   watch(householdId, () => void load(), { immediate: true })

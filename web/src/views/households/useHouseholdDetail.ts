@@ -1,5 +1,5 @@
 // Household detail: the household, its members, and the add/edit/remove member actions.
-import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
+import { computed, onMounted, reactive, ref, useTemplateRef, type Ref } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, ElMessageBox, type FormInstance } from 'element-plus'
@@ -16,17 +16,12 @@ import { useSessionStore } from '@/stores/session'
 import { useFieldErrors, PERSON_ALIASES, PERSON_FIELD } from '@/composables/useFieldErrors'
 import { emptyMember, memberFromPerson, memberToInput, type MemberForm } from './memberForm'
 
-export function useHouseholdDetail() {
+/** The household by id, with its members head first. */
+function useHousehold(id: Ref<string>) {
   const { t } = useI18n()
-  const route = useRoute()
-  const router = useRouter()
-  const session = useSessionStore()
-
-  const id = computed(() => String(route.params.id ?? ''))
   const household = ref<Household | null>(null)
   const loading = ref(false)
   const loadError = ref('')
-  const canWrite = computed(() => session.can('registry.write'))
 
   /** Head first, then in the order the server keeps. */
   const members = computed<Person[]>(() => {
@@ -49,7 +44,12 @@ export function useHouseholdDetail() {
     }
   }
 
-  // ---- member dialog ----
+  return { household, members, head, loading, loadError, load }
+}
+
+/** The add/edit member dialog; `saved` reloads the household. */
+function useMemberDialog(id: Ref<string>, saved: () => Promise<void>) {
+  const { t } = useI18n()
   const dialog = reactive({
     visible: false,
     mode: 'add' as 'add' | 'edit',
@@ -95,7 +95,7 @@ export function useHouseholdDetail() {
       }
       dialog.visible = false
       ElMessage.success(t(dialog.mode === 'edit' ? 'common.saved' : 'member.added'))
-      await load()
+      await saved()
     } catch (e) {
       memberErrors.show(e)
       if (isApiError(e) && e.code === 'version_conflict') ElMessage.error(t('error.versionConflict'))
@@ -103,6 +103,13 @@ export function useHouseholdDetail() {
       dialog.saving = false
     }
   }
+
+  return { dialog, memberForm, memberErrors, openAdd, openEdit, saveMember }
+}
+
+/** Removing a member after a confirmation; `done` reloads the household either way. */
+function useRemoveMember(done: () => Promise<void>) {
+  const { t } = useI18n()
 
   async function confirmRemove(p: Person): Promise<void> {
     try {
@@ -127,8 +134,20 @@ export function useHouseholdDetail() {
             : t('error.unexpected'),
       )
     }
-    await load()
+    await done()
   }
+
+  return { confirmRemove }
+}
+
+export function useHouseholdDetail() {
+  const route = useRoute()
+  const router = useRouter()
+  const session = useSessionStore()
+
+  const id = computed(() => String(route.params.id ?? ''))
+  const canWrite = computed(() => session.can('registry.write'))
+  const record = useHousehold(id)
 
   function edit(): void {
     void router.push({ name: 'household-edit', params: { id: id.value } })
@@ -139,23 +158,13 @@ export function useHouseholdDetail() {
     else void router.push({ name: 'households' })
   }
 
-  onMounted(load)
+  onMounted(record.load)
 
   return {
-    household,
-    members,
-    head,
-    loading,
-    loadError,
+    ...record,
     canWrite,
-    load,
-    dialog,
-    memberForm,
-    memberErrors,
-    openAdd,
-    openEdit,
-    saveMember,
-    confirmRemove,
+    ...useMemberDialog(id, record.load),
+    ...useRemoveMember(record.load),
     edit,
     back,
   }

@@ -26,6 +26,106 @@ export function actionsFor(status: string): EnrollmentAction[] {
 
 const FIELD = /^(monthly_fen|reason|gradual_exit)$/
 
+type Translate = ReturnType<typeof useI18n>['t']
+type ManageForm = { amount: string; reason: string; stable: boolean; gradualExit: boolean }
+
+/** What the form of `action` shows and asks for. */
+function manageFields(action: EnrollmentAction, enrollment: FileEnrollment | null) {
+  return {
+    needsAmount: action === 'change_amount',
+    showsAmount: action === 'review' || action === 'change_amount',
+    showsReason: action !== 'resume',
+    canGradual: action === 'terminate' && enrollment?.program === 'dibao',
+  }
+}
+
+/** Client-side checks of the form of `action`: the message of each field that fails. */
+function manageProblems(t: Translate, action: EnrollmentAction, form: ManageForm): Record<string, string> {
+  const problems: Record<string, string> = {}
+  const { showsAmount, needsAmount } = manageFields(action, null)
+  const amount = form.amount.trim()
+  if (showsAmount && amount !== '' && !isValidYuan(amount)) problems.monthly_fen = t('common.moneyFormat')
+  if (needsAmount && amount === '') problems.monthly_fen = t('householdFile.manage.amountRequired')
+  const reasonRequired =
+    action === 'change_amount' || action === 'suspend' || action === 'terminate' || (action === 'review' && amount !== '')
+  if (reasonRequired && !form.reason.trim()) problems.reason = t('householdFile.manage.reasonRequired')
+  return problems
+}
+
+/** What the form of `action` sends. */
+function managePayload(action: EnrollmentAction, enrollment: FileEnrollment, form: ManageForm): EnrollmentActionPayload {
+  const { showsAmount, showsReason, canGradual } = manageFields(action, enrollment)
+  const payload: EnrollmentActionPayload = {}
+  if (showsAmount && form.amount.trim() !== '') payload.monthly_fen = yuanToFen(form.amount)
+  if (showsReason && form.reason.trim()) payload.reason = form.reason.trim()
+  if (action === 'review') payload.stable = form.stable
+  if (canGradual && form.gradualExit) payload.gradual_exit = true
+  return payload
+}
+
+/** The dynamic management dialog of one enrollment; `done` reloads the file. */
+function useManageDialog(done: () => Promise<void>) {
+  const { t } = useI18n()
+  const dialog = reactive({
+    visible: false,
+    saving: false,
+    action: 'review' as EnrollmentAction,
+    enrollment: null as FileEnrollment | null,
+  })
+  const form = reactive<ManageForm>({ amount: '', reason: '', stable: false, gradualExit: false })
+  const errors = useFieldErrors((f) => FIELD.test(f))
+
+  function open(enrollment: FileEnrollment, action: EnrollmentAction): void {
+    errors.clear()
+    dialog.enrollment = enrollment
+    dialog.action = action
+    form.amount = ''
+    form.reason = ''
+    form.stable = false
+    form.gradualExit = false
+    dialog.visible = true
+  }
+
+  const fields = computed(() => manageFields(dialog.action, dialog.enrollment))
+
+  /** Client-side checks; the server's messages replace them on submit. */
+  function validate(): boolean {
+    errors.clear()
+    const problems = manageProblems(t, dialog.action, form)
+    Object.assign(errors.fields, problems)
+    return Object.keys(problems).length === 0
+  }
+
+  async function submit(): Promise<void> {
+    const e = dialog.enrollment
+    if (!e || !validate()) return
+    const payload = managePayload(dialog.action, e, form)
+    dialog.saving = true
+    try {
+      await actOnEnrollment(e.id, dialog.action, e.version, payload)
+      dialog.visible = false
+      ElMessage.success(t('householdFile.manage.done'))
+      await done()
+    } catch (err) {
+      errors.show(err)
+    } finally {
+      dialog.saving = false
+    }
+  }
+
+  return {
+    dialog,
+    form,
+    errors,
+    open,
+    submit,
+    showsAmount: computed(() => fields.value.showsAmount),
+    needsAmount: computed(() => fields.value.needsAmount),
+    showsReason: computed(() => fields.value.showsReason),
+    canGradual: computed(() => fields.value.canGradual),
+  }
+}
+
 export function useHouseholdFile(householdId: Ref<string>) {
   const { t } = useI18n()
   const session = useSessionStore()
@@ -59,90 +159,5 @@ export function useHouseholdFile(householdId: Ref<string>) {
       file.value.determinations.length === 0,
   )
 
-  // ------------------------------------------------------------ dynamic management dialog
-  const dialog = reactive({
-    visible: false,
-    saving: false,
-    action: 'review' as EnrollmentAction,
-    enrollment: null as FileEnrollment | null,
-  })
-  const form = reactive({ amount: '', reason: '', stable: false, gradualExit: false })
-  const errors = useFieldErrors((f) => FIELD.test(f))
-
-  function open(enrollment: FileEnrollment, action: EnrollmentAction): void {
-    errors.clear()
-    dialog.enrollment = enrollment
-    dialog.action = action
-    form.amount = ''
-    form.reason = ''
-    form.stable = false
-    form.gradualExit = false
-    dialog.visible = true
-  }
-
-  const needsAmount = computed(() => dialog.action === 'change_amount')
-  const showsAmount = computed(() => dialog.action === 'review' || dialog.action === 'change_amount')
-  const showsReason = computed(() => dialog.action !== 'resume')
-  const canGradual = computed(() => dialog.action === 'terminate' && dialog.enrollment?.program === 'dibao')
-
-  /** Client-side checks; the server's messages replace them on submit. */
-  function validate(): boolean {
-    errors.clear()
-    let ok = true
-    const amount = form.amount.trim()
-    if (showsAmount.value && amount !== '' && !isValidYuan(amount)) {
-      errors.fields.monthly_fen = t('common.moneyFormat')
-      ok = false
-    }
-    if (needsAmount.value && amount === '') {
-      errors.fields.monthly_fen = t('householdFile.manage.amountRequired')
-      ok = false
-    }
-    const reasonRequired =
-      dialog.action === 'change_amount' || dialog.action === 'suspend' || dialog.action === 'terminate' || (dialog.action === 'review' && amount !== '')
-    if (reasonRequired && !form.reason.trim()) {
-      errors.fields.reason = t('householdFile.manage.reasonRequired')
-      ok = false
-    }
-    return ok
-  }
-
-  async function submit(): Promise<void> {
-    const e = dialog.enrollment
-    if (!e || !validate()) return
-    const payload: EnrollmentActionPayload = {}
-    if (showsAmount.value && form.amount.trim() !== '') payload.monthly_fen = yuanToFen(form.amount)
-    if (showsReason.value && form.reason.trim()) payload.reason = form.reason.trim()
-    if (dialog.action === 'review') payload.stable = form.stable
-    if (canGradual.value && form.gradualExit) payload.gradual_exit = true
-    dialog.saving = true
-    try {
-      await actOnEnrollment(e.id, dialog.action, e.version, payload)
-      dialog.visible = false
-      ElMessage.success(t('householdFile.manage.done'))
-      await load()
-    } catch (err) {
-      errors.show(err)
-    } finally {
-      dialog.saving = false
-    }
-  }
-
-  return {
-    file,
-    loading,
-    error,
-    load,
-    isEmpty,
-    canManage,
-    dialog,
-    form,
-    errors,
-    open,
-    submit,
-    showsAmount,
-    needsAmount,
-    showsReason,
-    canGradual,
-  }
+  return { file, loading, error, load, isEmpty, canManage, ...useManageDialog(load) }
 }

@@ -1,7 +1,7 @@
 // Create (/households/new, with members) and edit (/households/:id/edit, household fields and
 // `version` only). Money is typed in 元 and sent as integer 分. Server errors land under the form
 // item their `field` names; a stale version shows "modified by someone else".
-import { computed, nextTick, onMounted, reactive, ref, useTemplateRef } from 'vue'
+import { computed, nextTick, onMounted, reactive, ref, useTemplateRef, type Ref } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
@@ -10,6 +10,7 @@ import {
   getHousehold,
   updateHousehold,
   type Area,
+  type Household,
   type HouseholdFields,
 } from '@/api/households'
 import { isApiError, newIdempotencyKey } from '@/api/http'
@@ -40,17 +41,11 @@ function yuanOrEmpty(fen: number | undefined): string {
   return fen ? fenToYuan(fen) : ''
 }
 
-export function useHouseholdForm() {
-  const { t } = useI18n()
-  const route = useRoute()
-  const router = useRouter()
-  const regions = useRegionChoices()
+type Translate = ReturnType<typeof useI18n>['t']
+type Regions = ReturnType<typeof useRegionChoices>
 
-  const id = computed(() => (typeof route.params.id === 'string' ? route.params.id : ''))
-  const isEdit = computed(() => id.value !== '')
-
-  const formRef = useTemplateRef<FormInstance>('formRef')
-  const form = reactive<HouseholdFormModel>({
+function emptyHousehold(): HouseholdFormModel {
+  return {
     town_code: '',
     village_code: '',
     area: 'rural',
@@ -63,48 +58,68 @@ export function useHouseholdForm() {
     medical: '',
     education: '',
     members: [emptyMember('head')],
-  })
-  const version = ref(0)
-  const loading = ref(false)
-  const loadError = ref('')
-  const saving = ref(false)
-
-  function isKnownField(field: string): boolean {
-    if (HOUSEHOLD_FIELD.test(field)) return true
-    if (isEdit.value) return false
-    const m = /^members\[(\d+)\]\.(.+)$/.exec(field)
-    return !!m && Number(m[1]) < form.members.length && PERSON_FIELD.test(m[2])
   }
-  const errors = useFieldErrors(isKnownField, PERSON_ALIASES)
+}
 
+/** The form's rules; the town is asked for only where the user chooses it. */
+function householdRules(t: Translate, chooseTown: boolean): FormRules {
   const money: FormItemRule = {
     validator: (_r, value: string, cb) => cb(isValidYuan(value ?? '') ? undefined : new Error(t('common.moneyFormat'))),
     trigger: 'blur',
   }
-  const rules = computed<FormRules>(() => ({
-    town_code: regions.chooseTown.value
-      ? [{ required: true, message: t('household.form.townRequired'), trigger: 'change' }]
-      : [],
+  return {
+    town_code: chooseTown ? [{ required: true, message: t('household.form.townRequired'), trigger: 'change' }] : [],
     village_code: [{ required: true, message: t('household.form.villageRequired'), trigger: 'change' }],
     area: [{ required: true, message: t('household.form.areaRequired'), trigger: 'change' }],
     residence_address: [{ required: true, message: t('household.form.addressRequired'), trigger: 'blur' }],
     deposits: [money],
     medical: [money],
     education: [money],
-  }))
-
-  function onTownChange(): void {
-    form.village_code = ''
-    void regions.loadVillages(form.town_code)
   }
+}
 
-  function addMember(): void {
-    form.members.push(emptyMember(''))
-  }
+/** Puts the household fields of `h` in the edit form (members are edited on the detail page). */
+function fillForm(form: HouseholdFormModel, h: Household): void {
+  form.town_code = h.town_code
+  form.village_code = h.village_code
+  form.area = h.area
+  form.residence_address = h.residence_address
+  form.phone = h.phone ?? ''
+  form.deposits = yuanOrEmpty(h.assets?.deposits_fen)
+  form.vehicles = h.assets?.vehicles ?? 0
+  form.extra_properties = h.assets?.extra_properties ?? 0
+  form.business = !!h.assets?.business
+  form.medical = yuanOrEmpty(h.annual_rigid_expenditure_fen?.medical)
+  form.education = yuanOrEmpty(h.annual_rigid_expenditure_fen?.education)
+  form.members = []
+}
 
-  function removeMember(index: number): void {
-    if (index > 0) form.members.splice(index, 1)
+/** The household fields the form sends, money in 分. */
+function householdFields(form: HouseholdFormModel): HouseholdFields {
+  return {
+    village_code: form.village_code,
+    area: form.area,
+    residence_address: form.residence_address.trim(),
+    phone: form.phone.trim(),
+    assets: {
+      deposits_fen: yuanToFen(form.deposits),
+      vehicles: form.vehicles ?? 0,
+      extra_properties: form.extra_properties ?? 0,
+      business: form.business,
+    },
+    annual_rigid_expenditure_fen: {
+      medical: yuanToFen(form.medical),
+      education: yuanToFen(form.education),
+    },
   }
+}
+
+/** Loading the page: the region choices, and for an edit the household and its version. */
+function useHouseholdLoad(id: Ref<string>, isEdit: Ref<boolean>, form: HouseholdFormModel, regions: Regions) {
+  const { t } = useI18n()
+  const version = ref(0)
+  const loading = ref(false)
+  const loadError = ref('')
 
   async function load(): Promise<void> {
     loadError.value = ''
@@ -117,18 +132,7 @@ export function useHouseholdForm() {
     loading.value = true
     try {
       const h = await getHousehold(id.value)
-      form.town_code = h.town_code
-      form.village_code = h.village_code
-      form.area = h.area
-      form.residence_address = h.residence_address
-      form.phone = h.phone ?? ''
-      form.deposits = yuanOrEmpty(h.assets?.deposits_fen)
-      form.vehicles = h.assets?.vehicles ?? 0
-      form.extra_properties = h.assets?.extra_properties ?? 0
-      form.business = !!h.assets?.business
-      form.medical = yuanOrEmpty(h.annual_rigid_expenditure_fen?.medical)
-      form.education = yuanOrEmpty(h.annual_rigid_expenditure_fen?.education)
-      form.members = []
+      fillForm(form, h)
       version.value = h.version
       await regions.loadVillages(h.town_code)
       // Keep the current village selectable even if the list does not contain it.
@@ -136,34 +140,28 @@ export function useHouseholdForm() {
         regions.villages.value.unshift({ code: h.village_code, name: h.village_name })
       }
     } catch (e) {
-      loadError.value = isApiError(e) && e.status === 404 ? t('household.detail.notFound') : errorText(e)
+      loadError.value =
+        isApiError(e) && e.status === 404 ? t('household.detail.notFound') : isApiError(e) ? e.message : t('error.unexpected')
     } finally {
       loading.value = false
     }
   }
 
-  function errorText(e: unknown): string {
-    return isApiError(e) ? e.message : t('error.unexpected')
-  }
+  return { version, loading, loadError, load }
+}
 
-  function fields(): HouseholdFields {
-    return {
-      village_code: form.village_code,
-      area: form.area,
-      residence_address: form.residence_address.trim(),
-      phone: form.phone.trim(),
-      assets: {
-        deposits_fen: yuanToFen(form.deposits),
-        vehicles: form.vehicles ?? 0,
-        extra_properties: form.extra_properties ?? 0,
-        business: form.business,
-      },
-      annual_rigid_expenditure_fen: {
-        medical: yuanToFen(form.medical),
-        education: yuanToFen(form.education),
-      },
-    }
-  }
+/** Saving: create with members or update with the version read, then show the household. */
+function useHouseholdSave(
+  id: Ref<string>,
+  isEdit: Ref<boolean>,
+  form: HouseholdFormModel,
+  version: Ref<number>,
+  errors: ReturnType<typeof useFieldErrors>,
+) {
+  const { t } = useI18n()
+  const router = useRouter()
+  const formRef = useTemplateRef<FormInstance>('formRef')
+  const saving = ref(false)
 
   // The new-household form's Idempotency-Key: made when the page opens, reused by resubmits.
   const createKey = newIdempotencyKey()
@@ -178,8 +176,8 @@ export function useHouseholdForm() {
     saving.value = true
     try {
       const saved = isEdit.value
-        ? await updateHousehold(id.value, { ...fields(), version: version.value })
-        : await createHousehold({ ...fields(), members: form.members.map(memberToInput) }, createKey)
+        ? await updateHousehold(id.value, { ...householdFields(form), version: version.value })
+        : await createHousehold({ ...householdFields(form), members: form.members.map(memberToInput) }, createKey)
       ElMessage.success(t(isEdit.value ? 'common.saved' : 'household.form.created'))
       await router.replace({ name: 'household-detail', params: { id: saved.id } })
     } catch (e) {
@@ -189,6 +187,43 @@ export function useHouseholdForm() {
     } finally {
       saving.value = false
     }
+  }
+
+  return { saving, submit }
+}
+
+export function useHouseholdForm() {
+  const { t } = useI18n()
+  const route = useRoute()
+  const router = useRouter()
+  const regions = useRegionChoices()
+
+  const id = computed(() => (typeof route.params.id === 'string' ? route.params.id : ''))
+  const isEdit = computed(() => id.value !== '')
+  const form = reactive<HouseholdFormModel>(emptyHousehold())
+
+  function isKnownField(field: string): boolean {
+    if (HOUSEHOLD_FIELD.test(field)) return true
+    if (isEdit.value) return false
+    const m = /^members\[(\d+)\]\.(.+)$/.exec(field)
+    return !!m && Number(m[1]) < form.members.length && PERSON_FIELD.test(m[2])
+  }
+  const errors = useFieldErrors(isKnownField, PERSON_ALIASES)
+  const rules = computed<FormRules>(() => householdRules(t, regions.chooseTown.value))
+  const { version, loading, loadError, load } = useHouseholdLoad(id, isEdit, form, regions)
+  const { saving, submit } = useHouseholdSave(id, isEdit, form, version, errors)
+
+  function onTownChange(): void {
+    form.village_code = ''
+    void regions.loadVillages(form.town_code)
+  }
+
+  function addMember(): void {
+    form.members.push(emptyMember(''))
+  }
+
+  function removeMember(index: number): void {
+    if (index > 0) form.members.splice(index, 1)
   }
 
   function cancel(): void {
