@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libxlsxwriter-dev libgtest-dev libgmock-dev
   libssl-dev
   postgresql-15 postgresql-client-15 chromium wrk
+  universal-ctags
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

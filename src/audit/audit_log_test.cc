@@ -67,6 +67,23 @@ class AuditTest : public storage::testing::MigratedDbTest {
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : VerifyReport{};
   }
+  // Tampers with `sql`, then expects verification to fail at entry `id`.
+  void ExpectBrokenAt(const std::string& sql, int64_t id) {
+    Tamper(sql);
+    auto rep = Check();
+    EXPECT_FALSE(rep.ok);
+    EXPECT_EQ(rep.first_broken_id, id);
+  }
+  // An attacker's edit of entry 2 with the chain recomputed after it (Recompute, below).
+  void ForgeEntryTwoAndRecompute(bool keyed);
+  // Anchors to a fresh directory; returns the keys to restore at the end.
+  ChainKeys UseFreshAnchorDir() {
+    const ChainKeys saved = *CurrentKeys();
+    ChainKeys k = saved;
+    k.anchor_dir = FreshDir();
+    UseKeys(k);
+    return saved;
+  }
 };
 
 TEST_P(AuditTest, IntactChainVerifies) {
@@ -75,33 +92,13 @@ TEST_P(AuditTest, IntactChainVerifies) {
   EXPECT_EQ(rep.entries, 4);
 }
 
-TEST_P(AuditTest, EditedRowIsNamed) {
-  Tamper("UPDATE audit_log SET after_json = '{\"area\":\"rural\"}' WHERE id = 3");
-  auto rep = Check();
-  EXPECT_FALSE(rep.ok);
-  EXPECT_EQ(rep.first_broken_id, 3);
-}
+TEST_P(AuditTest, EditedRowIsNamed) { ExpectBrokenAt("UPDATE audit_log SET after_json = '{\"area\":\"rural\"}' WHERE id = 3", 3); }
 
-TEST_P(AuditTest, EditedRowAndItsHashIsNamed) {
-  Tamper("UPDATE audit_log SET actor = 'someone', hash = 'ff' WHERE id = 2");
-  auto rep = Check();
-  EXPECT_FALSE(rep.ok);
-  EXPECT_EQ(rep.first_broken_id, 2);
-}
+TEST_P(AuditTest, EditedRowAndItsHashIsNamed) { ExpectBrokenAt("UPDATE audit_log SET actor = 'someone', hash = 'ff' WHERE id = 2", 2); }
 
-TEST_P(AuditTest, DeletedRowIsNamed) {
-  Tamper("DELETE FROM audit_log WHERE id = 2");
-  auto rep = Check();
-  EXPECT_FALSE(rep.ok);
-  EXPECT_EQ(rep.first_broken_id, 2);
-}
+TEST_P(AuditTest, DeletedRowIsNamed) { ExpectBrokenAt("DELETE FROM audit_log WHERE id = 2", 2); }
 
-TEST_P(AuditTest, TruncatedTailIsDetected) {
-  Tamper("DELETE FROM audit_log WHERE id = 4");
-  auto rep = Check();
-  EXPECT_FALSE(rep.ok);
-  EXPECT_EQ(rep.first_broken_id, 4);
-}
+TEST_P(AuditTest, TruncatedTailIsDetected) { ExpectBrokenAt("DELETE FROM audit_log WHERE id = 4", 4); }
 
 TEST_P(AuditTest, RolledBackWriteLeavesChainIntact) {
   {
@@ -293,6 +290,40 @@ TEST_P(AuditTest, QueuedWritesEachGetTheirOwnOutcome) {
   EXPECT_EQ(rep.entries, 4 + 3);
 }
 
+// Writes of `things` rows through a WriteQueue, each one's answer kept (by submission).
+struct QueuedThingWrites {
+  WriteQueue queue;
+  std::mutex mu;
+  std::vector<std::optional<Status>> answered;
+  QueuedThingWrites(storage::Database& db, size_t n) : queue(db), answered(n) {}
+  Status Submit(storage::Connection& conn, int k, int64_t id) {
+    storage::Transaction tx(conn, true);
+    const Entry entry{"thing.update", "thing", std::to_string(id), "370725107202", "{}", R"({"v":"新"})"};
+    return queue.Submit(conn, tx, "UPDATE things SET v = ?, version = version + 1 WHERE id = ? RETURNING id",
+                        {std::string("新"), id}, {7, "张三"}, entry,
+                        {"SELECT id FROM things WHERE id = ? FOR UPDATE", {id}, id},
+                        [this, k](const WriteQueue::Outcome& o) {
+                          std::lock_guard<std::mutex> g(mu);
+                          answered[k] = o.status;
+                          return o.status;
+                        });
+  }
+  std::optional<Status> Answer(int k) {
+    std::lock_guard<std::mutex> g(mu);
+    return answered[k];
+  }
+};
+
+// Until a session of this database waits for a lock (at most 10 s).
+void AwaitLockWait(storage::Connection& conn) {
+  for (int i = 0; i < 1000; ++i) {
+    auto waiting = conn.Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+    if (!waiting.ok() || waiting->rows[0].Int(0) > 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 // Lock order (PostgreSQL): a batch takes its writes' row locks before the chain head. Here a
 // batch of two writes meets a row that another transaction holds: the batch must wait for
 // it without holding the head, or that transaction, asking for the head next (as any guarded
@@ -303,21 +334,8 @@ TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
   }
   ASSERT_TRUE(conn().ExecScript("CREATE TABLE things (id INTEGER PRIMARY KEY, v TEXT NOT NULL, version INTEGER)").ok());
   for (int i = 1; i <= 3; ++i) Exec("INSERT INTO things (id, v, version) VALUES (?, '旧', 1)", {int64_t{i}});
-  WriteQueue queue(*db_);
-  std::mutex mu;
-  std::vector<std::optional<Status>> answered(3);
-  auto submit = [&](int k, int64_t id) {
-    storage::Transaction tx(conn(), true);
-    const Entry entry{"thing.update", "thing", std::to_string(id), "370725107202", "{}", R"({"v":"新"})"};
-    return queue.Submit(conn(), tx, "UPDATE things SET v = ?, version = version + 1 WHERE id = ? RETURNING id",
-                        {std::string("新"), id}, {7, "张三"}, entry,
-                        {"SELECT id FROM things WHERE id = ? FOR UPDATE", {id}, id},
-                        [&, k](const WriteQueue::Outcome& o) {
-                          std::lock_guard<std::mutex> g(mu);
-                          answered[k] = o.status;
-                          return o.status;
-                        });
-  };
+  QueuedThingWrites writes(*db_, 3);
+  auto submit = [&](int k, int64_t id) { return writes.Submit(conn(), k, id); };
   auto lease = [&] {
     auto l = db_->Acquire();
     EXPECT_TRUE(l.ok());
@@ -332,14 +350,7 @@ TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
       b->ExecScript("ROLLBACK");
     }
   } release{head_holder, row_holder};
-  auto await_lock_wait = [&] {  // until a session of this database waits for a lock
-    for (int i = 0; i < 1000; ++i) {
-      auto waiting = row_holder->Query(
-          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
-      if (!waiting.ok() || waiting->rows[0].Int(0) > 0) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  };
+
   // The first write waits for the head; the next two queue meanwhile and become one batch.
   ASSERT_TRUE(head_holder->ExecScript("BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").ok());
   auto receipt = std::make_shared<CommitReceipt>();
@@ -347,7 +358,7 @@ TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
     DeferCommits defer(receipt);
     submit(0, 3);
   }
-  await_lock_wait();
+  AwaitLockWait(*row_holder);
   {
     DeferCommits defer(receipt);
     submit(1, 1);
@@ -356,19 +367,12 @@ TEST_P(AuditTest, BatchWaitsForRowsWithoutHoldingTheHead) {
   ASSERT_TRUE(row_holder->ExecScript("BEGIN; UPDATE things SET v = '别人' WHERE id = 2").ok());
   ASSERT_TRUE(head_holder->ExecScript("ROLLBACK").ok());
   // Once the first batch is done, the second one waits for thing 2's row.
-  for (int i = 0; i < 1000; ++i) {
-    {
-      std::lock_guard<std::mutex> g(mu);
-      if (answered[0].has_value()) break;
-    }
+  for (int i = 0; i < 1000 && !writes.Answer(0).has_value(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  await_lock_wait();
-  {
-    std::lock_guard<std::mutex> g(mu);
-    ASSERT_TRUE(answered[0].has_value() && answered[0]->ok());
-    EXPECT_FALSE(answered[1].has_value());  // thing 1 is in the waiting batch
-  }
+  AwaitLockWait(*row_holder);
+  auto first = writes.Answer(0);
+  ASSERT_TRUE(first.has_value() && first->ok());
+  EXPECT_FALSE(writes.Answer(1).has_value());  // thing 1 is in the waiting batch
   // The head is free while the batch waits: the row's holder can write its audit entry.
   auto head = head_holder->Query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT");
   EXPECT_TRUE(head.ok()) << head.status().detail();
@@ -406,11 +410,15 @@ void Recompute(storage::Connection& conn, int64_t from, bool keyed) {
 }
 
 // Issue 17 #13: with plain SHA-256 an edited entry whose chain was recomputed verified.
-TEST_P(AuditTest, EditRecomputedWithPlainSha256FailsVerify) {
+void AuditTest::ForgeEntryTwoAndRecompute(bool keyed) {
   Tamper("UPDATE audit_log SET after_json = '{\"area\":\"forged\"}' WHERE id = 2");
   ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
-  Recompute(conn(), 2, false);
+  Recompute(conn(), 2, keyed);
   ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1").ok());
+}
+
+TEST_P(AuditTest, EditRecomputedWithPlainSha256FailsVerify) {
+  ASSERT_NO_FATAL_FAILURE(ForgeEntryTwoAndRecompute(false));
   auto rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 2) << rep.problem;
@@ -419,34 +427,26 @@ TEST_P(AuditTest, EditRecomputedWithPlainSha256FailsVerify) {
 // Even with the key, a rewrite of what an anchor covers is detected; after the anchor's row the
 // key alone protects (the next anchor covers it).
 TEST_P(AuditTest, EditRecomputedWithTheKeyFailsAgainstAnAnchor) {
-  const ChainKeys saved = *CurrentKeys();
-  ChainKeys k = saved;
-  k.anchor_dir = FreshDir();
-  UseKeys(k);
+  const ChainKeys saved = UseFreshAnchorDir();
+  const std::string anchor_dir = CurrentKeys()->anchor_dir;
   auto path = WriteAnchor(conn());
   ASSERT_TRUE(path.ok()) << path.status().detail();
   auto rep = Check();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.anchors, 1);
-  Tamper("UPDATE audit_log SET after_json = '{\"area\":\"forged\"}' WHERE id = 2");
-  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 0 WHERE id = 1").ok());
-  Recompute(conn(), 2, true);
-  ASSERT_TRUE(conn().Execute("UPDATE audit_head SET sealed = 1 WHERE id = 1").ok());
+  ASSERT_NO_FATAL_FAILURE(ForgeEntryTwoAndRecompute(true));
   rep = Check();
   EXPECT_FALSE(rep.ok);
   EXPECT_EQ(rep.first_broken_id, 4) << rep.problem;  // the anchored head no longer matches
   EXPECT_NE(rep.problem.find("anchor"), std::string::npos) << rep.problem;
   // Without the anchor the keyed rewrite would pass: the anchor is what caught it.
-  std::filesystem::remove_all(k.anchor_dir);
+  std::filesystem::remove_all(anchor_dir);
   EXPECT_TRUE(Check().ok);
   UseKeys(saved);
 }
 
 TEST_P(AuditTest, ForgedAnchorIsRefused) {
-  const ChainKeys saved = *CurrentKeys();
-  ChainKeys k = saved;
-  k.anchor_dir = FreshDir();
-  UseKeys(k);
+  const ChainKeys saved = UseFreshAnchorDir();
   auto path = WriteAnchor(conn());
   ASSERT_TRUE(path.ok());
   {

@@ -326,115 +326,151 @@ Result<int64_t> AuthService::PurgeExpiredSessions(storage::Connection& conn) {
   return static_cast<int64_t>(*del);
 }
 
-Result<LoginResult> AuthService::Login(const std::string& username, const std::string& password,
-                                       const std::string& totp_code) {
-  const std::string& decoy = DecoyHash();
-  int64_t now = 0;
-  std::optional<storage::Lease> lease;
-  storage::ResultSet claim;
-  // Waiting for concurrent tries (below) holds a request thread: at most kMaxLoginWaiters do it
-  // at once, so that a flood of tries on freshly locked names cannot take every thread; the
-  // others answer "locked" at once.
-  static std::atomic<int> waiters{0};
-  struct WaitSlot {
-    bool held = false;
-    ~WaitSlot() {
-      if (held) waiters.fetch_sub(1);
+namespace {
+std::atomic<int> login_waiters{0};
+}  // namespace
+
+// Waiting for concurrent tries (ClaimLoginTry) holds a request thread: at most
+// kMaxLoginWaiters do it at once, so that a flood of tries on freshly locked names cannot take
+// every thread; the others answer "locked" at once. A login that waited keeps its slot until
+// it returns.
+struct AuthService::LoginWaitSlot {
+  bool held = false;
+  ~LoginWaitSlot() {
+    if (held) login_waiters.fetch_sub(1);
+  }
+  // False when kMaxLoginWaiters already wait.
+  bool Take() {
+    if (held) return true;
+    if (login_waiters.fetch_add(1) >= kMaxLoginWaiters) {
+      login_waiters.fetch_sub(1);
+      return false;
     }
-  } slot;
+    held = true;
+    return true;
+  }
+};
+
+// The try is counted before the password is verified, in one statement on the user's row
+// (atomic on both databases): the kMaxFailedLogins-th try since the last success sets the lock
+// at once, so concurrent tries cannot verify more passwords than that. Returns the user's row
+// (id, password_hash, disabled, locked_until, region_code, totp_enabled, totp_secret,
+// totp_last_step) on the connection that counted it.
+Result<AuthService::LoginClaim> AuthService::ClaimLoginTry(const std::string& username, const std::string& password,
+                                                          LoginWaitSlot& slot) {
   for (int wait = 0;; ++wait) {
-    now = NowUnixSeconds();
+    int64_t now = NowUnixSeconds();
     {  // the connection goes back to the pool before any wait
-    DOUDI_ASSIGN_OR_RETURN(storage::Lease l, db_.Acquire());
-    // The try is counted before the password is verified, in one statement on the user's row
-    // (atomic on both databases): the kMaxFailedLogins-th try since the last success sets the
-    // lock at once, so concurrent tries cannot verify more passwords than that.
-    auto rs = l->Query(
-        "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
-        "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE 0 END "
-        "WHERE username = ? AND locked_until <= ? "
-        "RETURNING id, password_hash, disabled, locked_until, region_code, totp_enabled, totp_secret, totp_last_step",
-        {int64_t{kMaxFailedLogins}, int64_t{kMaxFailedLogins}, now + kLockSeconds, username, now});
-    if (!rs.ok()) return rs.status();
-    if (!rs->empty()) {
-      claim = std::move(rs).value();
-      lease.emplace(std::move(l));
-      break;
-    }
-    auto known = l->Query("SELECT locked_until FROM users WHERE username = ?", {username});
-    if (!known.ok()) return known.status();
-    int64_t locked_until = 0;
-    if (known->empty()) {
-      // An unknown name: the same answers, the same cost, the same lock (kept in memory).
-      if (ClaimUnknown(username, now, &locked_until)) {
-        VerifyPassword(decoy, password);
-        return InvalidCredentials();
+      DOUDI_ASSIGN_OR_RETURN(storage::Lease l, db_.Acquire());
+      auto rs = l->Query(
+          "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
+          "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE 0 END "
+          "WHERE username = ? AND locked_until <= ? "
+          "RETURNING id, password_hash, disabled, locked_until, region_code, totp_enabled, totp_secret, totp_last_step",
+          {int64_t{kMaxFailedLogins}, int64_t{kMaxFailedLogins}, now + kLockSeconds, username, now});
+      if (!rs.ok()) return rs.status();
+      if (!rs->empty()) return LoginClaim{std::move(l), std::move(rs).value(), now};
+      auto known = l->Query("SELECT locked_until FROM users WHERE username = ?", {username});
+      if (!known.ok()) return known.status();
+      int64_t locked_until = 0;
+      if (known->empty()) {
+        // An unknown name: the same answers, the same cost, the same lock (kept in memory).
+        if (ClaimUnknown(username, now, &locked_until)) {
+          VerifyPassword(DecoyHash(), password);
+          return InvalidCredentials();
+        }
+      } else {
+        locked_until = known->rows[0].Int(0);
       }
-    } else {
-      locked_until = known->rows[0].Int(0);
-    }
-    // Locked. A lock set within the last kSettleSeconds may have been set by the 5th of
-    // several concurrent tries still being checked (right passwords among them lift it): wait
-    // for them, without holding a connection. Unknown names wait alike.
-    if (now - (locked_until - kLockSeconds) >= kSettleSeconds || wait >= 40) return LockedStatus();
-    if (!slot.held) {
-      if (waiters.fetch_add(1) >= kMaxLoginWaiters) {
-        waiters.fetch_sub(1);
-        return LockedStatus();
-      }
-      slot.held = true;
-    }
+      // Locked. A lock set within the last kSettleSeconds may have been set by the 5th of
+      // several concurrent tries still being checked (right passwords among them lift it):
+      // wait for them, without holding a connection. Unknown names wait alike.
+      if (now - (locked_until - kLockSeconds) >= kSettleSeconds || wait >= 40) return LockedStatus();
+      if (!slot.Take()) return LockedStatus();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  storage::Lease& conn = *lease;
-  const auto& row = claim.rows[0];
-  int64_t id = row.Int(0);
-  bool locks = row.Int(3) > now;  // this try set the lock
-  audit::Actor actor{id, username};
-  auto fail = [&](const char* reason, Status answer) -> Status {
-    storage::Transaction tx(*conn, true);
-    DOUDI_RETURN_IF_ERROR(tx.status());
-    DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
-        *conn, actor,
-        {locks ? "session.lock" : "session.login_failed", "user", std::to_string(id), row.Text(4), "null",
-         nlohmann::json{{"reason", reason}}.dump()}));
-    DOUDI_RETURN_IF_ERROR(tx.Commit());
-    return answer;
-  };
-  bool right = VerifyPassword(row.Text(1).empty() ? decoy : row.Text(1), password);
-  if (row.Bool(2) || !right) return fail(right ? "disabled" : "password", InvalidCredentials());
-  if (row.Bool(5)) {  // a second factor is enrolled
-    if (totp_code.empty())
-      return fail("totp_missing", Status(Code::kUnauthenticated, "totp_required", "请输入动态验证码", "totp_code"));
-    int64_t step = MatchTotp(row.Text(6), totp_code, now, row.Int(7));
-    if (step) {  // accept each time step once: a replayed code is refused
-      auto used = conn->Execute("UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
-                                {step, id, step});
-      if (!used.ok()) return used.status();
-      if (*used == 0) step = 0;
-    }
-    if (!step)
-      return fail("totp", Status(Code::kUnauthenticated, "invalid_credentials", "动态验证码错误或已使用", "totp_code"));
+}
+
+namespace {
+
+// A refused try of a known user: its audit entry (a lock when this try set it), then `answer`.
+Status RefuseLogin(storage::Connection& conn, const audit::Actor& actor, const storage::Row& row, bool locks,
+                   const char* reason, Status answer) {
+  storage::Transaction tx(conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
+      conn, actor,
+      {locks ? "session.lock" : "session.login_failed", "user", std::to_string(actor.id), row.Text(4), "null",
+       nlohmann::json{{"reason", reason}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  return answer;
+}
+
+// The second factor, when one is enrolled: nullptr when the code is right (its time step is
+// then used up: a replayed code is refused), else the reason to refuse with and the answer.
+Result<const char*> CheckSecondFactor(storage::Connection& conn, const storage::Row& row, const std::string& totp_code,
+                                      int64_t now, Status* answer) {
+  if (!row.Bool(5)) return nullptr;
+  if (totp_code.empty()) {
+    *answer = Status(Code::kUnauthenticated, "totp_required", "请输入动态验证码", "totp_code");
+    return "totp_missing";
   }
+  int64_t step = MatchTotp(row.Text(6), totp_code, now, row.Int(7));
+  if (step) {  // accept each time step once: a replayed code is refused
+    auto used = conn.Execute("UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                             {step, row.Int(0), step});
+    if (!used.ok()) return used.status();
+    if (*used == 0) step = 0;
+  }
+  if (step) return nullptr;
+  *answer = Status(Code::kUnauthenticated, "invalid_credentials", "动态验证码错误或已使用", "totp_code");
+  return "totp";
+}
+
+}  // namespace
+
+// A successful login: the tries reset, expired sessions deleted, a new session and its entry.
+Result<LoginResult> AuthService::OpenSession(storage::Connection& conn, const audit::Actor& actor,
+                                             const std::string& region_code, int64_t now) {
+  const int64_t id = actor.id;
   LoginResult out;
   out.session_token = RandomToken();
   out.csrf_token = RandomToken();
-  storage::Transaction tx(*conn, true);
+  storage::Transaction tx(conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  auto upd = conn->Execute("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?", {id});
+  auto upd = conn.Execute("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?", {id});
   if (!upd.ok()) return upd.status();
-  DOUDI_RETURN_IF_ERROR(PurgeExpiredSessions(*conn).status());
-  auto ins = conn->Execute(
+  DOUDI_RETURN_IF_ERROR(PurgeExpiredSessions(conn).status());
+  auto ins = conn.Execute(
       "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
       {audit::Sha256Hex(out.session_token), id, out.csrf_token, now, now});
   if (!ins.ok()) return ins.status();
   DOUDI_RETURN_IF_ERROR(
-      audit::RecordWrite(*conn, actor, {"session.login", "user", std::to_string(id), row.Text(4), "null", "null"}));
-  DOUDI_ASSIGN_OR_RETURN(out.user, LoadUser(*conn, id));
+      audit::RecordWrite(conn, actor, {"session.login", "user", std::to_string(id), region_code, "null", "null"}));
+  DOUDI_ASSIGN_OR_RETURN(out.user, LoadUser(conn, id));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   out.pending = PendingOf(out.user, now);
   return out;
+}
+
+Result<LoginResult> AuthService::Login(const std::string& username, const std::string& password,
+                                       const std::string& totp_code) {
+  const std::string& decoy = DecoyHash();
+  LoginWaitSlot slot;
+  DOUDI_ASSIGN_OR_RETURN(LoginClaim claim, ClaimLoginTry(username, password, slot));
+  storage::Connection& conn = *claim.conn;
+  const auto& row = claim.rows.rows[0];
+  const int64_t now = claim.now;
+  bool locks = row.Int(3) > now;  // this try set the lock
+  audit::Actor actor{row.Int(0), username};
+  bool right = VerifyPassword(row.Text(1).empty() ? decoy : row.Text(1), password);
+  if (row.Bool(2) || !right)
+    return RefuseLogin(conn, actor, row, locks, right ? "disabled" : "password", InvalidCredentials());
+  Status answer;
+  DOUDI_ASSIGN_OR_RETURN(const char* refused, CheckSecondFactor(conn, row, totp_code, now, &answer));
+  if (refused) return RefuseLogin(conn, actor, row, locks, refused, answer);
+  return OpenSession(conn, actor, row.Text(4), now);
 }
 
 Result<Principal> AuthService::Authenticate(const std::string& token) {
@@ -613,48 +649,46 @@ Result<UserPage> AuthService::ListUsers(const User& actor, int64_t page, int64_t
   return out;
 }
 
-Status AuthService::SetDisabledUnchecked(const std::string& username, bool disabled) {
+// The operator's (CLI's) change of an account by name: `update` (an UPDATE … WHERE username = ?
+// RETURNING id, region_code) and, with `end_sessions`, the
+// user's sessions deleted, with a system audit entry, in one transaction; then the server's
+// cached sessions of the user are dropped.
+Status AuthService::UpdateUserUnchecked(const std::string& username, const std::string& update,
+                                        const storage::Params& params, bool end_sessions, const std::string& action,
+                                        const std::string& after) {
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
-  auto rs = conn->Query("UPDATE users SET disabled = ?, version = version + 1 WHERE username = ? RETURNING id, region_code",
-                        {int64_t{disabled ? 1 : 0}, username});
+  auto rs = conn->Query(update, params);
   if (!rs.ok()) return rs.status();
   if (rs->empty()) return Status::NotFound("用户不存在：" + username);
-  std::string id = rs->rows[0].Text(0);
-  if (disabled) {
+  if (end_sessions) {
     auto del = conn->Execute("DELETE FROM sessions WHERE user_id = ?", {rs->rows[0].Int(0)});
     if (!del.ok()) return del.status();
   }
-  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(
-      *conn, {0, "system"},
-      {disabled ? "user.disable" : "user.enable", "user", id, rs->rows[0].Text(1), "null",
-       nlohmann::json{{"disabled", disabled}}.dump()}));
+  DOUDI_RETURN_IF_ERROR(
+      audit::RecordWrite(*conn, {0, "system"}, {action, "user", rs->rows[0].Text(0), rs->rows[0].Text(1), "null", after}));
   DOUDI_RETURN_IF_ERROR(tx.Commit());
   ForgetSessionsOf(rs->rows[0].Int(0));
   return Status::Ok();
 }
 
+Status AuthService::SetDisabledUnchecked(const std::string& username, bool disabled) {
+  return UpdateUserUnchecked(
+      username,
+      "UPDATE users SET disabled = ?, version = version + 1 WHERE username = ? RETURNING id, region_code",
+      {int64_t{disabled ? 1 : 0}, username}, disabled, disabled ? "user.disable" : "user.enable",
+      nlohmann::json{{"disabled", disabled}}.dump());
+}
+
 Status AuthService::ResetPasswordUnchecked(const std::string& username, const std::string& password) {
   DOUDI_RETURN_IF_ERROR(CheckPasswordStrength(password, username));
   DOUDI_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  auto rs = conn->Query(
+  return UpdateUserUnchecked(
+      username,
       "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, must_change_password = 1, "
       "version = version + 1 WHERE username = ? RETURNING id, region_code",
-      {hash, username});
-  if (!rs.ok()) return rs.status();
-  if (rs->empty()) return Status::NotFound("用户不存在：" + username);
-  auto del = conn->Execute("DELETE FROM sessions WHERE user_id = ?", {rs->rows[0].Int(0)});
-  if (!del.ok()) return del.status();
-  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, {0, "system"},
-                                           {"user.reset_password", "user", rs->rows[0].Text(0),
-                                            rs->rows[0].Text(1), "null", R"({"password_reset":true})"}));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
-  ForgetSessionsOf(rs->rows[0].Int(0));
-  return Status::Ok();
+      {hash, username}, true, "user.reset_password", R"({"password_reset":true})");
 }
 
 Status AuthService::ChangePassword(const Principal& p, const std::string& session_token,
@@ -742,23 +776,11 @@ Status AuthService::ConfirmTotp(const Principal& p, const std::string& code) {
 }
 
 Status AuthService::ResetTotpUnchecked(const std::string& username) {
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  auto rs = conn->Query(
+  return UpdateUserUnchecked(
+      username,
       "UPDATE users SET totp_enabled = 0, totp_secret = '', totp_last_step = 0, version = version + 1 "
       "WHERE username = ? RETURNING id, region_code",
-      {username});
-  if (!rs.ok()) return rs.status();
-  if (rs->empty()) return Status::NotFound("用户不存在：" + username);
-  auto del = conn->Execute("DELETE FROM sessions WHERE user_id = ?", {rs->rows[0].Int(0)});
-  if (!del.ok()) return del.status();
-  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, {0, "system"},
-                                           {"user.reset_totp", "user", rs->rows[0].Text(0), rs->rows[0].Text(1),
-                                            "null", R"({"totp_enabled":false})"}));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
-  ForgetSessionsOf(rs->rows[0].Int(0));
-  return Status::Ok();
+      {username}, true, "user.reset_totp", R"({"totp_enabled":false})");
 }
 
 Result<std::string> AuthService::EnrolTotpUnchecked(storage::Connection& conn, int64_t user_id) {

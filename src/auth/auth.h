@@ -168,6 +168,19 @@ class AuthService {
   Result<int64_t> PurgeExpiredSessions(storage::Connection& conn);
 
  private:
+  // Login's steps: the try counted on the user's row (waiting, in a bounded number of threads,
+  // for concurrent tries on a freshly locked name), and the session opened after the checks.
+  struct LoginClaim {
+    storage::Lease conn;    // the connection that counted the try
+    storage::ResultSet rows;  // the user's row (columns: see ClaimLoginTry)
+    int64_t now = 0;
+  };
+  struct LoginWaitSlot;
+  Result<LoginClaim> ClaimLoginTry(const std::string& username, const std::string& password, LoginWaitSlot& slot);
+  Result<LoginResult> OpenSession(storage::Connection& conn, const audit::Actor& actor, const std::string& region_code,
+                                  int64_t now);
+  Status UpdateUserUnchecked(const std::string& username, const std::string& update, const storage::Params& params,
+                             bool end_sessions, const std::string& action, const std::string& after);
   Result<User> LoadUser(storage::Connection& conn, int64_t id);
   Status Validate(storage::Connection& conn, const NewUser& in);
   void ForgetSessionsOf(int64_t user_id);

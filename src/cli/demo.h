@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "auth/auth.h"
-#include "cases/workflow.h"
+#include "emergency/emergency.h"
 #include "registry/registry.h"
 #include "storage/database.h"
 
@@ -24,7 +24,7 @@ struct SeedReport {
 // Creates the demo users and households for `county` (idempotent: an existing demo
 // user means the county was seeded; nothing is written again). One transaction.
 Result<std::vector<DemoUser>> SeedDemo(storage::Database& db, auth::AuthService& auth,
-                                       registry::RegistryService& registry, cases::CaseService& cases,
+                                       registry::RegistryService& registry, emergency::EmergencyService& emergency,
                                        const std::string& county, const std::string& password,
                                        SeedReport* report = nullptr);
 

@@ -76,4 +76,61 @@ std::string LastDayOfMonth(std::string_view month) {
   return FormatDate(y, m, d);
 }
 
+namespace {
+// Days since 1970-01-01 (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+std::string CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return FormatDate(static_cast<int>(y + (m <= 2)), static_cast<int>(m), static_cast<int>(d));
+}
+int64_t ToDays(const std::string& date) {
+  int y, m, d;
+  ParseDate(date, &y, &m, &d);
+  return DaysFromCivil(y, m, d);
+}
+}  // namespace
+
+int Weekday(const std::string& date) {
+  int64_t z = ToDays(date);  // 1970-01-01 was a Thursday (3)
+  return static_cast<int>(((z % 7) + 7 + 3) % 7);
+}
+
+std::string AddDays(const std::string& date, int n) { return CivilFromDays(ToDays(date) + n); }
+
+std::string MonthAfter(const std::string& date) {
+  int y, m, d;
+  ParseDate(date, &y, &m, &d);
+  if (++m > 12) {
+    m = 1;
+    ++y;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+  return buf;
+}
+
+std::string AddMonthsToDate(const std::string& date, int months) {
+  int y, m, d;
+  ParseDate(date, &y, &m, &d);
+  int total = y * 12 + (m - 1) + months;
+  int ny = total / 12, nm = total % 12 + 1;
+  while (!IsValidDate(ny, nm, d)) --d;
+  return FormatDate(ny, nm, d);
+}
+
 }  // namespace doudi

@@ -21,5 +21,13 @@ std::string NowIsoShanghai();
 int64_t NowUnixSeconds();
 // Whole years between birth and on (both YYYY-MM-DD).
 int AgeOn(std::string_view birth, std::string_view on);
+// 0 = Monday … 6 = Sunday, for a valid YYYY-MM-DD.
+int Weekday(const std::string& date);
+// Date plus n calendar days (n may be negative).
+std::string AddDays(const std::string& date, int n);
+// The month (YYYY-MM) after the month of a date (YYYY-MM-DD).
+std::string MonthAfter(const std::string& date);
+// Date plus n months; a day the target month lacks becomes its last day (01-31 + 1 → 02-28).
+std::string AddMonthsToDate(const std::string& date, int months);
 
 }  // namespace doudi

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "auth/auth.h"
-#include "cases/workflow.h"
+#include "applications/applications.h"
 #include "http/jobs.h"
 #include "http/rate_limit.h"
 #include "http/router.h"
@@ -19,17 +19,39 @@ struct Services {
   auth::AuthService& auth;
   registry::RegistryService& registry;
   policy::PolicyService& policy;
-  cases::CaseService& cases;
+  applications::ApplicationService& applications;
   monitoring::MonitorService& monitor;
   monitoring::ScreeningService& screening;
   Jobs& jobs;
   PublicLimitOptions public_limits{};  // the public routes' rate limits (serve flags)
 };
 
+// Every /api/v1 route, in matching order (api.cc).
 void RegisterApi(Router& router, Services& services);
-// The workflow resources (api_cases.cc).
-void RegisterCases(Router& router, Services& services);
-// Feeds, monthly runs and alerts (api_monitoring.cc).
+
+// One function per resource group, a file each (shared helpers: api_util.h, routes.h).
+void RegisterSession(Router& router, Services& services);   // api_session.cc: health, login, session
+void RegisterRegistry(Router& router, Services& services);  // api_registry.cc: households, persons, regions
+void RegisterUsers(Router& router, Services& services);     // api_users.cc
+void RegisterAudit(Router& router, Services& services);     // api_audit.cc: audit log, read log, verify
+void RegisterPolicy(Router& router, Services& services);    // api_policy.cc: eval, parameters, simulation
+// The case modules' resources, a file each: applications, notices, attachments and
+// verification requests (api_applications.cc), enrollments and referrals (api_enrollments.cc),
+// emergency help (api_emergency.cc), credit (api_credit.cc), the calendar (api_calendar.cc),
+// the public pages (api_public.cc).
+void RegisterApplications(Router& router, Services& services);
+void RegisterEnrollments(Router& router, Services& services);
+void RegisterReferrals(Router& router, Services& services);
+void RegisterEmergency(Router& router, Services& services);
+void RegisterCredit(Router& router, Services& services);
+void RegisterCalendar(Router& router, Services& services);
+void RegisterPublic(Router& router, Services& services);
+// Dynamic monitoring (api.cc), in this order: feeds (api_feeds.cc), monthly runs and jobs
+// (api_runs.cc), monthly screening (api_screening.cc), alerts and rectification (api_alerts.cc).
 void RegisterMonitoring(Router& router, Services& services);
+void RegisterFeeds(Router& router, Services& services);
+void RegisterMonitorRuns(Router& router, Services& services);
+void RegisterScreening(Router& router, Services& services);
+void RegisterAlerts(Router& router, Services& services);
 
 }  // namespace doudi::http

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "audit/audit_log.h"
-#include "cases/calendar.h"
+#include "common/date.h"
 #include "common/date.h"
 #include "storage/idempotency.h"
 
@@ -49,7 +49,7 @@ Result<std::optional<Response>> Replay(storage::Database& db, const storage::Ide
 // The timestamp (ISO 8601, +08:00) of `days` days ago, comparable with created_at.
 std::string NowIsoShanghaiDaysAgo(int days) {
   std::string now = NowIsoShanghai();
-  return cases::AddDays(now.substr(0, 10), -days) + now.substr(10);
+  return AddDays(now.substr(0, 10), -days) + now.substr(10);
 }
 
 bool ValidKey(const std::string& k) {

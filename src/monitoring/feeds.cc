@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "common/citizen_id.h"
 #include "common/date.h"
@@ -16,64 +17,55 @@ namespace {
 using nlohmann::json;
 using T = FieldType;
 
+// A source's columns: every source names the person first (citizen id, then name), then its own.
+std::vector<FeedColumn> PersonAnd(std::initializer_list<FeedColumn> own) {
+  std::vector<FeedColumn> columns = {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false}};
+  columns.insert(columns.end(), own);
+  return columns;
+}
+
 const std::vector<FeedSource> kSources = {
     {"death", "死亡人员", "公安局/卫健局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"date_of_death", "死亡日期", T::kDate, true}}},
+     PersonAnd({{"date_of_death", "死亡日期", T::kDate, true}})},
     {"hukou_move", "户籍迁移", "公安局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"move_date", "迁移日期", T::kDate, true}, {"to_division", "迁入地区划代码", T::kDivision, false}}},
+     PersonAnd({{"move_date", "迁移日期", T::kDate, true}, {"to_division", "迁入地区划代码", T::kDivision, false}})},
     {"vehicle", "车辆登记", "公安局交警大队",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"plate", "号牌号码", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
-      {"value_yuan", "车辆价值（元）", T::kYuan, false}}},
+     PersonAnd({{"plate", "号牌号码", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
+                {"value_yuan", "车辆价值（元）", T::kYuan, false}})},
     {"real_estate", "不动产登记", "自然资源和规划局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"certificate_no", "不动产权证号", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
-      {"area_m2", "面积（平方米）", T::kInt, false}}},
+     PersonAnd({{"certificate_no", "不动产权证号", T::kText, true}, {"registered_on", "登记日期", T::kDate, true},
+                {"area_m2", "面积（平方米）", T::kInt, false}})},
     {"business", "市场主体登记", "市场监督管理局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"business_name", "市场主体名称", T::kText, true}, {"registered_on", "成立日期", T::kDate, true},
-      {"capital_yuan", "注册资本（元）", T::kYuan, false}}},
+     PersonAnd({{"business_name", "市场主体名称", T::kText, true}, {"registered_on", "成立日期", T::kDate, true},
+                {"capital_yuan", "注册资本（元）", T::kYuan, false}})},
     {"wage", "工资及社保缴费", "人力资源和社会保障局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"month", "月份", T::kMonth, true}, {"wage_yuan", "月工资（元）", T::kYuan, true}}},
+     PersonAnd({{"month", "月份", T::kMonth, true}, {"wage_yuan", "月工资（元）", T::kYuan, true}})},
     {"unemployment", "失业登记", "人力资源和社会保障局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"registered_on", "登记日期", T::kDate, true}}},
+     PersonAnd({{"registered_on", "登记日期", T::kDate, true}})},
     {"pension", "养老金发放", "人力资源和社会保障局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"month", "月份", T::kMonth, true}, {"pension_yuan", "月养老金（元）", T::kYuan, true}}},
+     PersonAnd({{"month", "月份", T::kMonth, true}, {"pension_yuan", "月养老金（元）", T::kYuan, true}})},
     {"medical", "医疗费用结算", "医疗保障局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"month", "月份", T::kMonth, true}, {"total_yuan", "医疗总费用（元）", T::kYuan, true},
-      {"out_of_pocket_yuan", "个人自付（元）", T::kYuan, true}}},
+     PersonAnd({{"month", "月份", T::kMonth, true}, {"total_yuan", "医疗总费用（元）", T::kYuan, true},
+                {"out_of_pocket_yuan", "个人自付（元）", T::kYuan, true}})},
     {"disability", "残疾人证", "残疾人联合会",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"kind", "残疾类别", T::kText, true}, {"grade", "残疾等级", T::kInt, true, 1, 4},
-      {"issued_on", "发证日期", T::kDate, false}}},
+     PersonAnd({{"kind", "残疾类别", T::kText, true}, {"grade", "残疾等级", T::kInt, true, 1, 4},
+                {"issued_on", "发证日期", T::kDate, false}})},
     {"at_risk", "防止返贫监测对象", "乡村振兴局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"listed_on", "纳入日期", T::kDate, true}, {"risk_type", "风险类型", T::kText, false}}},
+     PersonAnd({{"listed_on", "纳入日期", T::kDate, true}, {"risk_type", "风险类型", T::kText, false}})},
     {"tax", "个人所得税", "税务局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"year", "年度", T::kInt, true, 1900, 2100}, {"income_yuan", "年收入（元）", T::kYuan, true}}},
+     PersonAnd({{"year", "年度", T::kInt, true, 1900, 2100}, {"income_yuan", "年收入（元）", T::kYuan, true}})},
     {"provident_fund", "住房公积金", "住房公积金管理中心",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"month", "月份", T::kMonth, true}, {"deposit_yuan", "月缴存额（元）", T::kYuan, true}}},
+     PersonAnd({{"month", "月份", T::kMonth, true}, {"deposit_yuan", "月缴存额（元）", T::kYuan, true}})},
     {"deposit", "银行存款", "人民银行/金融机构",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"as_of", "截止日期", T::kDate, true}, {"balance_yuan", "余额（元）", T::kYuan, true}}},
+     PersonAnd({{"as_of", "截止日期", T::kDate, true}, {"balance_yuan", "余额（元）", T::kYuan, true}})},
     {"other_county_recipient", "外县救助对象", "上级民政部门",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"county_code", "县级区划代码", T::kDivision, true}, {"program", "救助类别", T::kText, true},
-      {"monthly_yuan", "月救助金（元）", T::kYuan, false}}},
+     PersonAnd({{"county_code", "县级区划代码", T::kDivision, true}, {"program", "救助类别", T::kText, true},
+                {"monthly_yuan", "月救助金（元）", T::kYuan, false}})},
     // Staff and village cadres with their close relatives as declared to the organisation and
     // personnel departments: one row per person (the staff member themself with relation 本人).
     {"staff_kin", "干部职工及近亲属", "组织部/人力资源和社会保障局",
-     {{"citizen_id", "身份证号", T::kCitizenId, true}, {"name", "姓名", T::kText, false},
-      {"staff_name", "工作人员姓名", T::kText, true}, {"employer", "工作单位", T::kText, true},
-      {"relation", "与工作人员关系", T::kText, true}}},
+     PersonAnd({{"staff_name", "工作人员姓名", T::kText, true}, {"employer", "工作单位", T::kText, true},
+                {"relation", "与工作人员关系", T::kText, true}})},
 };
 
 // "12.5" / "1,234.56" / "100" → fen, exactly. Returns false on anything else.
@@ -148,6 +140,201 @@ std::string Trim(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
+// The records of a CSV text. A record ends at a line break outside quotes, so a quoted field
+// may hold line breaks (a cell with Alt+Enter in Excel).
+class CsvRecords {
+ public:
+  explicit CsvRecords(const std::string& text) : text_(text) {}
+
+  // The next record, without its line end ("\r\n" or "\n"); false at the end of the text.
+  bool Next(std::string* line) {
+    if (pos_ >= text_.size()) return false;
+    line_no_ = lines_ + 1;
+    bool quoted = false;
+    size_t i = pos_;
+    for (; i < text_.size(); ++i) {
+      if (text_[i] == '"') quoted = !quoted;
+      else if (text_[i] == '\n') {
+        ++lines_;
+        if (!quoted) break;
+      }
+    }
+    if (i == text_.size()) {
+      if (text_.back() != '\n' || quoted) ++lines_;
+      unterminated_ = quoted;
+    }
+    *line = text_.substr(pos_, i - pos_);
+    if (!line->empty() && line->back() == '\r') line->pop_back();
+    pos_ = i == text_.size() ? text_.size() : i + 1;
+    return true;
+  }
+  // The last record's first line (1-based).
+  uint64_t line_no() const { return line_no_; }
+  // The last record opened a quote that the file never closes.
+  bool unterminated() const { return unterminated_; }
+  Status Unclosed() const {
+    return Status::InvalidArgument("file", "第 " + std::to_string(line_no_) + " 行的引号没有闭合（该行起到文件末尾被读成了一个单元格）");
+  }
+
+ private:
+  const std::string& text_;
+  size_t pos_ = 0;
+  uint64_t line_no_ = 0, lines_ = 0;  // lines_: the lines read so far
+  bool unterminated_ = false;
+};
+
+// The header's column of each declared column (by key or label), -1 when absent;
+// InvalidArgument naming a required column that is missing.
+Result<std::vector<int>> MapHeader(const FeedSource& src, const std::string& header_line) {
+  std::vector<std::string> header = SplitCsvRow(header_line);
+  std::vector<int> col(src.columns.size(), -1);
+  for (size_t c = 0; c < src.columns.size(); ++c)
+    for (size_t h = 0; h < header.size(); ++h) {
+      std::string name = Trim(header[h]);
+      if (name == src.columns[c].key || name == src.columns[c].label) col[c] = static_cast<int>(h);
+    }
+  for (size_t c = 0; c < src.columns.size(); ++c)
+    if (src.columns[c].required && col[c] < 0)
+      return Status::InvalidArgument("file", std::string("第 1 行（表头）缺少列：") + src.columns[c].label + "（" +
+                                                 src.columns[c].key + "）");
+  return col;
+}
+
+// A text cell: a line break in a cell (quoted) reads as a space.
+std::string CellText(const std::string& v) {
+  std::string t;
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (v[k] == '\r' && k + 1 < v.size() && v[k + 1] == '\n') continue;
+    t += v[k] == '\n' || v[k] == '\r' ? ' ' : v[k];
+  }
+  return t;
+}
+
+// Reads one non-empty cell of column fc into *fields (the citizen id into *citizen_id).
+// Returns nothing, or the message of the problem.
+std::optional<std::string> ParseCell(const FeedColumn& fc, const std::string& v, json* fields, std::string* citizen_id) {
+  const std::string label = fc.label;
+  switch (fc.type) {
+    case T::kCitizenId: {
+      auto id = ParseCitizenId(v);
+      if (!id.ok()) return id.status().message();
+      *citizen_id = id->normalized;
+      return std::nullopt;
+    }
+    case T::kDate: {
+      std::string d = NormalizeDate(v);
+      if (d.empty()) return label + "不是有效日期";
+      (*fields)[fc.key] = d;
+      return std::nullopt;
+    }
+    case T::kMonth: {
+      std::string m = NormalizeMonth(v);
+      if (m.empty()) return label + "应为 YYYY-MM";
+      (*fields)[fc.key] = m;
+      return std::nullopt;
+    }
+    case T::kYuan: {
+      int64_t fen = 0;
+      if (!ParseYuan(v, &fen)) return label + "应为不小于0的金额（元，最多两位小数）";
+      (*fields)[std::string(fc.key).replace(std::string(fc.key).size() - 4, 4, "fen")] = fen;
+      return std::nullopt;
+    }
+    case T::kInt: {
+      int64_t n = 0;
+      if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos || (n = std::stoll(v)) < fc.min ||
+          n > fc.max)
+        return label + (fc.min == 0 && fc.max == 999'999'999'999
+                            ? std::string("应为非负整数")
+                            : "应为" + std::to_string(fc.min) + "至" + std::to_string(fc.max) + "的整数");
+      (*fields)[fc.key] = n;
+      return std::nullopt;
+    }
+    case T::kDivision: {
+      if (LevelOfCode(v) == RegionLevel::kInvalid) return label + "应为6、9或12位数字";
+      (*fields)[fc.key] = v;
+      return std::nullopt;
+    }
+    case T::kText: {
+      // Other control characters and invisible format characters (bidirectional controls) are
+      // refused.
+      std::string t = CellText(v);
+      if (t.size() > 300) return label + "过长";
+      if (HasForbiddenChar(t)) return label + "含有控制字符或不可见的格式字符（如双向文本控制符）";
+      (*fields)[fc.key] = t;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// Reads one record's cells by the header's columns; false with *problem at the first bad cell.
+bool ParseRecord(const FeedSource& src, const std::vector<int>& col, const std::vector<std::string>& cells,
+                 uint64_t line_no, json* fields, std::string* citizen_id, RowProblem* problem) {
+  for (size_t c = 0; c < src.columns.size(); ++c) {
+    const FeedColumn& fc = src.columns[c];
+    std::string v = col[c] >= 0 && static_cast<size_t>(col[c]) < cells.size() ? Trim(cells[col[c]]) : "";
+    if (v.empty()) {
+      if (!fc.required) continue;
+      *problem = {line_no, fc.key, std::string(fc.label) + "不能为空"};
+      return false;
+    }
+    std::optional<std::string> message = ParseCell(fc, v, fields, citizen_id);
+    if (message) {
+      *problem = {line_no, fc.key, *message};
+      return false;
+    }
+  }
+  return true;
+}
+
+// The same file (county, source, month, SHA-256) imported before: its report, or nothing.
+Result<bool> FindImported(storage::Connection& conn, const std::string& county, const std::string& source,
+                          const std::string& month, const std::string& sha, ImportReport* rep) {
+  auto dup = conn.Query("SELECT id, rows_total, rows_imported, rows_invalid FROM feed_files "
+                        "WHERE county_code = ? AND source = ? AND month = ? AND sha256 = ?",
+                        {county, source, month, sha});
+  if (!dup.ok()) return dup.status();
+  if (dup->empty()) return false;
+  rep->already_imported = true;
+  rep->file_id = dup->rows[0].Int(0);
+  rep->rows = dup->rows[0].Int(1);
+  rep->imported = dup->rows[0].Int(2);
+  rep->invalid = dup->rows[0].Int(3);
+  return true;
+}
+
+// What an import stores: the file with its report, its accepted rows and the audit entry.
+struct FeedUpload {
+  const audit::Actor& actor;
+  const std::string &county, &source, &month, &filename, &sha, &text, &now;
+};
+
+Status StoreFeed(storage::Connection& conn, const FeedUpload& up, std::vector<std::vector<std::optional<std::string>>>& rows,
+                 ImportReport* rep) {
+  storage::Transaction tx(conn, true);
+  DOUDI_RETURN_IF_ERROR(tx.status());
+  auto ins = conn.Query(
+      "INSERT INTO feed_files (county_code, source, month, filename, sha256, encoding, content, rows_total, rows_imported, "
+      "rows_invalid, problems, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {up.county, up.source, up.month, up.filename, up.sha, rep->encoding, up.text, static_cast<int64_t>(rep->rows),
+       static_cast<int64_t>(rep->imported), static_cast<int64_t>(rep->invalid), ToJson(*rep)["problems"].dump(),
+       up.actor.username, up.now});
+  if (!ins.ok()) {
+    if (ins.status().code() == Code::kConflict) return Status::Conflict("file", "该文件已导入");
+    return ins.status();
+  }
+  rep->file_id = ins->rows[0].Int(0);
+  for (auto& r : rows) r[0] = std::to_string(rep->file_id);
+  DOUDI_RETURN_IF_ERROR(conn.BulkInsert("feed_rows", {"file_id", "line", "citizen_id", "fields"}, rows));
+  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(conn, up.actor,
+                                           {"feed.import", "feed_file", std::to_string(rep->file_id), up.county, "null",
+                                            json{{"source", up.source}, {"month", up.month}, {"filename", up.filename},
+                                                 {"sha256", up.sha}, {"rows", rep->rows}, {"imported", rep->imported},
+                                                 {"invalid", rep->invalid}}
+                                                .dump()}));
+  return tx.Commit();
+}
+
 }  // namespace
 
 const std::vector<FeedSource>& FeedSources() { return kSources; }
@@ -205,171 +392,34 @@ Result<ImportReport> ImportFeed(storage::Database& db, const audit::Actor& actor
   DOUDI_ASSIGN_OR_RETURN(std::string text, ToUtf8(bytes, &rep.encoding));
   std::string sha = audit::Sha256Hex(text);
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db.Acquire());
-  {
-    auto dup = conn->Query("SELECT id, rows_total, rows_imported, rows_invalid FROM feed_files "
-                           "WHERE county_code = ? AND source = ? AND month = ? AND sha256 = ?",
-                           {county, source, month, sha});
-    if (!dup.ok()) return dup.status();
-    if (!dup->empty()) {
-      rep.already_imported = true;
-      rep.file_id = dup->rows[0].Int(0);
-      rep.rows = dup->rows[0].Int(1);
-      rep.imported = dup->rows[0].Int(2);
-      rep.invalid = dup->rows[0].Int(3);
-      return rep;
-    }
-  }
-  // Records: a record ends at a line break outside quotes, so a quoted field may hold line
-  // breaks (a cell with Alt+Enter in Excel). line_no is the record's first line; `lines`
-  // counts the lines read so far.
-  size_t pos = 0;
-  uint64_t line_no = 0, lines = 0;
-  bool unterminated = false;
-  auto next_line = [&](std::string* line) {
-    if (pos >= text.size()) return false;
-    line_no = lines + 1;
-    bool quoted = false;
-    size_t i = pos;
-    for (; i < text.size(); ++i) {
-      if (text[i] == '"') quoted = !quoted;
-      else if (text[i] == '\n') {
-        ++lines;
-        if (!quoted) break;
-      }
-    }
-    if (i == text.size()) {
-      if (text.back() != '\n' || quoted) ++lines;
-      unterminated = quoted;
-    }
-    *line = text.substr(pos, i - pos);
-    if (!line->empty() && line->back() == '\r') line->pop_back();
-    pos = i == text.size() ? text.size() : i + 1;
-    return true;
-  };
+  DOUDI_ASSIGN_OR_RETURN(bool imported_before, FindImported(*conn, county, source, month, sha, &rep));
+  if (imported_before) return rep;
+  CsvRecords records(text);
   std::string line;
-  if (!next_line(&line)) return Status::InvalidArgument("file", "文件为空");
-  auto unclosed = [&] {
-    return Status::InvalidArgument("file", "第 " + std::to_string(line_no) + " 行的引号没有闭合（该行起到文件末尾被读成了一个单元格）");
-  };
-  if (unterminated) return unclosed();
-  std::vector<std::string> header = SplitCsvRow(line);
-  std::vector<int> col(src->columns.size(), -1);
-  for (size_t c = 0; c < src->columns.size(); ++c)
-    for (size_t h = 0; h < header.size(); ++h) {
-      std::string name = Trim(header[h]);
-      if (name == src->columns[c].key || name == src->columns[c].label) col[c] = static_cast<int>(h);
-    }
-  for (size_t c = 0; c < src->columns.size(); ++c)
-    if (src->columns[c].required && col[c] < 0)
-      return Status::InvalidArgument("file", std::string("第 1 行（表头）缺少列：") + src->columns[c].label + "（" +
-                                                 src->columns[c].key + "）");
+  if (!records.Next(&line)) return Status::InvalidArgument("file", "文件为空");
+  if (records.unterminated()) return records.Unclosed();
+  DOUDI_ASSIGN_OR_RETURN(std::vector<int> col, MapHeader(*src, line));
 
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string now = NowIsoShanghai();
-  while (next_line(&line)) {
-    if (unterminated) return unclosed();
+  while (records.Next(&line)) {
+    if (records.unterminated()) return records.Unclosed();
     if (line.find_first_not_of(", \t\"") == std::string::npos) continue;  // blank / Excel trailing commas
     ++rep.rows;
-    std::vector<std::string> cells = SplitCsvRow(line);
     json fields = json::object();
     std::string citizen_id;
     RowProblem problem;
-    for (size_t c = 0; c < src->columns.size() && problem.field.empty(); ++c) {
-      const FeedColumn& fc = src->columns[c];
-      std::string v = col[c] >= 0 && static_cast<size_t>(col[c]) < cells.size() ? Trim(cells[col[c]]) : "";
-      if (v.empty()) {
-        if (fc.required) problem = {line_no, fc.key, std::string(fc.label) + "不能为空"};
-        continue;
-      }
-      switch (fc.type) {
-        case T::kCitizenId: {
-          auto id = ParseCitizenId(v);
-          if (!id.ok()) problem = {line_no, fc.key, id.status().message()};
-          else citizen_id = id->normalized;
-          break;
-        }
-        case T::kDate: {
-          std::string d = NormalizeDate(v);
-          if (d.empty()) problem = {line_no, fc.key, std::string(fc.label) + "不是有效日期"};
-          else fields[fc.key] = d;
-          break;
-        }
-        case T::kMonth: {
-          std::string m = NormalizeMonth(v);
-          if (m.empty()) problem = {line_no, fc.key, std::string(fc.label) + "应为 YYYY-MM"};
-          else fields[fc.key] = m;
-          break;
-        }
-        case T::kYuan: {
-          int64_t fen = 0;
-          if (!ParseYuan(v, &fen)) problem = {line_no, fc.key, std::string(fc.label) + "应为不小于0的金额（元，最多两位小数）"};
-          else fields[std::string(fc.key).replace(std::string(fc.key).size() - 4, 4, "fen")] = fen;
-          break;
-        }
-        case T::kInt: {
-          int64_t n = 0;
-          if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos || (n = std::stoll(v)) < fc.min ||
-              n > fc.max)
-            problem = {line_no, fc.key,
-                       std::string(fc.label) + (fc.min == 0 && fc.max == 999'999'999'999
-                                                    ? std::string("应为非负整数")
-                                                    : "应为" + std::to_string(fc.min) + "至" + std::to_string(fc.max) + "的整数")};
-          else fields[fc.key] = n;
-          break;
-        }
-        case T::kDivision: {
-          if (LevelOfCode(v) == RegionLevel::kInvalid) problem = {line_no, fc.key, std::string(fc.label) + "应为6、9或12位数字"};
-          else fields[fc.key] = v;
-          break;
-        }
-        case T::kText: {
-          // A line break in a cell (quoted) reads as a space; other control characters and
-          // invisible format characters (bidirectional controls) are refused.
-          std::string t;
-          for (size_t k = 0; k < v.size(); ++k) {
-            if (v[k] == '\r' && k + 1 < v.size() && v[k + 1] == '\n') continue;
-            t += v[k] == '\n' || v[k] == '\r' ? ' ' : v[k];
-          }
-          if (t.size() > 300) problem = {line_no, fc.key, std::string(fc.label) + "过长"};
-          else if (HasForbiddenChar(t))
-            problem = {line_no, fc.key, std::string(fc.label) + "含有控制字符或不可见的格式字符（如双向文本控制符）"};
-          else fields[fc.key] = t;
-          break;
-        }
-      }
-    }
-    if (!problem.field.empty()) {
+    if (!ParseRecord(*src, col, SplitCsvRow(line), records.line_no(), &fields, &citizen_id, &problem)) {
       ++rep.invalid;
       if (rep.problems.size() < 1000) rep.problems.push_back(problem);
       continue;
     }
-    rows.push_back({std::nullopt, std::to_string(line_no), citizen_id,
+    rows.push_back({std::nullopt, std::to_string(records.line_no()), citizen_id,
                     fields.dump(-1, ' ', false, json::error_handler_t::replace)});
     ++rep.imported;
     if (on_progress && rep.rows % 100000 == 0) on_progress(rep.rows);
   }
-  storage::Transaction tx(*conn, true);
-  DOUDI_RETURN_IF_ERROR(tx.status());
-  auto ins = conn->Query(
-      "INSERT INTO feed_files (county_code, source, month, filename, sha256, encoding, content, rows_total, rows_imported, "
-      "rows_invalid, problems, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {county, source, month, filename, sha, rep.encoding, text, static_cast<int64_t>(rep.rows),
-       static_cast<int64_t>(rep.imported), static_cast<int64_t>(rep.invalid), ToJson(rep)["problems"].dump(),
-       actor.username, now});
-  if (!ins.ok()) {
-    if (ins.status().code() == Code::kConflict) return Status::Conflict("file", "该文件已导入");
-    return ins.status();
-  }
-  rep.file_id = ins->rows[0].Int(0);
-  for (auto& r : rows) r[0] = std::to_string(rep.file_id);
-  DOUDI_RETURN_IF_ERROR(conn->BulkInsert("feed_rows", {"file_id", "line", "citizen_id", "fields"}, rows));
-  DOUDI_RETURN_IF_ERROR(audit::RecordWrite(*conn, actor,
-                                           {"feed.import", "feed_file", std::to_string(rep.file_id), county, "null",
-                                            json{{"source", source}, {"month", month}, {"filename", filename},
-                                                 {"sha256", sha}, {"rows", rep.rows}, {"imported", rep.imported},
-                                                 {"invalid", rep.invalid}}
-                                                .dump()}));
-  DOUDI_RETURN_IF_ERROR(tx.Commit());
+  DOUDI_RETURN_IF_ERROR(StoreFeed(*conn, {actor, county, source, month, filename, sha, text, now}, rows, &rep));
   if (on_progress) on_progress(rep.rows);
   return rep;
 }

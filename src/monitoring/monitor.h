@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth.h"
-#include "cases/workflow.h"
+#include "applications/applications.h"
 #include "policy/service.h"
 #include "registry/registry.h"
 #include "storage/database.h"
@@ -28,6 +28,8 @@ struct Indicator {
   const char* cite;
 };
 const std::vector<Indicator>& Indicators();
+// The indicator with this id, or null.
+const Indicator* FindIndicator(const std::string& id);
 
 struct RunReport {
   int64_t run_id = 0;
@@ -38,8 +40,8 @@ struct RunReport {
 class MonitorService {
  public:
   MonitorService(storage::Database& db, registry::RegistryService& registry, policy::PolicyService& policy,
-                 cases::CaseService& cases)
-      : db_(db), registry_(registry), policy_(policy), cases_(cases) {}
+                 applications::ApplicationService& applications)
+      : db_(db), registry_(registry), policy_(policy), applications_(applications) {}
 
   // Runs the month (YYYY-MM) for a county. Re-running raises no duplicate: an open alert for
   // the same person and indicator is kept. progress(step, done, total) reports long steps.
@@ -62,7 +64,7 @@ class MonitorService {
   storage::Database& db_;
   registry::RegistryService& registry_;
   policy::PolicyService& policy_;
-  cases::CaseService& cases_;
+  applications::ApplicationService& applications_;
   std::mutex run_mu_;
 };
 

@@ -1,7 +1,8 @@
 # src/monitoring: the match engine (feeds × registry), its unit tests and its benchmark.
 # Included from the top-level CMakeLists.txt; paths are relative to the project root.
 
-add_library(doudi_monitoring_engine STATIC src/monitoring/match_engine.cc)
+add_library(doudi_monitoring_engine STATIC src/monitoring/match_engine.cc src/monitoring/match_index.cc
+            src/monitoring/match_blocks.cc src/monitoring/match_rows.cc)
 target_link_libraries(doudi_monitoring_engine PUBLIC doudi_common Threads::Threads)
 
 # Unit tests: their own binary, registered with CTest (make unit).

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "audit/audit_log.h"
-#include "cases/notices.h"
+#include "notices/notices.h"
 #include "common/citizen_id.h"
 #include "common/date.h"
 #include "common/json_input.h"
@@ -75,9 +75,8 @@ Result<std::vector<Household>> Collect(storage::Connection& conn, const std::str
       {scope, month, month});
   if (!alerts.ok()) return alerts.status();
   for (const auto& r : alerts->rows) {
-    std::string desc;
-    for (const auto& i : Indicators())
-      if (r.Text(2) == i.id) desc = i.description;
+    const Indicator* ind = FindIndicator(r.Text(2));
+    const std::string desc = ind ? ind->description : "";
     out[r.Int(0)].reasons.push_back({{"kind", "alert"}, {"alert_id", r.Int(1)}, {"indicator", r.Text(2)},
                                      {"description", desc}, {"status", r.Text(3)}, {"due_date", r.Text(4)}});
   }
@@ -88,7 +87,7 @@ Result<std::vector<Household>> Collect(storage::Connection& conn, const std::str
   if (!reviews.ok()) return reviews.status();
   for (const auto& r : reviews->rows)
     out[r.Int(0)].reasons.push_back({{"kind", "review"}, {"program", r.Text(1)},
-                                     {"description", cases::ProgramLabel(r.Text(1)) + "定期复核到期"},
+                                     {"description", notices::ProgramLabel(r.Text(1)) + "定期复核到期"},
                                      {"due_date", r.Text(2)}});
   auto visits = conn.Query(
       "SELECT household_id, result, note, visited_on, visited_by, version FROM screening_visits WHERE " + col +
@@ -149,6 +148,170 @@ Result<std::string> RegionName(storage::Connection& conn, const std::string& cod
   auto rs = conn.Query("SELECT name FROM regions WHERE code = ?", {code});
   if (!rs.ok()) return rs.status();
   return rs->empty() ? code : rs->rows[0].Text(0);
+}
+
+// The month's screening list: a line per household with its reasons and visit.
+Result<Workbook> ListSheet(storage::Connection& conn, const std::string& scope, const std::string& month,
+                           const std::string& place, reports::Sheet* sheet) {
+  DOUDI_ASSIGN_OR_RETURN(auto list, Collect(conn, scope, month));
+  const std::string when = MonthTitle(month);
+  *sheet = {"月排查清单", place + when + "困难群众月排查清单",
+            {"序号", "镇（街道）", "村（社区）", "户主", "家庭人数", "排查原因", "走访结果", "走访日期", "走访人", "情况说明"},
+            {6, 14, 16, 10, 8, 40, 16, 12, 12, 30}, {}, {"村协理员签字：", "镇（街道）审核人签字："}};
+  int64_t n = 0;
+  for (const auto& h : list) {
+    bool v = !h.visit.is_null();
+    sheet->rows.push_back({++n, h.town_name, h.village_name, h.head_name, h.members, ReasonsText(h),
+                           v ? h.visit["result_label"].get<std::string>() : std::string("未走访"),
+                           v ? h.visit["visited_on"].get<std::string>() : std::string(),
+                           v ? h.visit["visited_by"].get<std::string>() : std::string(),
+                           v ? h.visit["note"].get<std::string>() : std::string()});
+  }
+  return Workbook{place + when + "月排查清单.xlsx", {}};
+}
+
+// The public notice of the month's recipients. Publication after approval shows the name, the
+// household size and the amount only (民发〔2021〕57号 第二十四条): no citizen id, no address,
+// no reasons.
+Result<Workbook> NoticeSheet(storage::Connection& conn, const std::string& scope, const std::string& month,
+                             const std::string& place, reports::Sheet* sheet) {
+  auto rs = conn.Query(
+      "SELECT t.name, v.name, (SELECT p.name FROM persons p WHERE p.household_id = e.household_id AND "
+      "p.relation = 'head'), e.program, e.covered, e.monthly_fen, e.created_at FROM enrollments e "
+      "JOIN regions v ON v.code = e.village_code JOIN regions t ON t.code = e.town_code WHERE e." + std::string(ScopeColumn(scope)) +
+          " = ? AND e.status = 'active' AND e.created_at < ? AND e.program IN ('dibao', 'tekun', 'marginal') "
+          "ORDER BY e.village_code, e.program, e.id",
+      {scope, NextMonthStart(month)});
+  if (!rs.ok()) return rs.status();
+  const std::string when = MonthTitle(month);
+  *sheet = {"月公示", place + when + "社会救助对象公示名单",
+            {"序号", "镇（街道）", "村（社区）", "户主姓名", "救助类别", "保障人数", "月救助金（元）", "本月变动"},
+            {6, 14, 16, 10, 18, 10, 14, 10}, {},
+            {"公示期为7天。对公示对象有异议的，请向所在镇（街道）或县民政局反映。",
+             "根据《最低生活保障审核确认办法》第二十四条，公示内容仅包括姓名、保障人数和保障金额。"}};
+  int64_t n = 0;
+  for (const auto& r : rs->rows) {
+    json covered = json::parse(r.Text(4), nullptr, false);
+    int64_t people = covered.is_array() ? static_cast<int64_t>(covered.size()) : 0;
+    sheet->rows.push_back({++n, r.Text(0), r.Text(1), r.Text(2), notices::ProgramLabel(r.Text(3)), people,
+                           reports::Fen{r.Int(5)}, r.Text(6) >= month + "-01" ? std::string("新增") : std::string()});
+  }
+  return Workbook{place + when + "社会救助对象公示名单.xlsx", {}};
+}
+
+// A line of the monthly report: a town (for a county) or a village (for a town or village).
+struct ReportLine {
+  std::string town, village;
+  int64_t listed = 0, visited = 0, changed = 0, absent = 0, alerts_new = 0, alerts_resolved = 0, overdue = 0,
+          households = 0, persons = 0, fen = 0;
+
+  void Add(const ReportLine& r) {
+    listed += r.listed, visited += r.visited, changed += r.changed, absent += r.absent;
+    alerts_new += r.alerts_new, alerts_resolved += r.alerts_resolved, overdue += r.overdue;
+    households += r.households, persons += r.persons, fen += r.fen;
+  }
+  std::vector<reports::Cell> Cells() const {
+    return {town, village, listed, visited, changed, absent, alerts_new, alerts_resolved, overdue, households, persons,
+            reports::Fen{fen}};
+  }
+};
+
+// The report's lines by unit code: the scope's units, then the month's visits, alerts and
+// active enrollments counted into them.
+class ReportLines {
+ public:
+  ReportLines(storage::Connection& conn, const std::string& scope, const std::string& month)
+      : conn_(conn), scope_(scope), month_(month), col_(ScopeColumn(scope)),
+        by_town_(LevelOfCode(scope) == RegionLevel::kCounty) {}
+
+  Result<std::map<std::string, ReportLine>> Count(const std::string& today) {
+    DOUDI_RETURN_IF_ERROR(Units());
+    DOUDI_RETURN_IF_ERROR(Visits());
+    DOUDI_RETURN_IF_ERROR(Alerts(today));
+    DOUDI_RETURN_IF_ERROR(Enrollments());
+    return std::move(lines_);
+  }
+
+ private:
+  std::string Unit(const std::string& village_code) const { return by_town_ ? village_code.substr(0, 9) : village_code; }
+
+  Status Units() {
+    auto units = LevelOfCode(scope_) == RegionLevel::kVillage
+                     ? conn_.Query("SELECT r.code, r.name, t.name FROM regions r JOIN regions t ON t.code = r.parent_code "
+                                   "WHERE r.code = ?", {scope_})
+                     : conn_.Query("SELECT r.code, r.name, p.name FROM regions r JOIN regions p ON p.code = r.parent_code "
+                                   "WHERE r.parent_code = ? ORDER BY r.code", {scope_});
+    if (!units.ok()) return units.status();
+    for (const auto& r : units->rows)
+      lines_[r.Text(0)] = by_town_ ? ReportLine{r.Text(1), ""} : ReportLine{r.Text(2), r.Text(1)};
+    return Status::Ok();
+  }
+  Status Visits() {
+    DOUDI_ASSIGN_OR_RETURN(auto list, Collect(conn_, scope_, month_));
+    for (const auto& h : list) {
+      ReportLine& line = lines_[Unit(h.village_code)];
+      ++line.listed;
+      if (h.visit.is_null()) continue;
+      ++line.visited;
+      if (h.visit["result"] == "changed" || h.visit["result"] == "moved" || h.visit["result"] == "deceased") ++line.changed;
+      if (h.visit["result"] == "absent") ++line.absent;
+    }
+    return Status::Ok();
+  }
+  Status Alerts(const std::string& today) {
+    auto alerts = conn_.Query("SELECT village_code, month, status, due_date, updated_at FROM alerts WHERE " + col_ + " = ?",
+                              {scope_});
+    if (!alerts.ok()) return alerts.status();
+    for (const auto& r : alerts->rows) {
+      ReportLine& line = lines_[Unit(r.Text(0))];
+      if (r.Text(1) == month_) ++line.alerts_new;
+      if (r.Text(2) == "resolved" && r.Text(4).substr(0, 7) == month_) ++line.alerts_resolved;
+      if (r.Text(2) != "resolved" && today > r.Text(3)) ++line.overdue;
+    }
+    return Status::Ok();
+  }
+  Status Enrollments() {
+    auto enr = conn_.Query("SELECT village_code, household_id, covered, monthly_fen FROM enrollments WHERE " + col_ +
+                               " = ? AND status = 'active' AND created_at < ?",
+                           {scope_, NextMonthStart(month_)});
+    if (!enr.ok()) return enr.status();
+    for (const auto& r : enr->rows) {
+      ReportLine& line = lines_[Unit(r.Text(0))];
+      ++line.households;
+      json covered = json::parse(r.Text(2), nullptr, false);
+      line.persons += covered.is_array() ? static_cast<int64_t>(covered.size()) : 0;
+      line.fen += r.Int(3);
+    }
+    return Status::Ok();
+  }
+
+  storage::Connection& conn_;
+  const std::string& scope_;
+  const std::string& month_;
+  const std::string col_;
+  const bool by_town_;
+  std::map<std::string, ReportLine> lines_;
+};
+
+// The monthly report of dynamic management: a line per unit and the total.
+Result<Workbook> ReportSheet(storage::Connection& conn, const std::string& scope, const std::string& month,
+                             const std::string& place, reports::Sheet* sheet) {
+  const std::string today = TodayShanghai();
+  DOUDI_ASSIGN_OR_RETURN(auto lines, ReportLines(conn, scope, month).Count(today));
+  const std::string when = MonthTitle(month);
+  *sheet = {"月报告", place + when + "社会救助动态管理月报告",
+            {"镇（街道）", "村（社区）", "应排查户数", "已走访户数", "情况有变化", "未见到本人", "本月新增预警",
+             "本月办结预警", "逾期未办结预警", "在保救助项目数", "在保人数", "月救助金（元）"},
+            {14, 16, 10, 10, 10, 10, 12, 12, 14, 14, 10, 14}, {}, {}};
+  ReportLine total{"合计", ""};
+  for (const auto& [code, line] : lines) {
+    sheet->rows.push_back(line.Cells());
+    total.Add(line);
+  }
+  sheet->rows.push_back(total.Cells());
+  sheet->footer = {"走访完成率：" + (total.listed ? std::to_string(total.visited * 100 / total.listed) + "%" : std::string("—")),
+                   "填报单位：" + place + "    填报日期：" + today};
+  return Workbook{place + when + "动态管理月报告.xlsx", {}};
 }
 
 }  // namespace
@@ -265,123 +428,18 @@ Result<Workbook> ScreeningService::Export(const auth::User& actor, const std::st
   DOUDI_RETURN_IF_ERROR(CheckMonth(month));
   if (kind != "list" && kind != "notice" && kind != "report")
     return Status::InvalidArgument("kind", "导出类型应为 list、notice 或 report");
-  const std::string scope = actor.region_code, col = ScopeColumn(scope);
+  const std::string scope = actor.region_code;
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   DOUDI_ASSIGN_OR_RETURN(std::string place, RegionName(*conn, scope));
-  const std::string when = MonthTitle(month);
   reports::Sheet sheet;
-  Workbook out;
-
-  if (kind == "list") {
-    DOUDI_ASSIGN_OR_RETURN(auto list, Collect(*conn, scope, month));
-    out.filename = place + when + "月排查清单.xlsx";
-    sheet = {"月排查清单", place + when + "困难群众月排查清单",
-             {"序号", "镇（街道）", "村（社区）", "户主", "家庭人数", "排查原因", "走访结果", "走访日期", "走访人", "情况说明"},
-             {6, 14, 16, 10, 8, 40, 16, 12, 12, 30}, {}, {"村协理员签字：", "镇（街道）审核人签字："}};
-    int64_t n = 0;
-    for (const auto& h : list) {
-      bool v = !h.visit.is_null();
-      sheet.rows.push_back({++n, h.town_name, h.village_name, h.head_name, h.members, ReasonsText(h),
-                            v ? h.visit["result_label"].get<std::string>() : std::string("未走访"),
-                            v ? h.visit["visited_on"].get<std::string>() : std::string(),
-                            v ? h.visit["visited_by"].get<std::string>() : std::string(),
-                            v ? h.visit["note"].get<std::string>() : std::string()});
-    }
-  } else if (kind == "notice") {
-    // Publication after approval shows the name, the household size and the amount only
-    // (民发〔2021〕57号 第二十四条): no citizen id, no address, no reasons.
-    auto rs = conn->Query(
-        "SELECT t.name, v.name, (SELECT p.name FROM persons p WHERE p.household_id = e.household_id AND "
-        "p.relation = 'head'), e.program, e.covered, e.monthly_fen, e.created_at FROM enrollments e "
-        "JOIN regions v ON v.code = e.village_code JOIN regions t ON t.code = e.town_code WHERE e." + col +
-            " = ? AND e.status = 'active' AND e.created_at < ? AND e.program IN ('dibao', 'tekun', 'marginal') "
-            "ORDER BY e.village_code, e.program, e.id",
-        {scope, NextMonthStart(month)});
-    if (!rs.ok()) return rs.status();
-    out.filename = place + when + "社会救助对象公示名单.xlsx";
-    sheet = {"月公示", place + when + "社会救助对象公示名单",
-             {"序号", "镇（街道）", "村（社区）", "户主姓名", "救助类别", "保障人数", "月救助金（元）", "本月变动"},
-             {6, 14, 16, 10, 18, 10, 14, 10}, {},
-             {"公示期为7天。对公示对象有异议的，请向所在镇（街道）或县民政局反映。",
-              "根据《最低生活保障审核确认办法》第二十四条，公示内容仅包括姓名、保障人数和保障金额。"}};
-    int64_t n = 0;
-    for (const auto& r : rs->rows) {
-      json covered = json::parse(r.Text(4), nullptr, false);
-      int64_t people = covered.is_array() ? static_cast<int64_t>(covered.size()) : 0;
-      sheet.rows.push_back({++n, r.Text(0), r.Text(1), r.Text(2), cases::ProgramLabel(r.Text(3)), people,
-                            reports::Fen{r.Int(5)}, r.Text(6) >= month + "-01" ? std::string("新增") : std::string()});
-    }
-  } else {
-    DOUDI_ASSIGN_OR_RETURN(auto list, Collect(*conn, scope, month));
-    struct Row {
-      std::string town, village;
-      int64_t listed = 0, visited = 0, changed = 0, absent = 0, alerts_new = 0, alerts_resolved = 0, overdue = 0,
-              households = 0, persons = 0, fen = 0;
-    };
-    // One line per town for a county, per village for a town or village.
-    const bool by_town = LevelOfCode(scope) == RegionLevel::kCounty;
-    auto unit = [&](const std::string& village_code) { return by_town ? village_code.substr(0, 9) : village_code; };
-    std::map<std::string, Row> rows;
-    auto units = LevelOfCode(scope) == RegionLevel::kVillage
-                     ? conn->Query("SELECT r.code, r.name, t.name FROM regions r JOIN regions t ON t.code = r.parent_code "
-                                   "WHERE r.code = ?", {scope})
-                     : conn->Query("SELECT r.code, r.name, p.name FROM regions r JOIN regions p ON p.code = r.parent_code "
-                                   "WHERE r.parent_code = ? ORDER BY r.code", {scope});
-    if (!units.ok()) return units.status();
-    for (const auto& r : units->rows) rows[r.Text(0)] = by_town ? Row{r.Text(1), ""} : Row{r.Text(2), r.Text(1)};
-    for (const auto& h : list) {
-      Row& row = rows[unit(h.village_code)];
-      ++row.listed;
-      if (!h.visit.is_null()) {
-        ++row.visited;
-        if (h.visit["result"] == "changed" || h.visit["result"] == "moved" || h.visit["result"] == "deceased") ++row.changed;
-        if (h.visit["result"] == "absent") ++row.absent;
-      }
-    }
-    const std::string today = TodayShanghai();
-    auto alerts = conn->Query("SELECT village_code, month, status, due_date, updated_at FROM alerts WHERE " + col + " = ?",
-                              {scope});
-    if (!alerts.ok()) return alerts.status();
-    for (const auto& r : alerts->rows) {
-      Row& row = rows[unit(r.Text(0))];
-      if (r.Text(1) == month) ++row.alerts_new;
-      if (r.Text(2) == "resolved" && r.Text(4).substr(0, 7) == month) ++row.alerts_resolved;
-      if (r.Text(2) != "resolved" && today > r.Text(3)) ++row.overdue;
-    }
-    auto enr = conn->Query("SELECT village_code, household_id, covered, monthly_fen FROM enrollments WHERE " + col +
-                               " = ? AND status = 'active' AND created_at < ?",
-                           {scope, NextMonthStart(month)});
-    if (!enr.ok()) return enr.status();
-    for (const auto& r : enr->rows) {
-      Row& row = rows[unit(r.Text(0))];
-      ++row.households;
-      json covered = json::parse(r.Text(2), nullptr, false);
-      row.persons += covered.is_array() ? static_cast<int64_t>(covered.size()) : 0;
-      row.fen += r.Int(3);
-    }
-    out.filename = place + when + "动态管理月报告.xlsx";
-    sheet = {"月报告", place + when + "社会救助动态管理月报告",
-             {"镇（街道）", "村（社区）", "应排查户数", "已走访户数", "情况有变化", "未见到本人", "本月新增预警",
-              "本月办结预警", "逾期未办结预警", "在保救助项目数", "在保人数", "月救助金（元）"},
-             {14, 16, 10, 10, 10, 10, 12, 12, 14, 14, 10, 14}, {}, {}};
-    Row total{"合计", ""};
-    for (const auto& [code, r] : rows) {
-      sheet.rows.push_back({r.town, r.village, r.listed, r.visited, r.changed, r.absent, r.alerts_new, r.alerts_resolved,
-                            r.overdue, r.households, r.persons, reports::Fen{r.fen}});
-      total.listed += r.listed, total.visited += r.visited, total.changed += r.changed, total.absent += r.absent;
-      total.alerts_new += r.alerts_new, total.alerts_resolved += r.alerts_resolved, total.overdue += r.overdue;
-      total.households += r.households, total.persons += r.persons, total.fen += r.fen;
-    }
-    sheet.rows.push_back({total.town, std::string(), total.listed, total.visited, total.changed, total.absent,
-                          total.alerts_new, total.alerts_resolved, total.overdue, total.households, total.persons,
-                          reports::Fen{total.fen}});
-    sheet.footer = {"走访完成率：" + (total.listed ? std::to_string(total.visited * 100 / total.listed) + "%" : std::string("—")),
-                    "填报单位：" + place + "    填报日期：" + today};
-  }
+  auto out = kind == "list"     ? ListSheet(*conn, scope, month, place, &sheet)
+             : kind == "notice" ? NoticeSheet(*conn, scope, month, place, &sheet)
+                                : ReportSheet(*conn, scope, month, place, &sheet);
+  if (!out.ok()) return out.status();
   // The list and the notice carry names: their export is a read of personal data.
   if (kind != "report")
     DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "screening_" + kind, month, scope));
-  DOUDI_ASSIGN_OR_RETURN(out.bytes, reports::WriteWorkbook({sheet}));
+  DOUDI_ASSIGN_OR_RETURN(out->bytes, reports::WriteWorkbook({sheet}));
   return out;
 }
 

@@ -6,17 +6,16 @@
 #include "audit/audit_log.h"
 #include "common/citizen_id.h"
 #include "common/date.h"
+#include "policy/engine_tables.h"
 
 namespace doudi::policy {
 namespace {
 
 using nlohmann::json;
 
-constexpr const char* kDisabilityNames[8] = {"", "physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple"};
-
 DisabilityKind KindOf(const std::string& s) {
   for (int i = 1; i < 8; ++i)
-    if (s == kDisabilityNames[i]) return static_cast<DisabilityKind>(i);
+    if (s == detail::kDisabilityNames[i]) return static_cast<DisabilityKind>(i);
   return DisabilityKind::kNone;
 }
 SelfCare SelfCareOf(const std::string& s) {
@@ -213,116 +212,146 @@ Result<json> PolicyService::AddEntry(const auth::User& actor, const std::string&
   return ParamJson(*fresh, *fresh->Find(key), from_date);
 }
 
-Result<json> PolicyService::Simulate(const std::string& county, const std::string& date,
-                                     const std::vector<SimulationChange>& changes) {
-  DOUDI_ASSIGN_OR_RETURN(auto base_pack, PackFor(county));
-  Pack changed = *base_pack;
-  json change_list = json::array();
-  for (size_t i = 0; i < changes.size(); ++i) {
-    const auto& c = changes[i];
+namespace {
+
+// One town's (or the county's) households and eligibility before and after a simulated change.
+struct Tally {
+  std::string name;
+  int64_t households = 0, before = 0, after = 0, newly = 0, lost = 0, cost_before = 0, cost_after = 0;
+
+  // One household's determinations under the current and the changed parameters.
+  void Add(const Determination& b, const Determination& a) {
+    bool eb = b.dibao || b.tekun, ea = a.dibao || a.tekun;
+    ++households;
+    before += eb;
+    after += ea;
+    newly += !eb && ea;
+    lost += eb && !ea;
+    cost_before += b.dibao_monthly() + b.tekun_monthly;
+    cost_after += a.dibao_monthly() + a.tekun_monthly;
+  }
+  void Add(const Tally& t) {
+    households += t.households;
+    before += t.before;
+    after += t.after;
+    newly += t.newly;
+    lost += t.lost;
+    cost_before += t.cost_before;
+    cost_after += t.cost_after;
+  }
+  json Counts() const {
+    return {{"households", households},      {"eligible_before", before},         {"eligible_after", after},
+            {"newly_eligible", newly},       {"no_longer_eligible", lost},        {"cost_before_fen", cost_before},
+            {"cost_after_fen", cost_after}, {"cost_change_fen", cost_after - cost_before}};
+  }
+};
+
+// The changes applied to a copy of the pack as overlay entries from `date`; `change_list`
+// gets each one's value before and after.
+Result<Pack> ApplyChanges(const Pack& base, const std::string& date, const std::vector<SimulationChange>& changes,
+                          json& change_list) {
+  Pack changed = base;
+  for (const auto& c : changes) {
     std::string field = "set." + c.key;
-    if (!base_pack->Find(c.key)) return Status::InvalidArgument(field, "没有该政策参数：" + c.key);
-    auto v = base_pack->ParseValue(c.key, c.value);
+    if (!base.Find(c.key)) return Status::InvalidArgument(field, "没有该政策参数：" + c.key);
+    auto v = base.ParseValue(c.key, c.value);
     if (!v.ok()) return Status::InvalidArgument(field, v.status().message());
-    const Entry* old = base_pack->EntryOn(c.key, date);
+    const Entry* old = base.EntryOn(c.key, date);
     change_list.push_back({{"key", c.key}, {"before", old ? ValueToString(old->value) : ""}, {"after", ValueToString(*v)}});
     DOUDI_RETURN_IF_ERROR(changed.AddOverlay(c.key, Entry{date, *v, "local setting", "local setting", "", "simulation", "overlay"}));
   }
-  DOUDI_ASSIGN_OR_RETURN(Params before, ResolveParams(*base_pack, date));
-  DOUDI_ASSIGN_OR_RETURN(Params after, ResolveParams(changed, date));
+  return changed;
+}
 
-  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
-  auto hs = conn->Query(
+// A household row of the simulation's query (without its members).
+void HouseholdFacts(const storage::Row& h, Facts& f) {
+  f.members.clear();
+  f.urban = h.Text(3) == "urban";
+  f.hukou_division = h.Text(2);
+  f.deposits_fen = h.Int(4);
+  f.vehicles = h.Int(5);
+  f.extra_properties = h.Int(6);
+  f.business = h.Bool(7);
+  f.medical_fen = h.Int(8);
+  f.education_fen = h.Int(9);
+}
+
+// A person row of the simulation's query.
+Member MemberFromRow(const storage::Row& r) {
+  Member m;
+  m.citizen_id = r.Text(1);
+  m.relation = r.Text(2);
+  ParseDate(r.Text(3), &m.birth_y, &m.birth_m, &m.birth_d);
+  if (!r.IsNull(4)) {
+    m.disability = KindOf(r.Text(4));
+    m.grade = static_cast<int>(r.Int(5));
+  }
+  m.serious_illness = r.Bool(6);
+  m.self_care = SelfCareOf(r.Text(7));
+  m.in_school = r.Bool(8);
+  m.employed = r.Bool(9);
+  m.has_supporter = r.Bool(10);
+  for (int k = 0; k < kIncomeKinds; ++k) m.income[k] = r.Int(11 + k);
+  return m;
+}
+
+// Every household of the county evaluated under both parameter sets, tallied by town
+// (households and persons are read in two ordered scans and merged).
+Status TallyByTown(storage::Connection& conn, const std::string& county, const Params& before, const Params& after,
+                   std::map<std::string, Tally>& by_town) {
+  auto hs = conn.Query(
       "SELECT id, town_code, village_code, area, deposits_fen, vehicles, extra_properties, business, "
       "medical_expenditure_fen, education_expenditure_fen FROM households WHERE county_code = ? ORDER BY id",
       {county});
   if (!hs.ok()) return hs.status();
-  auto ps = conn->Query(
+  auto ps = conn.Query(
       "SELECT household_id, citizen_id, relation, birth_date, disability_kind, disability_grade, serious_illness, "
       "self_care, in_school, employed, has_supporter, income_wage_fen, income_business_fen, income_property_fen, "
       "income_transfer_fen, income_pension_fen, income_other_fen FROM persons WHERE county_code = ? "
       "ORDER BY household_id, id",
       {county});
   if (!ps.ok()) return ps.status();
-  auto towns = conn->Query("SELECT code, name FROM regions WHERE parent_code = ? ORDER BY code", {county});
+  auto towns = conn.Query("SELECT code, name FROM regions WHERE parent_code = ? ORDER BY code", {county});
   if (!towns.ok()) return towns.status();
-
-  struct Tally {
-    std::string name;
-    int64_t households = 0, before = 0, after = 0, newly = 0, lost = 0, cost_before = 0, cost_after = 0;
-  };
-  std::map<std::string, Tally> by_town;
   for (const auto& t : towns->rows) by_town[t.Text(0)].name = t.Text(1);
   size_t pi = 0;
   Facts f;
   for (const auto& h : hs->rows) {
     int64_t id = h.Int(0);
-    f.members.clear();
-    f.urban = h.Text(3) == "urban";
-    f.hukou_division = h.Text(2);
-    f.deposits_fen = h.Int(4);
-    f.vehicles = h.Int(5);
-    f.extra_properties = h.Int(6);
-    f.business = h.Bool(7);
-    f.medical_fen = h.Int(8);
-    f.education_fen = h.Int(9);
+    HouseholdFacts(h, f);
     while (pi < ps->rows.size() && ps->rows[pi].Int(0) < id) ++pi;
-    for (; pi < ps->rows.size() && ps->rows[pi].Int(0) == id; ++pi) {
-      const auto& r = ps->rows[pi];
-      Member m;
-      m.citizen_id = r.Text(1);
-      m.relation = r.Text(2);
-      ParseDate(r.Text(3), &m.birth_y, &m.birth_m, &m.birth_d);
-      if (!r.IsNull(4)) {
-        m.disability = KindOf(r.Text(4));
-        m.grade = static_cast<int>(r.Int(5));
-      }
-      m.serious_illness = r.Bool(6);
-      m.self_care = SelfCareOf(r.Text(7));
-      m.in_school = r.Bool(8);
-      m.employed = r.Bool(9);
-      m.has_supporter = r.Bool(10);
-      for (int k = 0; k < kIncomeKinds; ++k) m.income[k] = r.Int(11 + k);
-      f.members.push_back(std::move(m));
-    }
+    for (; pi < ps->rows.size() && ps->rows[pi].Int(0) == id; ++pi) f.members.push_back(MemberFromRow(ps->rows[pi]));
     if (f.members.empty() || f.members.size() > 30) continue;
     auto b = Evaluate(f, before, nullptr);
     auto a = Evaluate(f, after, nullptr);
     if (!b.ok() || !a.ok()) continue;  // cannot happen without a current programme
-    Tally& t = by_town[h.Text(1)];
-    bool eb = b->dibao || b->tekun, ea = a->dibao || a->tekun;
-    ++t.households;
-    t.before += eb;
-    t.after += ea;
-    t.newly += !eb && ea;
-    t.lost += eb && !ea;
-    t.cost_before += b->dibao_monthly() + b->tekun_monthly;
-    t.cost_after += a->dibao_monthly() + a->tekun_monthly;
+    by_town[h.Text(1)].Add(*b, *a);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<json> PolicyService::Simulate(const std::string& county, const std::string& date,
+                                     const std::vector<SimulationChange>& changes) {
+  DOUDI_ASSIGN_OR_RETURN(auto base_pack, PackFor(county));
+  json change_list = json::array();
+  DOUDI_ASSIGN_OR_RETURN(Pack changed, ApplyChanges(*base_pack, date, changes, change_list));
+  DOUDI_ASSIGN_OR_RETURN(Params before, ResolveParams(*base_pack, date));
+  DOUDI_ASSIGN_OR_RETURN(Params after, ResolveParams(changed, date));
+
+  DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
+  std::map<std::string, Tally> by_town;
+  DOUDI_RETURN_IF_ERROR(TallyByTown(*conn, county, before, after, by_town));
   json rows = json::array();
   Tally total;
   for (const auto& [code, t] : by_town) {
-    rows.push_back({{"town_code", code}, {"town_name", t.name}, {"households", t.households},
-                    {"eligible_before", t.before}, {"eligible_after", t.after}, {"newly_eligible", t.newly},
-                    {"no_longer_eligible", t.lost}, {"cost_before_fen", t.cost_before},
-                    {"cost_after_fen", t.cost_after}, {"cost_change_fen", t.cost_after - t.cost_before}});
-    total.households += t.households;
-    total.before += t.before;
-    total.after += t.after;
-    total.newly += t.newly;
-    total.lost += t.lost;
-    total.cost_before += t.cost_before;
-    total.cost_after += t.cost_after;
+    json row = {{"town_code", code}, {"town_name", t.name}};
+    row.update(t.Counts());
+    rows.push_back(std::move(row));
+    total.Add(t);
   }
-  return json{{"county", county},
-              {"date", date},
-              {"changes", change_list},
-              {"towns", rows},
-              {"totals",
-               {{"households", total.households}, {"eligible_before", total.before}, {"eligible_after", total.after},
-                {"newly_eligible", total.newly}, {"no_longer_eligible", total.lost},
-                {"cost_before_fen", total.cost_before}, {"cost_after_fen", total.cost_after},
-                {"cost_change_fen", total.cost_after - total.cost_before}}}};
+  return json{{"county", county}, {"date", date}, {"changes", change_list}, {"towns", rows}, {"totals", total.Counts()}};
 }
 
 }  // namespace doudi::policy

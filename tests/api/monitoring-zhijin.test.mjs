@@ -2,23 +2,11 @@
 // policy gives such households priority: 织金 (520524) does, the demo county 昌乐 (370725) does not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 
 import {
   as, DB, PASSWORD, VILLAGE1, expectStatus, dbQuery, dbExec, runBin, personInput, citizenId, randomBirth, uniq,
-  createHousehold, todayShanghai,
+  createHousehold, todayShanghai, unusedMonth,
 } from './lib.mjs';
-
-function pickMonth() {
-  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
-    UNION SELECT month FROM monitor_runs`).map(r => r.month));
-  const free = [];
-  for (let y = 2027; y <= 2036; y++) for (let m = 1; m <= 12; m++) {
-    const month = `${y}-${String(m).padStart(2, '0')}`;
-    if (!used.has(month)) free.push(month);
-  }
-  return free[randomInt(0, free.length)];
-}
 
 /** Two working-age adults; `employed` sets the head's employment. */
 function members(employed) {
@@ -41,7 +29,7 @@ function enrol(h) {
 }
 
 test('zero_employment: fires for a recipient household with nobody employed in 织金; silent with an earner, and in 昌乐', async () => {
-  const month = pickMonth();
+  const month = unusedMonth(2027, 2036);
   const village = dbQuery(`SELECT code FROM regions WHERE level = 'village' AND code LIKE '520524%' ORDER BY code LIMIT 1`)[0].code;
   const admin = uniq('zj_admin');
   const r = runBin(['user', 'add', '--db', DB, '--username', admin, '--password', PASSWORD, '--name', '织金管理员',

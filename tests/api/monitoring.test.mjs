@@ -1,84 +1,24 @@
-// Dynamic monitoring (issue 5): department feeds (import, validation by line, idempotence,
-// GB18030, CLI, roles), the monthly run and its indicators (each on its case and its near miss),
-// no duplicates on a re-run, the region-scoped alerts inbox, closing the loop (discovery
-// application, suspension of wrong payments) and the rectification report by town.
-// Contract: src/monitoring/{feeds,monitor}.cc, src/http/api_monitoring.cc, docs/feeds.md,
-// docs/api.md ("Dynamic monitoring").
+// Dynamic monitoring (issue 5), the monthly run: its indicators (each on its case and its near
+// miss), no duplicates on a re-run, the region-scoped alerts inbox, closing the loop (discovery
+// application, suspension of wrong payments), the rectification report by town, and uploads and
+// runs as background jobs. The feeds' own tests (declaration, import, validation) are in
+// monitoring-feeds.test.mjs. Contract: src/monitoring/{feeds,monitor}.cc,
+// src/http/api_monitoring.cc, docs/feeds.md, docs/api.md ("Dynamic monitoring").
 //
-// The tests run repeatedly on the same database, so the month of this run is one that no feed,
-// run or alert of the database uses yet (picked at load time between 2027-01 and 2036-12); the
-// persons are fresh random citizen ids. The tests of this file share the registry situation built
-// by the "monitor: build …" test and run in order.
+// The month of this file is one no feed, run or alert of the database uses yet (lib/feeds.mjs);
+// the persons are fresh random citizen ids. The tests of this file share the registry situation
+// built by the "monitor: build …" test and run in order.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
 import { randomInt } from 'node:crypto';
 import {
-  as, DB, COUNTY, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, citizenId, wrongCheck,
-  personInput, createHousehold, listAll, dbQuery, dbExec, dbCount, sqlString, runBin, chineseName, newCase, driveTo,
-  randomBirth, maskId, getApp, sha256Hex, todayShanghai, withInsertRefused,
+  as, DB, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus, citizenId, wrongCheck, personInput,
+  createHousehold, listAll, dbQuery, dbExec, dbCount, sqlString, runBin, newCase, driveTo, randomBirth, maskId,
+  getApp, todayShanghai, withInsertRefused,
 } from './lib.mjs';
-
-// ---------------------------------------------------------------- month of this run
-function pad2(n) { return String(n).padStart(2, '0'); }
-
-function pickMonth() {
-  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
-    UNION SELECT month FROM monitor_runs`).map(r => r.month));
-  const candidates = [];
-  for (let y = 2027; y <= 2036; y++) for (let m = 1; m <= 12; m++) candidates.push(`${y}-${pad2(m)}`);
-  const free = candidates.filter(m => !used.has(m));
-  if (free.length === 0) throw new Error('monitoring tests: no unused month left between 2027-01 and 2036-12');
-  return free[randomInt(0, free.length)];
-}
-
-const MONTH = pickMonth();
-const [MY, MM] = MONTH.split('-').map(Number);
-const LAST_DAY = `${MONTH}-${pad2(new Date(Date.UTC(MY, MM, 0)).getUTCDate())}`;
-const D = (day) => `${MONTH}-${pad2(day)}`;
+import { MONTH, LAST_DAY, D, yuan, yuanGrouped, csv, q, upload, uploadOk, isChinese } from './lib/feeds.mjs';
 
 // ---------------------------------------------------------------- helpers
-/** Fen → "1234.56". */
-function yuan(fen) { return (fen / 100).toFixed(2); }
-/** Fen → "1,234.56" (thousands separators, as Excel writes them). */
-function yuanGrouped(fen) {
-  const [w, f] = yuan(fen).split('.');
-  return `${w.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${f}`;
-}
-/** CSV text from rows of cells (cells are written as given: quote them yourself). */
-function csv(rows) { return rows.map(r => r.join(',')).join('\n') + '\n'; }
-/** Quoted CSV cell. */
-function q(s) { return `"${String(s).replace(/"/g, '""')}"`; }
-
-async function upload(client, source, text, extra = {}) {
-  return client.post('/feeds', { source, month: MONTH, filename: `${source}-${MONTH}.csv`, csv_text: text, ...extra });
-}
-/** Upload that must be a fresh import (201) with no invalid row. */
-async function uploadOk(source, text) {
-  const admin = await as('admin');
-  const rep = expectStatus(await upload(admin, source, text), 201, `upload ${source}`);
-  assert.equal(rep.already_imported, false, `${source}: fresh file`);
-  assert.equal(rep.invalid, 0, `${source}: no invalid row: ${JSON.stringify(rep.problems)}`);
-  return rep;
-}
-
-function feedRows(fileId) {
-  return dbQuery(`SELECT line, citizen_id, fields FROM feed_rows WHERE file_id = ${Number(fileId)} ORDER BY line`)
-    .map(r => ({ line: Number(r.line), citizen_id: r.citizen_id, fields: typeof r.fields === 'string' ? JSON.parse(r.fields) : r.fields }));
-}
-
-function isChinese(s) { return typeof s === 'string' && /[\u4e00-\u9fff]/.test(s); }
-
-function toGb18030(text) {
-  const r = spawnSync('iconv', ['-f', 'UTF-8', '-t', 'GB18030'], { input: Buffer.from(text, 'utf8') });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `iconv failed: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** A person born 1985–1995 (working age in every candidate month). */
 function adult(overrides = {}) {
   return personInput({ citizen_id: citizenId({ birth: randomBirth(1985, 1995) }), ...overrides });
@@ -134,203 +74,7 @@ function enrollmentStatus(householdId, program) {
   return rows.map(r => r.status);
 }
 
-// ================================================================= 1. feeds
-test('feeds: every source is declared with its columns; the indicators with category, severity and deadline', async () => {
-  const admin = await as('admin');
-  const src = expectStatus(await admin.get('/feeds/sources'), 200).items;
-  const kinds = src.map(s => s.kind);
-  for (const k of ['death', 'vehicle', 'real_estate', 'business', 'wage', 'medical', 'disability', 'at_risk',
-    'other_county_recipient', 'staff_kin'])
-    assert.ok(kinds.includes(k), `source ${k} declared: ${kinds}`);
-  for (const s of src) {
-    assert.equal(s.columns[0].key, 'citizen_id', `${s.kind}: first column`);
-    assert.equal(s.columns[0].required, true);
-    assert.ok(isChinese(s.label) && s.columns.every(c => isChinese(c.label)), `${s.kind}: Chinese labels`);
-  }
-  const death = src.find(s => s.kind === 'death');
-  assert.deepEqual(death.columns.filter(c => c.required).map(c => c.key), ['citizen_id', 'date_of_death']);
-  const ind = expectStatus(await admin.get('/monitor/indicators'), 200).items;
-  const byId = Object.fromEntries(ind.map(i => [i.id, i]));
-  const expectCat = {
-    recipient_died: 'improper', recipient_vehicle: 'improper', recipient_income_rise: 'improper',
-    paid_twice_other_county: 'duplicate', paid_twice_dibao_tekun: 'duplicate', at_risk_not_covered: 'missing',
-    single_person_candidate: 'missing', illness_poverty_candidate: 'missing', staff_relative_unrecorded: 'improper',
-  };
-  for (const [id, cat] of Object.entries(expectCat)) {
-    assert.ok(byId[id], `indicator ${id}`);
-    assert.equal(byId[id].category, cat, `${id} category`);
-    assert.ok(['high', 'medium', 'low'].includes(byId[id].severity), `${id} severity`);
-    assert.ok(Number.isInteger(byId[id].deadline_working_days) && byId[id].deadline_working_days > 0, `${id} deadline`);
-    assert.ok(isChinese(byId[id].description) && byId[id].cite.length > 0, `${id} description and cite`);
-  }
-});
-
-test('import: good rows go in, each bad row is reported with its line and field; the same file again changes nothing', async () => {
-  const admin = await as('admin');
-  // Deaths: wrong check character, impossible date, missing required value; a YYYY/MM/DD date;
-  // an Excel blank row (",,") that is skipped but still counts as a line.
-  const g1 = citizenId(), g2 = citizenId(), g3 = citizenId(), bad1 = citizenId(), bad2 = citizenId(), bad3 = citizenId();
-  const n1 = chineseName(), n3 = chineseName();
-  const deaths = csv([
-    ['citizen_id', 'name', 'date_of_death'], // 1
-    [g1, n1, D(3)], // 2
-    [wrongCheck(bad1), chineseName(), D(3)], // 3 citizen_id
-    [g2, '', `${MY}/${pad2(MM)}/07`], // 4 ok, slashes
-    [bad2, chineseName(), '2025-02-30'], // 5 date_of_death
-    [bad3, chineseName(), ''], // 6 date_of_death required
-    ['', '', ''], // 7 blank
-    [g3, n3, D(9)], // 8
-  ]);
-  const filesBefore = dbCount('feed_files', `county_code = '${COUNTY}'`);
-  const rep = expectStatus(await upload(admin, 'death', deaths), 201, 'death upload');
-  assert.equal(rep.already_imported, false);
-  assert.equal(rep.encoding, 'utf-8');
-  assert.equal(rep.rows, 6, `rows (blank line not counted): ${JSON.stringify(rep)}`);
-  assert.equal(rep.imported, 3);
-  assert.equal(rep.invalid, 3);
-  assert.deepEqual(rep.problems.map(p => [p.line, p.field]),
-    [[3, 'citizen_id'], [5, 'date_of_death'], [6, 'date_of_death']], JSON.stringify(rep.problems));
-  for (const p of rep.problems) assert.ok(isChinese(p.message), `Chinese message: ${JSON.stringify(p)}`);
-  assert.match(rep.problems[2].message, /不能为空/);
-  assert.equal(dbCount('feed_files', `county_code = '${COUNTY}'`), filesBefore + 1);
-  const rows = feedRows(rep.file_id);
-  assert.deepEqual(rows.map(r => [r.line, r.citizen_id]), [[2, g1], [4, g2], [8, g3]]);
-  assert.equal(rows[0].fields.date_of_death, D(3));
-  assert.equal(rows[0].fields.name, n1);
-  assert.equal(rows[1].fields.date_of_death, D(7), 'YYYY/MM/DD normalized to YYYY-MM-DD');
-  assert.equal(dbCount('feed_rows', `citizen_id IN (${[bad1, bad2, bad3].map(sqlString).join(',')})`), 0,
-    'nothing stored for the bad rows');
-  const file = dbQuery(`SELECT source, month, rows_total, rows_imported, rows_invalid, sha256 FROM feed_files WHERE id = ${rep.file_id}`)[0];
-  assert.deepEqual([file.source, file.month, Number(file.rows_total), Number(file.rows_imported), Number(file.rows_invalid)],
-    ['death', MONTH, 6, 3, 3]);
-  assert.equal(file.sha256, sha256Hex(deaths));
-
-  // The same file again: 200, already imported, nothing written.
-  const feedRowsBefore = dbCount('feed_rows'), filesNow = dbCount('feed_files');
-  const again = expectStatus(await upload(admin, 'death', deaths, { filename: 'again.csv' }), 200, 'same file again');
-  assert.equal(again.already_imported, true);
-  assert.equal(again.file_id, rep.file_id);
-  assert.deepEqual([again.rows, again.imported, again.invalid], [6, 3, 3]);
-  assert.equal(dbCount('feed_rows'), feedRowsBefore, 'feed_rows unchanged');
-  assert.equal(dbCount('feed_files'), filesNow, 'feed_files unchanged');
-  assert.equal(dbCount('feed_rows', `file_id = ${rep.file_id}`), 3);
-
-  // Amounts: "1,234.56" → 123456 fen; negative, three decimals, not a number; missing citizen id;
-  // a month written YYYY/M.
-  const w1 = citizenId(), w2 = citizenId(), w3 = citizenId(), w4 = citizenId(), w5 = citizenId(), w6 = citizenId();
-  const wages = csv([
-    ['citizen_id', 'name', 'month', 'wage_yuan'], // 1
-    [w1, chineseName(), MONTH, q('1,234.56')], // 2
-    [w2, chineseName(), MONTH, '-5'], // 3 wage_yuan
-    [w3, chineseName(), MONTH, '12.345'], // 4 wage_yuan
-    ['', chineseName(), MONTH, '100'], // 5 citizen_id
-    [w4, chineseName(), MONTH, '0.5'], // 6
-    [w5, chineseName(), '2026/3', '100'], // 7
-    [w6, chineseName(), MONTH, 'abc'], // 8 wage_yuan
-  ]);
-  const wr = expectStatus(await upload(admin, 'wage', wages), 201, 'wage upload');
-  assert.deepEqual([wr.rows, wr.imported, wr.invalid], [7, 3, 4], JSON.stringify(wr));
-  assert.deepEqual(wr.problems.map(p => [p.line, p.field]),
-    [[3, 'wage_yuan'], [4, 'wage_yuan'], [5, 'citizen_id'], [8, 'wage_yuan']], JSON.stringify(wr.problems));
-  for (const p of wr.problems) assert.ok(isChinese(p.message), `Chinese message: ${JSON.stringify(p)}`);
-  const wrows = feedRows(wr.file_id);
-  assert.deepEqual(wrows.map(r => [r.line, r.citizen_id, r.fields.wage_fen, r.fields.month]),
-    [[2, w1, 123456, MONTH], [6, w4, 50, MONTH], [7, w5, 10000, '2026-03']]);
-  assert.equal(dbCount('feed_rows', `citizen_id IN (${[w2, w3, w6].map(sqlString).join(',')})`), 0);
-
-  // The import is listed with its counts and problems.
-  const listed = expectStatus(await admin.get('/feeds?page_size=50'), 200).items.find(f => f.id === wr.file_id);
-  assert.ok(listed, 'GET /feeds lists the file');
-  assert.deepEqual([listed.source, listed.month, listed.rows, listed.imported, listed.invalid], ['wage', MONTH, 7, 3, 4]);
-  assert.equal(listed.problems.length, 4);
-});
-
-test('import: a header without a required column is refused naming line 1; bad source/month refused', async () => {
-  const admin = await as('admin');
-  const before = dbCount('feed_files');
-  const text = csv([['citizen_id', 'name'], [citizenId(), chineseName()]]);
-  const e = expectError(await upload(admin, 'death', text), 400, 'invalid_argument');
-  assert.match(e.message, /第\s*1\s*行/, `names line 1: ${e.message}`);
-  assert.match(e.message, /date_of_death|死亡日期/, `names the column: ${e.message}`);
-  expectError(await upload(admin, 'no_such_source', csv([['citizen_id'], [citizenId()]])), 400, 'invalid_argument', 'source');
-  expectError(await upload(admin, 'death', csv([['citizen_id', 'date_of_death'], [citizenId(), D(1)]]), { month: '2026-13' }),
-    400, 'invalid_argument', 'month');
-  expectError(await admin.post('/feeds', { source: 'death', month: MONTH }), 400, 'invalid_argument');
-  assert.equal(dbCount('feed_files'), before, 'nothing written');
-});
-
-test('import: a GB18030 file with Chinese headers (content_base64) is converted; names intact', async () => {
-  const admin = await as('admin');
-  const a = citizenId(), b = citizenId(), na = chineseName(), nb = '欧阳' + chineseName().slice(1);
-  const text = csv([
-    ['身份证号', '姓名', '月份', '医疗总费用（元）', '个人自付（元）'],
-    [a, na, MONTH, '12345.6', '2345.67'],
-    [b, nb, `${MY}/${pad2(MM)}`, '800', '80'],
-  ]);
-  const bytes = toGb18030(text);
-  assert.throws(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'the upload is not valid UTF-8');
-  const rep = expectStatus(await admin.post('/feeds', { source: 'medical', month: MONTH, filename: '医保结算.csv',
-    content_base64: bytes.toString('base64') }), 201, 'GB18030 upload');
-  assert.equal(rep.encoding, 'gb18030');
-  assert.deepEqual([rep.rows, rep.imported, rep.invalid], [2, 2, 0], JSON.stringify(rep));
-  const rows = feedRows(rep.file_id);
-  assert.deepEqual(rows.map(r => [r.line, r.citizen_id, r.fields.name, r.fields.total_fen, r.fields.out_of_pocket_fen]),
-    [[2, a, na, 1234560, 234567], [3, b, nb, 80000, 8000]]);
-  assert.equal(dbQuery(`SELECT encoding FROM feed_files WHERE id = ${rep.file_id}`)[0].encoding, 'gb18030');
-  const listed = expectStatus(await admin.get('/feeds?page_size=50'), 200).items.find(f => f.id === rep.file_id);
-  assert.equal(listed?.encoding, 'gb18030');
-  assert.equal(listed?.filename, '医保结算.csv');
-  // The same content again (as UTF-8 text this time) is the same file.
-  const again = expectStatus(await admin.post('/feeds', { source: 'medical', month: MONTH, csv_text: text }), 200);
-  assert.equal(again.already_imported, true);
-  assert.equal(again.file_id, rep.file_id);
-});
-
-test('import: the CLI prints FILE:LINE: field: message for a bad row on stderr and exits 0', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'doudi-feed-'));
-  try {
-    const file = join(dir, `deaths-${MONTH}.csv`);
-    const ok1 = citizenId(), ok2 = citizenId(), bad = citizenId();
-    writeFileSync(file, csv([['citizen_id', 'name', 'date_of_death'], [ok1, chineseName(), D(2)],
-      [wrongCheck(bad), chineseName(), D(2)], [ok2, chineseName(), '2024-02-30']]));
-    const r = runBin(['import-feed', '--db', DB, '--source', 'death', '--month', MONTH, file]);
-    assert.equal(r.code, 0, `exit code: ${r.code} ${r.stderr}`);
-    const lines = r.stderr.split('\n');
-    const l3 = lines.find(l => l.startsWith(`${file}:3: `));
-    assert.ok(l3, `stderr names ${file}:3: ${r.stderr}`);
-    assert.match(l3, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: citizen_id: \\S`));
-    assert.ok(isChinese(l3.split(': ').slice(2).join(': ')), `Chinese message: ${l3}`);
-    const l4 = lines.find(l => l.startsWith(`${file}:4: `));
-    assert.ok(l4 && /:4: date_of_death: \S/.test(l4), `stderr names line 4 date_of_death: ${r.stderr}`);
-    assert.ok(!lines.some(l => l.startsWith(`${file}:2:`)), 'no problem on the good line');
-    const f = dbQuery(`SELECT id, month, rows_imported, rows_invalid FROM feed_files WHERE filename = ${sqlString(basename(file))}
-      AND source = 'death' ORDER BY id DESC`);
-    assert.equal(f.length, 1, 'one file imported by the CLI');
-    assert.deepEqual([f[0].month, Number(f[0].rows_imported), Number(f[0].rows_invalid)], [MONTH, 1, 2]);
-    assert.deepEqual(feedRows(f[0].id).map(x => x.citizen_id), [ok1]);
-    // Again: nothing changes, still exit 0.
-    const again = runBin(['import-feed', '--db', DB, '--source', 'death', '--month', MONTH, file]);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(dbCount('feed_files', `filename = ${sqlString(basename(file))}`), 1);
-    assert.equal(dbCount('feed_rows', `file_id = ${f[0].id}`), 1);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('import roles: village assistant and town clerk cannot upload (403); the department liaison can', async () => {
-  const text = () => csv([['citizen_id', 'date_of_death'], [citizenId(), D(1)]]);
-  const before = dbCount('feed_files');
-  for (const u of ['village1', 'town_clerk'])
-    expectError(await upload(await as(u), 'death', text()), 403, 'permission_denied');
-  assert.equal(dbCount('feed_files'), before, 'nothing written by refused uploads');
-  const rep = expectStatus(await upload(await as('liaison'), 'death', text()), 201, 'liaison upload');
-  assert.equal(rep.imported, 1);
-  assert.equal(dbQuery(`SELECT imported_by FROM feed_files WHERE id = ${rep.file_id}`)[0].imported_by, 'liaison');
-  expectError(await (await as('village1')).get('/feeds'), 403, 'permission_denied');
-});
-
-// ================================================================= 2. indicators
+// ================================================================= 1. indicators
 // The registry situation of this month (built once, used by the tests below).
 const S = { ready: false };
 
@@ -577,7 +321,7 @@ test('indicator illness_poverty_candidate: high out-of-pocket spending against i
   assert.deepEqual(await alertsFor(S.medNear), []);
 });
 
-// ================================================================= 3. re-run
+// ================================================================= 2. re-run
 test('re-running the month raises no duplicate (API and CLI)', async () => {
   needSetup();
   const rep = await runMonth('admin');
@@ -594,7 +338,7 @@ test('re-running the month raises no duplicate (API and CLI)', async () => {
   assert.equal(dbCount('monitor_runs', `month = '${MONTH}'`), 3);
 });
 
-// ================================================================= 4. inbox scope
+// ================================================================= 3. inbox scope
 test('alerts inbox is scoped by region; an alert outside the scope is 404 on actions', async () => {
   needSetup();
   const ids = async (u) => new Set((await alertsOf(u, 'at_risk_not_covered')).map(a => a.household_id));
@@ -636,7 +380,7 @@ test('alerts inbox is scoped by region; an alert outside the scope is 404 on act
     before, 'refused actions change nothing');
 });
 
-// ================================================================= 5. closing the loop
+// ================================================================= 4. closing the loop
 test('closing the loop: a confirmed at-risk alert starts a discovery application; wrong payments are suspended', async () => {
   needSetup();
   const [a] = await alertsFor(S.atV1, 'at_risk_not_covered');
@@ -704,7 +448,7 @@ test('closing the loop: a confirmed at-risk alert starts a discovery application
   assert.equal(vAfter.resolution, '车辆已于登记当月转让，不属实');
 });
 
-// ================================================================= 6. rectification
+// ================================================================= 5. rectification
 test('rectification: found / resolved / confirmed / overdue by town and category match the alerts of the month', async () => {
   needSetup();
   // One open alert past its due date.
@@ -753,7 +497,7 @@ test('rectification: found / resolved / confirmed / overdue by town and category
   assert.deepEqual(pick(rv1.items), expected(r => r.village_code === VILLAGE1), 'village1 view');
 });
 
-// ================================================================= 7. re-run after resolution
+// ================================================================= 6. re-run after resolution
 test('re-running the month after resolving does not raise the same feed row again', async () => {
   needSetup();
   const before = dbCount('alerts', `month = '${MONTH}'`);
@@ -766,7 +510,7 @@ test('re-running the month after resolving does not raise the same feed row agai
     'the resolved alerts (confirmed, or found untrue) of this month\'s rows are not raised again by the same rows');
 });
 
-// ================================================================= 8. background jobs with progress
+// ================================================================= 7. background jobs with progress
 async function waitJob(client, job) {
   for (let i = 0; i < 200; i++) {
     const j = expectStatus(await client.get(`/jobs/${job.id}`), 200, 'job');

@@ -245,7 +245,8 @@ test('openapi: query parameters are exactly what the handler reads (paging inclu
     const o = OPS.find(x => x.method === r.method && x.path === r.path);
     if (!o) continue; // reported by the route test
     const reads = new Set([...r.source.matchAll(/\bc\.Query\("([^"]+)"\)/g)].map(m => m[1]));
-    if (/\bc\.Paging\(\)|\bPageOf\(c\)/.test(r.source)) { reads.add('page'); reads.add('page_size'); }
+    // Paging: read directly, or by the list shape of src/http/routes.h.
+    if (/\bc\.Paging\(\)|\bPageOf\(c\)|\bListRoute\(/.test(r.source)) { reads.add('page'); reads.add('page_size'); }
     const declared = parametersOf(o.item, o.op).filter(p => p.in === 'query');
     for (const p of declared) assert.ok(p.schema?.type, `${key(r.method, r.path)}: query parameter ${p.name} has no type`);
     assert.deepEqual(declared.map(p => p.name).sort(), [...reads].sort(), `${key(r.method, r.path)}: query parameters`);
@@ -257,17 +258,19 @@ test('openapi: a request body exactly where the handler reads one; success statu
     const o = OPS.find(x => x.method === r.method && x.path === r.path);
     if (!o) continue;
     const at = key(r.method, r.path);
-    const readsBody = /\bc\.JsonBody\(\)/.test(r.source);
+    // A body: read directly, or by the body shapes of src/http/routes.h.
+    const readsBody = /\bc\.JsonBody\(\)|\b(?:Id)?BodyRoute\(/.test(r.source);
     assert.equal(!!o.op.requestBody, readsBody, `${at}: requestBody ${readsBody ? 'missing' : 'declared but the handler reads none'}`);
     if (readsBody) {
       const { schema } = unwrap(o.op.requestBody.content?.['application/json']?.schema);
       assert.equal(schema?.type, 'object', `${at}: the body is a JSON object`);
       assert.ok(o.op.responses['400'] && o.op.responses['413'], `${at}: a body may answer 400 and 413`);
     }
-    // The statuses the handler can answer: literals of Response::Json / Ok / RawJson and of a
-    // `? 200 : 201` choice, NoContent → 204; none of them → 200 (a Response's default).
+    // The statuses the handler can answer: literals of Response::Json / Ok / RawJson, of the
+    // body shapes of src/http/routes.h (BodyRoute(201, …)) and of a `? 200 : 201` choice,
+    // NoContent → 204; none of them → 200 (a Response's default, and the other shapes' answer).
     const statuses = new Set();
-    for (const m of r.source.matchAll(/\b(?:Json|Ok|RawJson)\(\s*(2\d\d)\b/g)) statuses.add(m[1]);
+    for (const m of r.source.matchAll(/\b(?:Json|Ok|RawJson|BodyRoute|IdBodyRoute)\(\s*(2\d\d)\b/g)) statuses.add(m[1]);
     for (const m of r.source.matchAll(/\?\s*(2\d\d)\s*:\s*(2\d\d)\b/g)) { statuses.add(m[1]); statuses.add(m[2]); }
     if (/\bNoContent\(\)/.test(r.source)) statuses.add('204');
     if (statuses.size === 0) statuses.add('200');

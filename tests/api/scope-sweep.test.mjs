@@ -13,13 +13,12 @@
 // routes are probed across counties with users of 织金 (520524) added through the CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 
 import {
   as, downloadXlsx, DB, PASSWORD, COUNTY, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, expectError, expectStatus,
   householdInput, personInput, createHousehold, listAll, dbQuery, dbExec, dbCount, sqlString, runBin, uniq,
   newCase, driveTo, dibaoMembers, caseFootprint, getApp, actOk, wfPayload, todayShanghai, citizenId,
-  citizenIdOf, chineseName, randomBirth, createUser,
+  citizenIdOf, chineseName, randomBirth, createUser, unusedMonth,
 } from './lib.mjs';
 
 const MISSING = 987654321;
@@ -27,20 +26,10 @@ const TODAY = todayShanghai();
 const THIS_MONTH = TODAY.slice(0, 7);
 const ZJ = '520524'; // 织金: another county
 const S = {}; // the resources made by the setup
+// Months of this file's alerts and runs: 2037–2046 (the monitoring tests pick 2027–2036).
+const MONTHS = [2037, 2046];
 
 // ---------------------------------------------------------------- helpers
-/** A month no alert, feed or run uses yet (2037–2046: the monitoring tests pick 2027–2036). */
-function unusedMonth() {
-  const used = new Set(dbQuery(`SELECT month FROM feed_files UNION SELECT month FROM alerts
-    UNION SELECT month FROM monitor_runs`).map(r => r.month));
-  const free = [];
-  for (let y = 2037; y <= 2046; y++) for (let m = 1; m <= 12; m++) {
-    const month = `${y}-${String(m).padStart(2, '0')}`;
-    if (!used.has(month)) free.push(month);
-  }
-  return free[randomInt(0, free.length)];
-}
-
 /** The out-of-scope answer must be 404 not_found with exactly the body of a missing id. */
 function expectHidden(res, missing, what) {
   expectError(missing, 404, 'not_found');
@@ -165,7 +154,7 @@ test('setup: households, cases, notices, attachments, enrollments, referrals, al
   S.enr3 = insertEnrollment(S.h3);
 
   // Alerts of one unused month in each village.
-  S.alertMonth = unusedMonth();
+  S.alertMonth = unusedMonth(...MONTHS);
   S.alert1 = insertAlert(S.h1, S.alertMonth);
   S.alert2 = insertAlert(S.h2, S.alertMonth);
   S.alert3 = insertAlert(S.h3, S.alertMonth);
@@ -201,7 +190,7 @@ test('setup: households, cases, notices, attachments, enrollments, referrals, al
   S.user370 = (await createUser(await as('admin'), { region_code: VILLAGE1 })).user;
 
   // A background job of admin (an async monitoring run of an unused month), waited for.
-  const run = expectStatus(await (await as('admin')).post('/monitor/runs', { month: unusedMonth(), async: true }), 202, 'async run');
+  const run = expectStatus(await (await as('admin')).post('/monitor/runs', { month: unusedMonth(...MONTHS), async: true }), 202, 'async run');
   S.job = run.job;
   for (let i = 0; i < 100; i++) {
     const j = expectStatus(await (await as('admin')).get(`/jobs/${S.job.id}`), 200, 'own job');

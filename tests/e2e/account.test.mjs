@@ -2,17 +2,10 @@
 // password change and the TOTP enrolment with its QR code on the 账号安全 page.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, DESKTOP, PASSWORD, close, launch, login, tid, totpCodeFor, withPage } from './lib.mjs'
+import { BASE, DESKTOP, PASSWORD, close, launch, login, tid, totpCodeFor, withPage, apiLib } from './lib.mjs'
 
 before(launch)
 after(close)
-
-/** tests/api/lib.mjs, reading its settings from the environment (the runner sets them). */
-async function apiLib() {
-  process.env.DOUDI_URL ??= BASE
-  process.env.DOUDI_PASSWORD ??= PASSWORD
-  return import('../api/lib.mjs')
-}
 
 test('the admin logs in with a TOTP code: a wrong code is refused with a message, the right one enters', async () => {
   await withPage('account-totp-login', DESKTOP, async (page) => {

@@ -1,15 +1,14 @@
 // Browser tests of the county administrator's pages: regions, users, audit.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DESKTOP, choose, clickFor, close, fieldError, launch, login, randInt, tid, withPage } from './lib.mjs'
+import { DESKTOP, choose, clickFor, close, fieldError, launch, randInt, tid, withPage, loginToHouseholds } from './lib.mjs'
 
 before(launch)
 after(close)
 
 test('county admin edits a town population, manages users and verifies the audit chain', async () => {
   await withPage('admin', DESKTOP, async (page) => {
-    await login(page, 'admin')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'admin')
     await page.locator(tid('header-user-role')).getByText('县级管理员').waitFor()
     for (const item of ['menu-households', 'menu-regions', 'menu-users', 'menu-audit']) {
       await page.locator(tid(item)).waitFor()
@@ -73,8 +72,7 @@ test('county admin edits a town population, manages users and verifies the audit
 
 test('auditor reads the audit log but not the registry writes', async () => {
   await withPage('auditor', DESKTOP, async (page) => {
-    await login(page, 'auditor')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'auditor')
     await page.locator(tid('header-user-role')).getByText('审计员').waitFor()
     await page.locator(tid('menu-audit')).waitFor()
     assert.equal(await page.locator(tid('menu-users')).count(), 0)
@@ -101,8 +99,7 @@ test('auditor reads the audit log but not the registry writes', async () => {
 
 test('auditor exports the audit log to Excel from the audit page (issue 17)', async () => {
   await withPage('auditor', DESKTOP, async (page) => {
-    await login(page, 'auditor')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'auditor')
     await page.locator(tid('menu-audit')).click()
     await page.waitForURL(/\/audit$/)
     await page.locator(`${tid('audit-table')} tr.el-table__row`).first().waitFor()

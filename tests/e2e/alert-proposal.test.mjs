@@ -9,13 +9,9 @@
 // (as an approval and a monitoring run would leave them), with the helpers of tests/api/lib.mjs.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, DESKTOP, PASSWORD, PHONE, asUserIn, clickFor, close, launch, tid } from './lib.mjs'
+import { BASE, DESKTOP, PHONE, asUserIn, clickFor, close, launch, tid, apiLib } from './lib.mjs'
 
-process.env.DOUDI_URL ??= BASE
-process.env.DOUDI_PASSWORD ??= PASSWORD
-process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
-assert.ok(process.env.DOUDI_DB, 'DOUDI_DB must name the server’s database')
-const api = await import('../api/lib.mjs')
+const api = await apiLib()
 
 before(launch)
 after(close)

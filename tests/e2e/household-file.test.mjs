@@ -6,7 +6,7 @@
 //   DOUDI_URL=http://127.0.0.1:18080 DOUDI_PASSWORD='…' node --test tests/e2e/household-file.test.mjs
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, DESKTOP, PHONE, close, launch, login, randInt, randomCitizenId, randomName, tid, withPage } from './lib.mjs'
+import { BASE, DESKTOP, PHONE, apiLib, close, launch, login, randomCitizenId, tid, withPage } from './lib.mjs'
 
 before(launch)
 after(close)
@@ -23,7 +23,7 @@ async function apiGet(page, path) {
 /**
  * The first household of the village whose file is empty (no application, no enrollment). The
  * demo data has few such households (one per village is a dibao recipient), so when none is left
- * a fresh one-person household is registered with the page's session.
+ * a fresh one-person household (the API suite's payload) is registered with the page's session.
  */
 async function householdWithoutCases(page) {
   const list = await apiGet(page, `/api/v1/households?region=${VILLAGE}&page_size=200`)
@@ -33,30 +33,10 @@ async function householdWithoutCases(page) {
     if (file.applications.length === 0 && file.enrollments.length === 0) return h
   }
   const session = await apiGet(page, '/api/v1/session')
+  const api = await apiLib()
   const res = await page.request.post(`${BASE}/api/v1/households`, {
     headers: { 'X-CSRF-Token': session.csrf_token, 'Content-Type': 'application/json' },
-    data: {
-      village_code: VILLAGE,
-      area: 'rural',
-      residence_address: `测试地址 ${randInt(1, 999)} 号`,
-      phone: `138${String(randInt(0, 99_999_999)).padStart(8, '0')}`,
-      assets: { deposits_fen: 0, vehicles: 0, extra_properties: 0, business: false },
-      annual_rigid_expenditure_fen: { medical: 0, education: 0 },
-      members: [
-        {
-          citizen_id: randomCitizenId(1960, 1990),
-          name: randomName(),
-          relation: 'head',
-          disability: null,
-          serious_illness: false,
-          self_care: 'full',
-          in_school: false,
-          employed: false,
-          has_supporter: true,
-          monthly_income_fen: { wage: 0, business: 0, property: 0, transfer: 0, pension: 0, other: 0 },
-        },
-      ],
-    },
+    data: api.householdInput(VILLAGE, [api.personInput({ citizen_id: randomCitizenId(1960, 1990) })]),
   })
   assert.equal(res.status(), 201, `create household: ${await res.text()}`)
   return res.json()

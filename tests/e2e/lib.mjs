@@ -3,6 +3,7 @@
 // Environment:
 //   DOUDI_URL       base URL of a live server that serves web/dist at `/`
 //   DOUDI_PASSWORD  password of every demo user
+//   DOUDI_DB, DOUDI_BIN  the server's database and binary, for tests/api/lib.mjs (apiLib())
 //   DOUDI_TOTP_SECRETS  JSON {username: base32 TOTP secret} of the demo admin and auditor
 //   DOUDI_CHROMIUM  optional, default /usr/bin/chromium
 import assert from 'node:assert/strict'
@@ -134,13 +135,21 @@ export const TOTP_SECRETS = JSON.parse(process.env.DOUDI_TOTP_SECRETS || '{}')
  * reads the last used step from the database, DOUDI_DB, which the runner sets).
  */
 export async function totpCodeFor(username, secret = TOTP_SECRETS[username]) {
-  const api = await apiLibrary()
+  const api = await apiLib()
   return api.nextTotpCode(username, secret ?? api.totpSecrets.get(username))
 }
 
-async function apiLibrary() {
+/**
+ * tests/api/lib.mjs: login() and TOTP codes use it, and tests make through it what they need
+ * besides the pages (households, cases, users, feeds). It reads its settings from the environment
+ * when first loaded: the URL and password default to this file's, DOUDI_BIN to the build's binary;
+ * DOUDI_DB must name the server's database (the runner sets it).
+ */
+export async function apiLib() {
   process.env.DOUDI_URL ??= BASE
   process.env.DOUDI_PASSWORD ??= PASSWORD
+  process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
+  assert.ok(process.env.DOUDI_DB, 'DOUDI_DB must name the server’s database (sqlite:/path or postgresql://…)')
   return import('../api/lib.mjs')
 }
 
@@ -151,7 +160,7 @@ async function apiLibrary() {
 export async function login(page, username, password = PASSWORD, opts = {}) {
   // An account whose forced steps tests/api/lib.mjs login() took (a password change, TOTP
   // enrolment) logs in with the password and the secret it put in place.
-  const api = await apiLibrary()
+  const api = await apiLib()
   password = api.currentPassword(username, password)
   await page.goto(`${BASE}/login`)
   await page.locator(tid('login-username')).fill(username)
@@ -161,6 +170,23 @@ export async function login(page, username, password = PASSWORD, opts = {}) {
     await page.locator(tid('login-totp')).waitFor()
     await page.locator(tid('login-totp')).fill(await totpCodeFor(username))
     await page.locator(tid('login-submit')).click()
+  }
+}
+
+const HOUSEHOLDS = /\/households$/
+/** Where a village assistant lands: the month's screening list (月排查). */
+export const SCREENING = /\/monitoring\/screening$/
+
+/**
+ * Logs in as `username`, waits for the page the role lands on (`landing`: the household list
+ * unless given) and, when that is another page, opens the household list from the side menu.
+ */
+export async function loginToHouseholds(page, username, landing = HOUSEHOLDS) {
+  await login(page, username)
+  await page.waitForURL(landing)
+  if (landing !== HOUSEHOLDS) {
+    await page.locator(tid('menu-households')).click()
+    await page.waitForURL(HOUSEHOLDS)
   }
 }
 

@@ -7,13 +7,9 @@
 //   DOUDI_BIN=build/doudi node --test tests/e2e/notice-print.test.mjs
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, PASSWORD, close, launch, login, newPage } from './lib.mjs'
+import { BASE, close, launch, login, newPage, apiLib } from './lib.mjs'
 
-process.env.DOUDI_URL ??= BASE
-process.env.DOUDI_PASSWORD ??= PASSWORD
-process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
-assert.ok(process.env.DOUDI_DB, 'DOUDI_DB must name the server’s database')
-const api = await import('../api/lib.mjs')
+const api = await apiLib()
 
 before(launch)
 after(close)

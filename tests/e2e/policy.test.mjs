@@ -8,7 +8,7 @@
 // drops or misformats a value fails. On failure: /tmp/e2e-<name>.png.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DESKTOP, PHONE, clickFor, close, fieldError, launch, login, tid, withPage } from './lib.mjs'
+import { DESKTOP, PHONE, clickFor, close, fieldError, launch, login, tid, withPage, loginToHouseholds, SCREENING } from './lib.mjs'
 
 before(launch)
 after(close)
@@ -38,10 +38,7 @@ const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ')
 
 test('village assistant sees the determinations of a household with their reasons and citations', async () => {
   await withPage('policy-household', DESKTOP, async (page) => {
-    await login(page, 'village1')
-    await page.waitForURL(/\/monitoring\/screening$/)
-    await page.locator(tid('menu-households')).click()
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'village1', SCREENING)
     // Policy parameters are readable by a village assistant; simulation is not.
     await page.locator(tid('menu-policy')).getByText('政策参数').waitFor()
     assert.equal(await page.locator(tid('menu-policySimulate')).count(), 0)
@@ -128,8 +125,7 @@ test('village assistant sees the determinations of a household with their reason
 
 test('county admin reads the parameters, is refused by a constraint, edits a local setting and sees its history', async () => {
   await withPage('policy-admin', DESKTOP, async (page) => {
-    await login(page, 'admin')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'admin')
     const [polRes] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/policy'),
       page.locator(tid('menu-policy')).click(),
@@ -218,8 +214,7 @@ test('county admin reads the parameters, is refused by a constraint, edits a loc
 
 test('county admin simulates a higher rural standard and sees the chart and the town table', async () => {
   await withPage('policy-simulate', DESKTOP, async (page) => {
-    await login(page, 'admin')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'admin')
     const [polRes] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/policy'),
       page.locator(tid('menu-policySimulate')).click(),

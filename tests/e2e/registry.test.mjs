@@ -25,6 +25,9 @@ import {
   tid,
   withPage,
   withWrongCheck,
+  apiLib,
+  loginToHouseholds,
+  SCREENING,
 } from './lib.mjs'
 
 before(launch)
@@ -32,11 +35,8 @@ after(close)
 
 test('village assistant registers a household, finds it, and sees server field errors', async () => {
   await withPage('registry', DESKTOP, async (page) => {
-    await login(page, 'village1')
     // A village assistant starts on the month's screening list, the registry one click away.
-    await page.waitForURL(/\/monitoring\/screening$/)
-    await page.locator(tid('menu-households')).click()
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'village1', SCREENING)
     await page.locator(tid('header-user-role')).getByText('村级协理员').waitFor()
     await page.locator(tid('header-user-region')).getByText('乔南村').waitFor()
     // A village assistant may not manage users nor read the audit log.
@@ -257,16 +257,11 @@ test('unknown paths fall back to the app, and without a session to the login pag
 
 test('the household list pages through the county; the page lives in the URL', async () => {
   // More than one page of ten (the demo county has fewer households when this file runs alone).
-  process.env.DOUDI_URL ??= BASE
-  process.env.DOUDI_PASSWORD ??= PASSWORD
-  process.env.DOUDI_DB ??= 'sqlite:unused' // tests/api/lib.mjs wants these; nothing here uses them
-  process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
-  const api = await import('../api/lib.mjs')
+  const api = await apiLib()
   const total = (await (await api.as('admin')).get('/households?page_size=1')).body.total
   for (let n = total; n <= 12; ++n) await api.createHousehold(await api.as('village1'))
   await withPage('paging', DESKTOP, async (page) => {
-    await login(page, 'admin')
-    await page.waitForURL(/\/households$/)
+    await loginToHouseholds(page, 'admin')
     const listed = (n) => (r) => {
       const u = new URL(r.url())
       return u.pathname === '/api/v1/households' && (u.searchParams.get('page') ?? '1') === String(n) &&

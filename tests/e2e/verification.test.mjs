@@ -11,14 +11,9 @@
 // is left in /tmp/e2e-verification-<step>.png.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
+import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, tid, asUserIn, apiLib } from './lib.mjs'
 
-// tests/api/lib.mjs reads its settings from the environment at load time.
-process.env.DOUDI_URL ??= BASE
-process.env.DOUDI_PASSWORD ??= PASSWORD
-process.env.DOUDI_BIN ??= new URL('../../build/doudi', import.meta.url).pathname
-assert.ok(process.env.DOUDI_DB, 'DOUDI_DB must name the server’s database (sqlite:/path or postgresql://…)')
-const api = await import('../api/lib.mjs')
+const api = await apiLib()
 
 before(launch)
 after(close)

@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { BASE, DESKTOP, PASSWORD, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn } from './lib.mjs'
+import { BASE, DESKTOP, PHONE, clickFor, close, fieldError, launch, login, newPage, tid, asUserIn, apiLib } from './lib.mjs'
 
 before(launch)
 after(close)
@@ -37,14 +37,6 @@ const asUser = (step, username, viewport, fn) => asUserIn('workflow', step, user
 async function openCase(page, id, stateLabel) {
   await page.goto(`${BASE}/cases/${id}`)
   await page.locator(tid('case-state')).getByText(stateLabel, { exact: true }).waitFor()
-}
-
-/** tests/api/lib.mjs (for cases made through the API); it reads its settings from the environment when loaded. */
-async function apiLib() {
-  process.env.DOUDI_URL ??= BASE
-  process.env.DOUDI_PASSWORD ??= PASSWORD
-  process.env.DOUDI_DB ??= DB
-  return import('../api/lib.mjs')
 }
 
 /** Clicks the action button; resolves with its dialog once open. */

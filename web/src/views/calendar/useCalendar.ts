@@ -3,7 +3,7 @@
 import { computed, onMounted, reactive, ref, useTemplateRef, watch } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, ElMessageBox, type FormInstance, type FormRules } from 'element-plus'
-import { deleteHoliday, listHolidays, setHoliday, workingDays, type DayKind, type Holiday } from '@/api/cases'
+import { deleteHoliday, listHolidays, setHoliday, workingDays, type DayKind, type Holiday } from '@/api/calendar'
 import { isApiError } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { submitForm } from '@/composables/submitForm'

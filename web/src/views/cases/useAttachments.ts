@@ -11,7 +11,7 @@ import {
   type Application,
   type AttachmentKind,
   type AttachmentType,
-} from '@/api/cases'
+} from '@/api/applications'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 

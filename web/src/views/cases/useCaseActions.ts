@@ -5,7 +5,7 @@
 import { computed, reactive, ref, useTemplateRef, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
-import { actOnApplication, type ActionPayload, type Application, type CaseAction } from '@/api/cases'
+import { actOnApplication, type ActionPayload, type Application, type CaseAction } from '@/api/applications'
 import { isApiError } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { todayIso } from '@/utils/format'

@@ -11,7 +11,7 @@ import {
   type Application,
   type CaseAction,
   type TimelineEntry,
-} from '@/api/cases'
+} from '@/api/applications'
 import { isApiError } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 

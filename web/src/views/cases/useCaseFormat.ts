@@ -1,7 +1,8 @@
 // Chinese display of workflow data: programmes, channels, states, due dates, notices and the
 // timeline entries read from the audit chain. Shared by the case, referral and public pages.
 import { useI18n } from 'vue-i18n'
-import { PROGRAMS, type CaseState, type DueStatus, type TimelineEntry } from '@/api/cases'
+import { PROGRAMS, type CaseState, type TimelineEntry } from '@/api/applications'
+import type { DueStatus } from '@/api/calendar'
 import { fenToYuan } from '@/utils/money'
 
 /** Element Plus tag types by state: finished green, refused red, waiting for others grey. */

@@ -3,7 +3,7 @@
 import { computed, onMounted, reactive } from 'vue'
 import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { CASE_STATES, listApplications, type ApplicationSummary, type CaseState } from '@/api/cases'
+import { CASE_STATES, listApplications, type ApplicationSummary, type CaseState } from '@/api/applications'
 import { useSessionStore } from '@/stores/session'
 import { useRegionChoices } from '@/composables/useRegionChoices'
 import { queryString, useQueryPagedList } from '@/composables/useQueryPagedList'

@@ -15,7 +15,7 @@ import {
   type EmergencyAid,
   type EmergencyKind,
   type ReserveFund,
-} from '@/api/cases'
+} from '@/api/emergency'
 import { apiErrorMessage, isApiError, newIdempotencyKey } from '@/api/http'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'

@@ -11,7 +11,7 @@ import {
   type EnrollmentActionPayload,
   type FileEnrollment,
   type HouseholdFile,
-} from '@/api/cases'
+} from '@/api/enrollments'
 import { isApiError } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'

@@ -14,7 +14,7 @@ import {
   type CreditEntry,
   type CreditList,
   type StaffRelative,
-} from '@/api/cases'
+} from '@/api/credit'
 import { apiErrorMessage, newIdempotencyKey } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { submitForm } from '@/composables/submitForm'

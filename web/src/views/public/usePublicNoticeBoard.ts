@@ -3,7 +3,7 @@
 import { computed, ref, watch } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { publicNotices, type PublicNotice } from '@/api/cases'
+import { publicNotices, type PublicNotice } from '@/api/public'
 import { isApiError } from '@/api/http'
 import { maskCitizenId } from '@/utils/format'
 import { regionCascaderProps, villageName } from './usePublicRegions'

@@ -5,7 +5,7 @@ import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
 import { useRoute } from 'vue-router'
 import { useI18n } from 'vue-i18n'
 import type { FormInstance, FormRules } from 'element-plus'
-import { publicProgress, type PublicProgress } from '@/api/cases'
+import { publicProgress, type PublicProgress } from '@/api/public'
 import { isApiError } from '@/api/http'
 import { normalizeCitizenId } from '@/utils/citizenId'
 

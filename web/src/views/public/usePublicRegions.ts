@@ -1,7 +1,7 @@
 // Town → village choices of the county for the public pages (GET /api/v1/public/regions, no
 // login), as the lazy options of an el-cascader.
 import { i18n } from '@/locales'
-import { publicRegions } from '@/api/cases'
+import { publicRegions } from '@/api/public'
 import type { CascaderProps } from 'element-plus'
 
 /** The county these public pages serve (昌乐县 unless VITE_DOUDI_COUNTY says otherwise). */

@@ -4,7 +4,7 @@
 import { computed, onMounted, reactive, ref, useTemplateRef } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
-import { actOnReferral, listReferrals, type Referral, type ReferralStatus } from '@/api/cases'
+import { actOnReferral, listReferrals, type Referral, type ReferralStatus } from '@/api/referrals'
 import { usePagedList } from '@/composables/usePagedList'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { useSessionStore } from '@/stores/session'

@@ -5,14 +5,13 @@
 import { computed, reactive, ref, useTemplateRef, watch, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
+import { createApplication, PROGRAMS } from '@/api/applications'
 import {
   answerVerificationRequest,
-  createApplication,
   listVerificationRequests,
-  PROGRAMS,
   type VerificationDirection,
   type VerificationRequest,
-} from '@/api/cases'
+} from '@/api/verification'
 import { newIdempotencyKey, type Page } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
 import { signatureRules, useApplicantChoice } from '@/views/cases/useApplicantChoice'

@@ -1,0 +1,48 @@
+// zh-CN messages: login (password, TOTP second step, forced change) and the account page.
+// Combined with the other areas in ../zh-CN.ts; vue-i18n syntax as noted there.
+
+export const login = {
+  title: '登录',
+  subtitle: '请使用工作账号登录',
+  username: '用户名',
+  usernamePlaceholder: '请输入用户名',
+  usernameRequired: '请输入用户名',
+  password: '密码',
+  passwordPlaceholder: '请输入密码',
+  passwordRequired: '请输入密码',
+  submit: '登录',
+  invalidCredentials: '用户名或密码错误',
+  accountLocked: '连续登录失败次数过多，账号已锁定，请 15 分钟后再试',
+  failed: '登录失败，请稍后重试',
+  totp: '动态验证码',
+  totpPlaceholder: '请输入手机验证器中的 6 位数字',
+  totpRequired: '请输入 6 位动态验证码',
+  totpHint: '该账号已启用双因素认证，请输入手机验证器（如 Google Authenticator、腾讯身份验证器）显示的动态验证码',
+  invalidTotp: '动态验证码错误或已使用，请等待下一个验证码后重试',
+}
+
+export const account = {
+  title: '账号安全',
+  menu: '账号安全',
+  mustChangePassword: '首次登录、密码被重置或密码已超过 90 天，请先修改密码后再使用系统',
+  mustEnrolTotp: '县级管理员和审计员须启用双因素认证：请用手机验证器扫描下方二维码并输入动态验证码完成绑定',
+  changePassword: '修改密码',
+  oldPassword: '原密码',
+  newPassword: '新密码',
+  confirmPassword: '确认新密码',
+  passwordRule: '至少 10 位，须包含大写字母、小写字母、数字、其他符号中的至少三类，不能包含用户名，不能是常见密码',
+  passwordMismatch: '两次输入的新密码不一致',
+  required: '请填写此项',
+  savePassword: '修改密码',
+  passwordChanged: '密码已修改，其他设备上的登录已退出',
+  totpTitle: '双因素认证（动态验证码）',
+  totpEnabled: '已绑定动态验证码',
+  totpNotEnabled: '尚未绑定动态验证码',
+  totpBegin: '获取绑定二维码',
+  totpScan: '请用手机验证器扫描二维码，或手动输入密钥：',
+  totpCode: '动态验证码',
+  totpConfirm: '确认绑定',
+  totpDone: '动态验证码已绑定，今后登录时须输入',
+  enter: '进入系统',
+  logout: '退出登录',
+}

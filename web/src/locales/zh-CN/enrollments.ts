@@ -1,0 +1,58 @@
+// zh-CN messages: enrollments and dynamic management, and the household file (一户一案).
+// Combined with the other areas in ../zh-CN.ts; vue-i18n syntax as noted there.
+
+export const enrollmentStatus = {
+  active: '在保',
+  suspended: '暂停',
+  terminated: '已终止',
+  paid: '已发放',
+}
+
+export const householdFile = {
+  title: '一户一案',
+  empty: '该家庭尚无救助申请、待遇或告知书记录',
+  none: '暂无',
+  applications: '救助申请（{n}）',
+  enrollments: '救助待遇（{n}）',
+  notices: '告知书（{n}）',
+  visits: '入户调查（{n}）',
+  determinations: '政策测算（{n}）',
+  caseNo: '案号',
+  state: '状态',
+  receivedAt: '申请日期',
+  program: '救助项目',
+  monthly: '月救助金额',
+  oneOff: '一次性 {amount} 元',
+  status: '待遇状态',
+  nextReview: '下次复核',
+  endsOn: '发放截止',
+  noticeKind: '告知书',
+  createdAt: '生成时间',
+  viewPrint: '查看/打印',
+  visitLine: '{date} 入户调查，调查人员：{staff}',
+  detDate: '测算日期 {date}',
+  detMonthly: '符合，每月 {amount} 元',
+  eligible: '符合',
+  notEligible: '不符合',
+  action: {
+    review: '复核',
+    change_amount: '调整金额',
+    suspend: '暂停',
+    resume: '恢复',
+    terminate: '终止',
+  },
+  manage: {
+    current: '当前月救助金额：{amount} 元',
+    newAmount: '调整后的月救助金额',
+    newAmountOptional: '调整后的月救助金额（不调整请留空）',
+    amountPlaceholder: '如 650 或 650.50',
+    amountRequired: '请填写调整后的月救助金额',
+    reason: '理由',
+    reasonRequired: '请填写理由',
+    stable: '家庭状况稳定（按较长周期安排下次复核）',
+    gradualExit: '渐退（低保对象按规定期限逐步退出）',
+    terminateHint: '终止后将生成取消救助待遇告知书；未选择渐退的，自下月起停发',
+    resumeHint: '恢复后按原金额继续发放',
+    done: '已办理',
+  },
+}
