@@ -16,6 +16,63 @@ export function weekday(day: string): number {
   return new Date(Date.UTC(y, m - 1, d)).getUTCDay()
 }
 
+/** The add/edit dialog of one day; `saved` shows the year of the day saved. */
+function useHolidayDialog(saved: (day: string) => Promise<void>) {
+  const { t } = useI18n()
+  const formRef = useTemplateRef<FormInstance>('dayForm')
+  const dialog = reactive({ visible: false, editing: false, day: '', kind: 'holiday' as DayKind, name: '', saving: false })
+  const errors = useFieldErrors((f) => ['day', 'kind', 'name'].includes(f))
+  const rules = computed<FormRules>(() => ({
+    day: [{ required: true, message: t('holidays.dayRequired'), trigger: 'change' }],
+    name: [{ required: true, whitespace: true, message: t('holidays.nameRequired'), trigger: 'blur' }],
+  }))
+  function openAdd(): void {
+    Object.assign(dialog, { visible: true, editing: false, day: '', kind: 'holiday', name: '', saving: false })
+    errors.clear()
+    formRef.value?.clearValidate()
+  }
+  function openEdit(h: Holiday): void {
+    Object.assign(dialog, { visible: true, editing: true, day: h.day, kind: h.kind, name: h.name, saving: false })
+    errors.clear()
+    formRef.value?.clearValidate()
+  }
+  async function save(): Promise<void> {
+    await submitForm({
+      form: formRef.value,
+      errors: errors,
+      busy: (on) => (dialog.saving = on),
+      save: async () => {
+        await setHoliday(dialog.day, dialog.kind, dialog.name.trim())
+        dialog.visible = false
+        ElMessage.success(t('common.saved'))
+        await saved(dialog.day)
+      },
+    })
+  }
+  return { dialog, rules, errors, openAdd, openEdit, save }
+}
+
+/** The due-date helper: a number of working days from a date. */
+function useDueDate() {
+  const { t } = useI18n()
+  const calc = reactive({ from: todayIso(), days: 10, due: '', loading: false, error: '' })
+  async function compute(): Promise<void> {
+    calc.error = ''
+    calc.due = ''
+    if (!calc.from) return
+    calc.loading = true
+    try {
+      calc.due = (await workingDays(calc.from, calc.days)).due
+    } catch (e) {
+      calc.error = isApiError(e) ? e.message : t('error.unexpected')
+    } finally {
+      calc.loading = false
+    }
+  }
+
+  return { calc, compute }
+}
+
 export function useCalendar() {
   const { t } = useI18n()
   const session = useSessionStore()
@@ -45,38 +102,10 @@ export function useCalendar() {
   }
   watch(year, () => void load())
 
-  // ---- add / edit ----
-  const formRef = useTemplateRef<FormInstance>('dayForm')
-  const dialog = reactive({ visible: false, editing: false, day: '', kind: 'holiday' as DayKind, name: '', saving: false })
-  const errors = useFieldErrors((f) => ['day', 'kind', 'name'].includes(f))
-  const rules = computed<FormRules>(() => ({
-    day: [{ required: true, message: t('holidays.dayRequired'), trigger: 'change' }],
-    name: [{ required: true, whitespace: true, message: t('holidays.nameRequired'), trigger: 'blur' }],
-  }))
-  function openAdd(): void {
-    Object.assign(dialog, { visible: true, editing: false, day: '', kind: 'holiday', name: '', saving: false })
-    errors.clear()
-    formRef.value?.clearValidate()
-  }
-  function openEdit(h: Holiday): void {
-    Object.assign(dialog, { visible: true, editing: true, day: h.day, kind: h.kind, name: h.name, saving: false })
-    errors.clear()
-    formRef.value?.clearValidate()
-  }
-  async function save(): Promise<void> {
-    await submitForm({
-      form: formRef.value,
-      errors: errors,
-      busy: (on) => (dialog.saving = on),
-      save: async () => {
-        await setHoliday(dialog.day, dialog.kind, dialog.name.trim())
-        dialog.visible = false
-        ElMessage.success(t('common.saved'))
-        if (dialog.day.slice(0, 4) !== year.value) year.value = dialog.day.slice(0, 4)
-        else await load()
-      },
-    })
-  }
+  const holidayDialog = useHolidayDialog(async (day) => {
+    if (day.slice(0, 4) !== year.value) year.value = day.slice(0, 4)
+    else await load()
+  })
   async function remove(h: Holiday): Promise<void> {
     const ok = await ElMessageBox.confirm(t('holidays.removeConfirm', { day: h.day, name: h.name }), t('common.remove'), {
       type: 'warning',
@@ -93,23 +122,7 @@ export function useCalendar() {
     }
   }
 
-  // ---- due date helper ----
-  const calc = reactive({ from: todayIso(), days: 10, due: '', loading: false, error: '' })
-  async function compute(): Promise<void> {
-    calc.error = ''
-    calc.due = ''
-    if (!calc.from) return
-    calc.loading = true
-    try {
-      calc.due = (await workingDays(calc.from, calc.days)).due
-    } catch (e) {
-      calc.error = isApiError(e) ? e.message : t('error.unexpected')
-    } finally {
-      calc.loading = false
-    }
-  }
-
   onMounted(() => void load())
 
-  return { canEdit, year, rows, loading, error, counts, load, dialog, rules, errors, openAdd, openEdit, save, remove, calc, compute }
+  return { canEdit, year, rows, loading, error, counts, load, ...holidayDialog, remove, ...useDueDate() }
 }

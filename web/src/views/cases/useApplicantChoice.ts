@@ -1,8 +1,21 @@
 // The applicant of a new application: once a household is picked, its members (head first) are
 // loaded and the head is chosen; the user may choose another member.
 import { ref } from 'vue'
+import type { FormItemRule } from 'element-plus'
 import { getHousehold, type Person } from '@/api/households'
 import type { useFieldErrors } from '@/composables/useFieldErrors'
+
+/** The rules of the signed authorization and integrity commitment (SignatureFields): both ticked. */
+export function signatureRules(t: (key: string) => string): Record<'authorization' | 'commitment', FormItemRule[]> {
+  const mustBeChecked =
+    (key: string): FormItemRule['validator'] =>
+    (_r, v: boolean, cb) =>
+      v ? cb() : cb(new Error(t(key)))
+  return {
+    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
+    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+  }
+}
 
 export function useApplicantChoice(
   form: { household_id: number | null; applicant_person_id: number | null },

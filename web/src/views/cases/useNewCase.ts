@@ -3,12 +3,12 @@
 import { computed, reactive, ref, useTemplateRef } from 'vue'
 import { useRouter } from 'vue-router'
 import { useI18n } from 'vue-i18n'
-import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS, STAFF_CHANNELS, type Program } from '@/api/applications'
 import { isApiError, newIdempotencyKey } from '@/api/http'
 import { useSessionStore } from '@/stores/session'
 import { useFieldErrors } from '@/composables/useFieldErrors'
-import { useApplicantChoice } from './useApplicantChoice'
+import { signatureRules, useApplicantChoice } from './useApplicantChoice'
 
 type StaffChannel = (typeof STAFF_CHANNELS)[number]
 
@@ -35,16 +35,10 @@ export function useNewCase() {
   const errors = useFieldErrors((f) => FIELDS.includes(f) || /^programs\[\d+\]$/.test(f), {})
   const { members, loadingMembers, onHouseholdPicked } = useApplicantChoice(form, errors)
 
-  const mustBeChecked =
-    (key: string): FormItemRule['validator'] =>
-    (_r, v: boolean, cb) =>
-      v ? cb() : cb(new Error(t(key)))
-
   const rules = computed<FormRules>(() => ({
     household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
     programs: [{ type: 'array', required: true, min: 1, message: t('cases.create.programsRequired'), trigger: 'change' }],
-    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
-    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+    ...signatureRules(t),
   }))
 
   // One Idempotency-Key per opened form: a resubmit of it cannot file the application twice.

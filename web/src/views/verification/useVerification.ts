@@ -4,7 +4,7 @@
 // hukou county; the county staff of the hukou county answer.
 import { computed, reactive, ref, useTemplateRef, watch, type Ref } from 'vue'
 import { useI18n } from 'vue-i18n'
-import { ElMessage, type FormInstance, type FormItemRule, type FormRules } from 'element-plus'
+import { ElMessage, type FormInstance, type FormRules } from 'element-plus'
 import { createApplication, PROGRAMS } from '@/api/applications'
 import {
   answerVerificationRequest,
@@ -14,7 +14,7 @@ import {
 } from '@/api/verification'
 import { newIdempotencyKey, type Page } from '@/api/http'
 import { useFieldErrors } from '@/composables/useFieldErrors'
-import { useApplicantChoice } from '@/views/cases/useApplicantChoice'
+import { signatureRules, useApplicantChoice } from '@/views/cases/useApplicantChoice'
 import { usePagedList } from '@/composables/usePagedList'
 import { useSessionStore } from '@/stores/session'
 
@@ -24,10 +24,6 @@ type Translate = ReturnType<typeof useI18n>['t']
 
 /** The send form's rules; the hukou county must be another county than `ownCounty`. */
 function sendRules(t: Translate, ownCounty: string): FormRules {
-  const mustBeChecked =
-    (key: string): FormItemRule['validator'] =>
-    (_r, v: boolean, cb) =>
-      v ? cb() : cb(new Error(t(key)))
   return {
     hukou_county: [
       {
@@ -42,8 +38,7 @@ function sendRules(t: Translate, ownCounty: string): FormRules {
       },
     ],
     household_id: [{ required: true, message: t('cases.create.householdRequired'), trigger: 'change' }],
-    authorization: [{ validator: mustBeChecked('cases.create.authorizationRequired'), trigger: 'change' }],
-    commitment: [{ validator: mustBeChecked('cases.create.commitmentRequired'), trigger: 'change' }],
+    ...signatureRules(t),
   }
 }
 
