@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make test`: every suite, then one summary line "N passed, N failed".
+#   0. size limits (issue 18): tools/check-sizes.mjs as one counted test, after its own tests
 #   1. C++ unit tests (GoogleTest via CTest), on SQLite and on PostgreSQL
 #   2. black-box API tests (tests/api) against a live server on SQLite, then on PostgreSQL
 #   3. browser tests (tests/e2e) in headless Debian Chromium (playwright-core)
-# With arguments, only those: `tests/run.sh unit tests/api/session.test.mjs tests/e2e/admin.test.mjs`
-# ("unit" for the C++ tests; DOUDI_TEST_DBS=sqlite or postgresql limits the API files to one database).
+# With arguments, only those: `tests/run.sh sizes unit tests/api/session.test.mjs tests/e2e/admin.test.mjs`
+# ("sizes" for the size limits, "unit" for the C++ tests; DOUDI_TEST_DBS=sqlite or postgresql limits
+# the API files to one database).
 # PostgreSQL 15 is started here on loopback in a throw-away cluster and stopped at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,15 +19,16 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PG_PORT=${DOUDI_TEST_PG_PORT:-55432}
 PASSED=0
 FAILED=0
-RUN_UNIT=1; API_FILES=(tests/api); E2E_FILES=(tests/e2e)
+RUN_SIZES=1; RUN_UNIT=1; API_FILES=(tests/api); E2E_FILES=(tests/e2e)
 if [ $# -gt 0 ]; then
-  RUN_UNIT=0; API_FILES=(); E2E_FILES=()
+  RUN_SIZES=0; RUN_UNIT=0; API_FILES=(); E2E_FILES=()
   for a in "$@"; do
     case "$a" in
+      sizes) RUN_SIZES=1 ;;
       unit) RUN_UNIT=1 ;;
       tests/api/*) API_FILES+=("$a") ;;
       tests/e2e/*) E2E_FILES+=("$a") ;;
-      *) echo "unknown argument $a (unit, tests/api/FILE or tests/e2e/FILE)"; exit 2 ;;
+      *) echo "unknown argument $a (sizes, unit, tests/api/FILE or tests/e2e/FILE)"; exit 2 ;;
     esac
   done
 fi
@@ -108,6 +111,20 @@ run_node_suite() {  # $1 name, $2 db url, then the files or folders
   grep -qE '^not ok' "$out" && grep -B2 -A30 -E '^\s*not ok' "$out" | head -150
   count_node "$out" "$name"
 }
+
+# Issue 18's limits (no source file over 800 lines, no function over 80) minus the exceptions of
+# docs/architecture.md ("Size exceptions"): one counted test, run first.
+if [ $RUN_SIZES = 1 ]; then
+  log "size limits (tools/check-sizes.mjs)"
+  node --test --test-reporter=tap tests/tools/ >"$WORK/sizes-tool.tap" 2>&1
+  grep -qE '^not ok' "$WORK/sizes-tool.tap" && grep -B2 -A30 -E '^\s*not ok' "$WORK/sizes-tool.tap" | head -80
+  count_node "$WORK/sizes-tool.tap" "the size check's own tests"
+  if node tools/check-sizes.mjs >"$WORK/sizes.log" 2>&1; then
+    PASSED=$((PASSED + 1)); echo "   size limits: ok"
+  else
+    head -100 "$WORK/sizes.log"; FAILED=$((FAILED + 1)); echo "   size limits: FAILED (exceptions go under \"Size exceptions\" in docs/architecture.md)"
+  fi
+fi
 
 PG_OK=1
 if [ $RUN_UNIT = 1 ] || { [ ${#API_FILES[@]} -gt 0 ] && [[ " $DBS " == *" postgresql "* ]]; }; then
