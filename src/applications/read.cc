@@ -214,13 +214,16 @@ Result<json> ApplicationService::HouseholdFile(const auth::User& actor, int64_t 
     }
   }
   auto ns = conn->Query(
-      "SELECT n.id, n.kind, n.created_at, n.application_id, a.case_no FROM notices n JOIN applications a "
-      "ON a.id = n.application_id WHERE a.household_id = ? ORDER BY n.id DESC",
-      {household_id});
+      "SELECT n.id, n.kind, n.created_at, n.application_id, a.case_no FROM notices n "
+      "LEFT JOIN applications a ON a.id = n.application_id LEFT JOIN enrollments e ON e.id = n.enrollment_id "
+      "WHERE a.household_id = ? OR (n.application_id IS NULL AND e.household_id = ?) ORDER BY n.id DESC",
+      {household_id, household_id});
   if (!ns.ok()) return ns.status();
+  // A notice of an enrollment not decided in doudi has no case: application_id and case_no null.
   for (const auto& r : ns->rows)
-    notices.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)}, {"application_id", r.Int(3)},
-                       {"case_no", r.Text(4)}});
+    notices.push_back({{"id", r.Int(0)}, {"kind", r.Text(1)}, {"created_at", r.Text(2)},
+                       {"application_id", r.IsNull(3) ? json(nullptr) : json(r.Int(3))},
+                       {"case_no", r.IsNull(4) ? json(nullptr) : json(r.Text(4))}});
   auto es = conn->Query(
       "SELECT id, application_id, program, covered, monthly_fen, one_off_fen, first_paid_month, status, next_review_date, "
       "ends_on, status_reason, version FROM enrollments WHERE household_id = ? ORDER BY id DESC",
@@ -251,7 +254,8 @@ Result<json> ApplicationService::GetNotice(const auth::User& actor, int64_t id) 
     if (!app.ok()) return app.status().code() == Code::kNotFound ? Status::NotFound("告知书不存在") : app.status();
   }
   DOUDI_RETURN_IF_ERROR(audit::RecordRead(*conn, actor.actor(), "notice", r.Text(0), r.Text(6)));
-  return json{{"id", r.Int(0)}, {"kind", r.Text(1)}, {"application_id", r.Int(2)}, {"created_at", r.Text(3)},
+  return json{{"id", r.Int(0)}, {"kind", r.Text(1)}, {"application_id", r.IsNull(2) ? json(nullptr) : json(r.Int(2))},
+              {"created_at", r.Text(3)},
               {"sha256", r.Text(4)}, {"html", r.Text(5)}};
 }
 

@@ -44,15 +44,16 @@ Status Review(FieldReader& r, const policy::Pack& pack, const std::string& actio
   return Status::Ok();
 }
 
-// The termination notice of an enrollment decided on an application (取消救助待遇告知书).
+// The termination notice (取消救助待遇告知书), whatever the enrollment's origin: of its case when
+// it was decided on an application, else naming the household head and the enrollment.
 Status ArchiveTermination(Connection& conn, const auth::User& actor, const Change& c, const std::string& reason) {
-  if (!c.application_id) return Status::Ok();
-  auto info = notices::InfoOfApplication(conn, *c.application_id);
-  if (!info.ok()) return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
+  auto info = c.application_id ? notices::InfoOfApplication(conn, *c.application_id)
+                               : notices::InfoOfEnrollment(conn, c.id);
+  if (!info.ok()) return info.status();
   info->programs = {c.program};
   std::string html = notices::RenderTermination(*info, reason, AddDays(c.ends_on, 1));
   DOUDI_ASSIGN_OR_RETURN(int64_t notice_id,
-                         notices::Archive(conn, actor, {*c.application_id, c.village}, "termination", html));
+                         notices::Archive(conn, actor, {c.application_id.value_or(0), c.village}, "termination", html));
   auto link = conn.Execute("UPDATE notices SET enrollment_id = ? WHERE id = ?", {c.id, notice_id});
   return link.ok() ? Status::Ok() : link.status();
 }

@@ -25,7 +25,7 @@ Response TooManyRequests(int64_t retry_after, const std::string& message) {
 }  // namespace
 
 void RegisterPublic(Router& router, Services& s) {
-  auto svc = std::make_shared<public_pages::PublicService>(s.db);
+  auto svc = std::make_shared<public_pages::PublicService>(s.db, s.policy);
   // Public pages: no session. The progress lookup and the online application are limited
   // (issue 17 #1, #11): failed lookups per case number and per client address, applications
   // per client address and in all; beyond a limit 429 with Retry-After.

@@ -33,7 +33,7 @@ std::string Page(const std::string& title, const NoticeInfo& n, const std::strin
   std::string issuer = n.issuer.empty() ? n.town_name + "人民政府" : n.issuer;
   return "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(title) + " " +
          HtmlEscape(n.case_no) + "</title><style>" + kStyle + "</style></head><body>" +
-         "<h1>" + HtmlEscape(title) + "</h1><div class=\"no\">案号：" + HtmlEscape(n.case_no) + "</div>" +
+         "<h1>" + HtmlEscape(title) + "</h1><div class=\"no\">" + HtmlEscape(n.reference_label) + "：" + HtmlEscape(n.case_no) + "</div>" +
          "<p class=\"to\">" + HtmlEscape(n.applicant_name) + "（身份证号 " + HtmlEscape(n.applicant_id_masked) +
          "）：</p>" + body + "<div class=\"sign\">" + HtmlEscape(issuer) + "<br>" + HtmlEscape(date) + "</div>" +
          "<div class=\"rights\">如对本决定不服，可以自收到本告知书之日起六十日内向县人民政府或者上一级民政部门申请行政复议，"
@@ -146,12 +146,17 @@ Result<int64_t> Archive(storage::Connection& conn, const auth::User& actor, cons
   auto rs = conn.Query(
       "INSERT INTO notices (application_id, village_code, kind, html, sha256, created_by, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {owner.application_id, owner.village_code, kind, html, sha, actor.username, NowIsoShanghai()});
+      {owner.application_id ? storage::Value(owner.application_id) : storage::Value(nullptr), owner.village_code, kind,
+       html, sha, actor.username, NowIsoShanghai()});
   if (!rs.ok()) return rs.status();
   DOUDI_RETURN_IF_ERROR(
       audit::RecordWrite(conn, actor.actor(),
                          {"notice.create", "notice", rs->rows[0].Text(0), owner.village_code, "null",
-                          nlohmann::json{{"kind", kind}, {"application_id", owner.application_id}, {"sha256", sha}}.dump()}));
+                          nlohmann::json{{"kind", kind},
+                                         {"application_id", owner.application_id ? nlohmann::json(owner.application_id)
+                                                                                 : nlohmann::json(nullptr)},
+                                         {"sha256", sha}}
+                              .dump()}));
   return rs->rows[0].Int(0);
 }
 
@@ -174,6 +179,26 @@ Result<NoticeInfo> InfoOfApplication(storage::Connection& conn, int64_t applicat
   n.received_on = r.Text(6).substr(0, 10);
   n.accepted_on = r.Text(7).substr(0, std::min<size_t>(10, r.Text(7).size()));
   n.due_date = r.Text(8);
+  return n;
+}
+
+Result<NoticeInfo> InfoOfEnrollment(storage::Connection& conn, int64_t enrollment_id) {
+  auto rs = conn.Query(
+      "SELECT e.program, v.name, t.name, p.name, p.citizen_id, e.first_paid_month FROM enrollments e "
+      "JOIN regions v ON v.code = e.village_code JOIN regions t ON t.code = e.town_code "
+      "LEFT JOIN persons p ON p.household_id = e.household_id AND p.relation = 'head' WHERE e.id = ?",
+      {enrollment_id});
+  if (!rs.ok()) return rs.status();
+  if (rs->empty()) return Status::NotFound("救助对象记录不存在");
+  const auto& r = rs->rows[0];
+  NoticeInfo n;
+  n.reference_label = "救助对象记录号";
+  n.case_no = std::to_string(enrollment_id);
+  n.programs = {r.Text(0)};
+  n.village_name = r.Text(1);
+  n.town_name = r.Text(2);
+  n.applicant_name = r.Text(3);
+  n.applicant_id_masked = r.IsNull(4) ? std::string() : MaskCitizenId(r.Text(4));
   return n;
 }
 

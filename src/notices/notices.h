@@ -20,6 +20,9 @@ struct NoticeInfo {
   std::vector<std::string> programs;  // dibao, tekun, …
   std::string received_on, accepted_on, due_date;
   std::string issuer;  // e.g. "乔官镇人民政府"
+  // The reference line: "案号" and the case number; a notice with no case (an enrollment that was
+  // not decided in doudi) names the enrollment instead.
+  std::string reference_label = "案号";
 };
 
 // Chinese name of a programme identifier.
@@ -45,7 +48,8 @@ std::string PrintableNotice(const std::string& archived_html);
 std::string Yuan(int64_t fen);
 std::string HtmlEscape(const std::string& s);
 
-// The case a notice belongs to (its scope is the case's village).
+// The case a notice belongs to (its scope is the case's village); application_id 0 for a notice
+// of an enrollment that was not decided in doudi (its enrollment_id is set by the caller).
 struct NoticeOwner {
   int64_t application_id = 0;
   std::string village_code;
@@ -59,5 +63,9 @@ Result<int64_t> Archive(storage::Connection& conn, const auth::User& actor, cons
 // The facts of an application a notice names, read from the database (for a notice written
 // outside the workflow, such as the termination of an enrollment). NotFound without it.
 Result<NoticeInfo> InfoOfApplication(storage::Connection& conn, int64_t application_id);
+
+// The facts a notice of an enrollment with no application names: the household head, the
+// village and town, the programme; the reference is the enrollment's number. NotFound without it.
+Result<NoticeInfo> InfoOfEnrollment(storage::Connection& conn, int64_t enrollment_id);
 
 }  // namespace doudi::notices

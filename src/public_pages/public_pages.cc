@@ -31,6 +31,11 @@ Result<json> PublicService::Submit(const json& body) {
   if (area != "urban" && area != "rural") return Status::InvalidArgument("area", "城乡类别应为 urban 或 rural");
   if (description.size() > 2000) return Status::InvalidArgument("description", "情况说明过长");
   if (LevelOfCode(village) != RegionLevel::kVillage) return Status::InvalidArgument("village_code", "请选择村（社区）");
+  // Who confirms: the town where the county's pack delegates it, as for a window application (a
+  // county without a pack has no delegation).
+  auto pack = policy_.PackFor(village.substr(0, 6));
+  if (!pack.ok() && pack.status().code() != Code::kNotFound) return pack.status();
+  const bool delegated = pack.ok() && applications::TownConfirms(**pack, TodayShanghai());
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   storage::Transaction tx(*conn, true);
   DOUDI_RETURN_IF_ERROR(tx.status());
@@ -42,11 +47,11 @@ Result<json> PublicService::Submit(const json& body) {
   std::string now = NowIsoShanghai();
   auto ins = conn->Query(
       "INSERT INTO applications (case_no, county_code, town_code, village_code, channel, programs, state, applicant_name, "
-      "applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, received_at, "
-      "description, created_by, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, 'online', ?, 'received', ?, ?, ?, 1, 1, ?, ?, ?, 'online', ?, ?) RETURNING id",
+      "applicant_citizen_id, applicant_phone, authorization_signed, commitment_signed, staff_relative, delegated, "
+      "received_at, description, created_by, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, 'online', ?, 'received', ?, ?, ?, 1, 1, ?, ?, ?, ?, 'online', ?, ?) RETURNING id",
       {"tmp-" + auth::RandomToken(), county, town, village, JoinList(programs), name, id->normalized, phone,
-       int64_t{relative}, now, description + (area == "urban" ? "（城镇）" : "（农村）"), now, now});
+       int64_t{relative}, int64_t{delegated}, now, description + (area == "urban" ? "（城镇）" : "（农村）"), now, now});
   if (!ins.ok()) return ins.status();
   int64_t app_id = ins->rows[0].Int(0);
   DOUDI_ASSIGN_OR_RETURN(std::string case_no, applications::AssignCaseNo(*conn, app_id, county, now));

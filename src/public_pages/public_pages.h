@@ -5,21 +5,23 @@
 // no household yet: the town links one before acceptance). Takes: JSON bodies and query values
 // of docs/api.md § Public. Errors: InvalidArgument (field named), NotFound (one answer for
 // every miss of a progress lookup). The HTTP layer limits the tries (rate limits, issue 17).
-// Depends on: applications (record), credit, audit, storage. Thread-safe (no state).
+// Depends on: applications (record), credit, policy (the pack: who confirms), audit, storage. Thread-safe (no state).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "policy/service.h"
 #include "storage/database.h"
 
 namespace doudi::public_pages {
 
 class PublicService {
  public:
-  explicit PublicService(storage::Database& db) : db_(db) {}
+  PublicService(storage::Database& db, policy::PolicyService& policy) : db_(db), policy_(policy) {}
 
-  // An online application: answers its case number.
+  // An online application: answers its case number. Like one registered at a window, it is
+  // confirmed by the town where the county's pack delegates confirmation (delegation.town_confirms).
   Result<nlohmann::json> Submit(const nlohmann::json& body);
   // Progress of an application by its case number, the applicant's citizen id and the last
   // four digits of the applicant's phone: NotFound, the same, for any miss.
@@ -30,6 +32,7 @@ class PublicService {
 
  private:
   storage::Database& db_;
+  policy::PolicyService& policy_;
 };
 
 }  // namespace doudi::public_pages

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { as, BASE, API, DB, PASSWORD, expectError, expectStatus, createHousehold, personInput, dbExec, todayShanghai, uniq, runBin } from './lib.mjs';
+import { as, BASE, API, DB, PASSWORD, expectError, expectStatus, createHousehold, personInput, dbExec, dbQuery, todayShanghai, uniq, runBin } from './lib.mjs';
 
 async function enrolledCase() {
   const v1 = await as('village1'), clerk = await as('town_clerk'), rev = await as('town_reviewer');
@@ -155,4 +155,36 @@ test('一户一案: the household file lists its applications, notices, visits, 
   const v2 = await as('village2');
   expectError(await v2.get(`/households/${h.id}/file`), 404, 'not_found');
   expectError(await (await as('liaison')).get(`/households/${h.id}/file`), 403, 'permission_denied');
+});
+
+// Issue 19 #2: every decision on an enrollment has its notice, whatever its origin. An enrollment
+// not decided in doudi (written directly, as the demo seed and the old systems' recipients are)
+// is terminated with a 取消救助待遇告知书 naming the household head and the enrollment.
+test('terminating an enrollment not decided in doudi archives its termination notice', async () => {
+  const clerk = await as('town_clerk');
+  const head = personInput({ relation: 'head' });
+  const h = await createHousehold(await as('village1'), undefined, [head]);
+  dbExec(`INSERT INTO enrollments (household_id, county_code, town_code, village_code, program, covered, monthly_fen,
+    first_paid_month, status, next_review_date, created_at, updated_at)
+    SELECT id, county_code, town_code, village_code, 'dibao', '["${head.citizen_id}"]', 60000, '2026-01', 'active',
+    '2027-01-31', '2026-01-01T00:00:00+08:00', '2026-01-01T00:00:00+08:00' FROM households WHERE id = ${h.id}`);
+  const [row] = dbQuery(`SELECT id FROM enrollments WHERE household_id = ${h.id}`);
+  const ended = expectStatus(await clerk.post(`/enrollments/${row.id}/actions`,
+    { action: 'terminate', version: 1, reason: '家庭人均收入超过低保标准' }), 200);
+  assert.equal(ended.status, 'terminated');
+  const file = expectStatus(await clerk.get(`/households/${h.id}/file`), 200);
+  const notice = file.notices.find(n => n.kind === 'termination');
+  assert.ok(notice, 'the household file lists the termination notice');
+  assert.equal(notice.application_id, null);
+  assert.equal(notice.case_no, null);
+  const n = expectStatus(await clerk.get(`/notices/${notice.id}`), 200);
+  assert.equal(n.application_id, null);
+  assert.match(n.html, /取消社会救助待遇告知书/);
+  assert.match(n.html, /家庭人均收入超过低保标准/);
+  assert.ok(n.html.includes(head.name), 'names the household head');
+  assert.match(n.html, new RegExp(`救助对象记录号：${row.id}<`));
+  assert.equal(createHash('sha256').update(n.html).digest('hex'), n.sha256);
+  // the notice is part of the household's village: another village's assistant does not see it
+  expectError(await (await as('village2')).get(`/notices/${notice.id}`), 404, 'not_found');
+  assert.equal(Number(dbQuery(`SELECT enrollment_id FROM notices WHERE id = ${notice.id}`)[0].enrollment_id), Number(row.id));
 });

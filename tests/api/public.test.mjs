@@ -146,6 +146,9 @@ test('the town clerk sees the online application (channel online) and links it t
   assert.equal(app.applicant_name, input.name);
   assert.equal(app.applicant_citizen_id_masked, maskId(input.citizen_id));
   assert.deepEqual([...app.programs].sort(), ['dibao', 'temporary']);
+  // Confirmed at the same level as a window application of the village (issue 19 #6): 370725's
+  // pack delegates confirmation to the towns.
+  assert.equal(app.delegated, true, 'an online application is delegated like a window one');
   // another town does not see it
   assert.equal((await listAll(await as('town2_clerk'), `/applications?q=${encodeURIComponent(case_no)}`)).length, 0);
   const full = await getApp(app.id, clerk);

@@ -39,8 +39,9 @@ export interface FileNotice {
   id: number
   kind: NoticeKind | (string & {})
   created_at: string
-  application_id: number
-  case_no: string
+  /** null for a notice of an enrollment not decided in doudi (no case). */
+  application_id: number | null
+  case_no: string | null
 }
 
 export interface FileVisit {
