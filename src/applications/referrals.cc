@@ -35,22 +35,25 @@ std::string DepartmentCode(const std::string& label) {
 
 Result<json> ReferralService::List(const auth::User& actor, const std::string& status, Page page) {
   DOUDI_ASSIGN_OR_RETURN(page, CheckPage(page));
-  std::string where = std::string(" WHERE ") + ScopeColumn(actor.region_code) + " = ?";
+  std::string where = std::string(" WHERE referrals.") + ScopeColumn(actor.region_code) + " = ?";
   Params params{actor.region_code};
   if (actor.role == Role::kDepartmentLiaison) {
-    where += " AND department = ?";
+    where += " AND referrals.department = ?";
     params.push_back(DepartmentCode(actor.department));
   }
   if (!status.empty()) {
-    where += " AND status = ?";
+    where += " AND referrals.status = ?";
     params.push_back(status);
   }
   DOUDI_ASSIGN_OR_RETURN(storage::Lease conn, db_.Acquire());
   DOUDI_ASSIGN_OR_RETURN(auto page_rows, registry::QueryPage(*conn, "SELECT COUNT(*) FROM referrals" + where,
-      "SELECT id, application_id, household_id, kind, department, department_label, status, due_date, note, triggers, "
-      "version, (SELECT p.name FROM persons p WHERE p.household_id = referrals.household_id AND p.relation = 'head'), "
-      "(SELECT v.name FROM regions v WHERE v.code = referrals.village_code) "
-      "FROM referrals" + where + " ORDER BY due_date, id", params, page));
+      "SELECT referrals.id, referrals.application_id, referrals.household_id, referrals.kind, referrals.department, "
+      "referrals.department_label, referrals.status, referrals.due_date, referrals.note, referrals.triggers, "
+      "referrals.version, (SELECT p.name FROM persons p WHERE p.household_id = referrals.household_id AND p.relation = 'head'), "
+      "(SELECT v.name FROM regions v WHERE v.code = referrals.village_code), "
+      "a.case_no, a.applicant_name, a.applicant_citizen_id, a.applicant_phone "
+      "FROM referrals JOIN applications a ON a.id = referrals.application_id" + where + " ORDER BY referrals.due_date, referrals.id",
+      params, page));
   DOUDI_ASSIGN_OR_RETURN(auto cal, calendar::ForCounty(*conn, actor.region_code.substr(0, 6)));
   std::string today = TodayShanghai();
   json items = json::array();
@@ -60,7 +63,10 @@ Result<json> ReferralService::List(const auth::User& actor, const std::string& s
     items.push_back({{"id", r.Int(0)}, {"application_id", r.Int(1)}, {"household_id", r.Int(2)}, {"kind", r.Text(3)},
                      {"department", r.Text(4)}, {"department_label", r.Text(5)}, {"status", st}, {"due_date", due},
                      {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
-                     {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)}});
+                     {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)},
+                     // who and how to reach them (issue 19 #1): the case, its applicant and phone
+                     {"case_no", r.Text(13)}, {"applicant_name", r.Text(14)},
+                     {"applicant_citizen_id_masked", MaskCitizenId(r.Text(15))}, {"applicant_phone", r.Text(16)}});
   }
   return registry::LoggedPage(std::move(conn), registry_, actor, "referral_list", std::move(items), page_rows.total, page);
 }

@@ -38,6 +38,15 @@ test('the 医保局 liaison sees only its department\'s referrals; town staff se
   assert.equal(String(r.household_id), String(app.household_id));
   assert.equal(r.status, 'open');
   assert.ok(['ok', 'due_soon', 'overdue'].includes(r.due_status), r.due_status);
+  // who, where, which case and how to reach them (issue 19 #1)
+  const full = await getApp(app.id);
+  assert.equal(r.case_no, full.case_no);
+  assert.equal(r.applicant_name, full.applicant_name);
+  assert.equal(r.applicant_citizen_id_masked, full.applicant_citizen_id_masked);
+  assert.equal(r.applicant_phone, full.applicant_phone);
+  assert.ok(r.applicant_phone.length > 0, 'a phone to reach the applicant');
+  assert.equal(r.village_name, full.village_name);
+  assert.ok(r.head_name.length > 0);
   for (const x of mine) assert.equal(x.department, 'medical_insurance_bureau', 'only its own department');
   const others = (await getApp(app.id)).referrals.filter(x => x.kind !== 'medical');
   for (const o of others) assert.ok(!mine.some(x => String(x.id) === String(o.id)), `${o.kind} is not for 医保局`);

@@ -29,6 +29,13 @@ export interface Referral {
   due_status: DueStatus
   note: string
   triggers: string[]
+  head_name: string
+  village_name: string
+  /** The case, its applicant and how to reach them. */
+  case_no: string
+  applicant_name: string
+  applicant_citizen_id_masked: string
+  applicant_phone: string
 }
 
 export function listReferrals(query: PageQuery & { status?: ReferralStatus | '' }): Promise<Page<Referral>> {

@@ -6,6 +6,9 @@ import { referralKind, referralTrigger } from './policy'
 export const referralTask = {
   department: '承办部门：{name}',
   departmentLabel: '承办部门',
+  person: '救助对象',
+  caseNo: '案号',
+  phone: '联系电话',
   kindLabel: '救助事项',
   triggers: '转办原因',
   dueDate: '办理时限',
