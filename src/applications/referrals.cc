@@ -52,7 +52,7 @@ Result<json> ReferralService::List(const auth::User& actor, const std::string& s
       "referrals.version, (SELECT p.name FROM persons p WHERE p.household_id = referrals.household_id AND p.relation = 'head'), "
       "(SELECT v.name FROM regions v WHERE v.code = referrals.village_code), "
       "a.case_no, a.applicant_name, a.applicant_citizen_id, a.applicant_phone "
-      "FROM referrals JOIN applications a ON a.id = referrals.application_id" + where + " ORDER BY referrals.due_date, referrals.id",
+      "FROM referrals LEFT JOIN applications a ON a.id = referrals.application_id" + where + " ORDER BY referrals.due_date, referrals.id",
       params, page));
   DOUDI_ASSIGN_OR_RETURN(auto cal, calendar::ForCounty(*conn, actor.region_code.substr(0, 6)));
   std::string today = TodayShanghai();
@@ -64,7 +64,8 @@ Result<json> ReferralService::List(const auth::User& actor, const std::string& s
                      {"department", r.Text(4)}, {"department_label", r.Text(5)}, {"status", st}, {"due_date", due},
                      {"due_status", due_status}, {"note", r.Text(8)}, {"triggers", SplitList(r.Text(9))},
                      {"version", r.Int(10)}, {"head_name", r.Text(11)}, {"village_name", r.Text(12)},
-                     // who and how to reach them (issue 19 #1): the case, its applicant and phone
+                     // who and how to reach them (issue 19 #1): the case, its applicant and phone (empty for a
+                     // referral with no case: the join keeps it, so the page and its total agree)
                      {"case_no", r.Text(13)}, {"applicant_name", r.Text(14)},
                      {"applicant_citizen_id_masked", MaskCitizenId(r.Text(15))}, {"applicant_phone", r.Text(16)}});
   }
